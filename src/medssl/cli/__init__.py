@@ -1,0 +1,1 @@
+"""The ``medssl`` command line. Command modules import heavy libraries lazily."""

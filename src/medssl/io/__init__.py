@@ -1,0 +1,28 @@
+"""Image input/output with full geometry. See :mod:`medssl.io.geometry` for conventions."""
+
+from medssl.io.atomic import atomic_path, atomic_write_text, ensure_writable_dir
+from medssl.io.geometry import Geometry, check_same_grid
+from medssl.io.image import (
+    Image,
+    image_stem,
+    is_image_path,
+    output_name,
+    read_image,
+    read_label,
+    write_image,
+)
+
+__all__ = [
+    "Geometry",
+    "Image",
+    "atomic_path",
+    "atomic_write_text",
+    "check_same_grid",
+    "ensure_writable_dir",
+    "image_stem",
+    "is_image_path",
+    "output_name",
+    "read_image",
+    "read_label",
+    "write_image",
+]
