@@ -1,0 +1,1 @@
+"""Inference: sliding-window prediction, zero-shot segmentation, k-NN label transfer."""
