@@ -1,0 +1,1 @@
+"""Supervised segmentation on top of pretrained encoders: fine-tuning and prediction."""
