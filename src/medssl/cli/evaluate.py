@@ -1,0 +1,54 @@
+"""``medssl evaluate PRED GT``: segmentation metrics per case and label, table and CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def evaluate(
+    pred: Path = typer.Argument(..., help="Predicted label file, or folder of label files."),
+    gt: Path = typer.Argument(..., help="Reference label file, or folder (files pair by name)."),
+    labels: str | None = typer.Option(
+        None,
+        "--labels",
+        help="Labels to evaluate, e.g. '1,2' or 'wt=1+2+3+4,tc=1+3+4,et=4'. "
+        "Default: every non-zero value present in each case.",
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write per-case and summary rows to this CSV file."
+    ),
+    nsd_tolerance: float = typer.Option(
+        1.0, "--nsd-tolerance", help="Normalised surface Dice tolerance in mm."
+    ),
+) -> None:
+    """Dice, IoU, sensitivity, specificity, HD95 (mm) and NSD of predictions vs references.
+
+    Grids must match exactly (shape and affine); nothing is resampled.
+    """
+    from rich.console import Console
+
+    from medssl.errors import MedsslError
+    from medssl.evaluation import evaluate_paths, parse_labels, results_table, write_csv
+    from medssl.io import ensure_writable_dir
+
+    groups = parse_labels(labels)
+    if out is not None:
+        ensure_writable_dir(out.parent if str(out.parent) else Path("."))
+        if out.is_dir():
+            raise MedsslError(f"--out must be a CSV file path; got the folder {out}")
+    metric = evaluate_paths(pred, gt, labels=groups, nsd_tolerance=nsd_tolerance, progress=True)
+    summaries = metric.aggregate()
+    console = Console()
+    if not console.is_terminal:  # files and pipes: wide enough that rows do not wrap
+        console = Console(width=max(console.width, 120))
+    console.print(results_table(metric.rows, summaries, title=f"{pred} vs {gt}"))
+    err = Console(stderr=True)
+    for case, values in metric.unlisted.items():
+        listed = ", ".join(str(v) for v in values)
+        err.print(f"[yellow]warning:[/] {case}: labels {listed} present but not in --labels; "
+                  "not evaluated", highlight=False)
+    if out is not None:
+        write_csv(out, metric.rows, summaries)
+        console.print(f"wrote {out}", highlight=False)
