@@ -37,6 +37,8 @@ def _register() -> None:
     from medssl.cli import info
 
     app.command("info")(info.info)
+    from medssl.cli.evaluate import evaluate
+    app.command("evaluate")(evaluate)
 
 
 _register()
