@@ -1,0 +1,89 @@
+"""Resample to a target voxel spacing (linear for images, nearest for labels/masks)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from medssl.errors import MedsslError
+from medssl.preprocess._grid import affine_to_list, resample_array
+from medssl.preprocess.step import State, Step, per_channel, register_step
+
+
+@register_step
+@dataclass(frozen=True)
+class Resample(Step):
+    """Resample the grid to ``spacing`` mm, keeping its direction and field of view.
+
+    The new grid has ``round(shape * old_spacing / spacing)`` voxels per axis and its
+    first voxel's outer corner where the old one's was (voxel edges aligned, as
+    ``scipy.ndimage.zoom(grid_mode=True)``). An axis whose spacing already matches
+    (to 1e-3 mm) is left alone, so a 1 mm image resampled to 1 mm is not touched.
+
+    Args:
+        spacing: Target voxel size in mm along (i, j, k): three numbers, or one for
+            isotropic.
+    """
+
+    name = "resample"
+    spacing: tuple[float, float, float] | float = (1.0, 1.0, 1.0)
+
+    def __post_init__(self) -> None:
+        values = np.atleast_1d(np.asarray(self.spacing, dtype=np.float64))
+        if values.size == 1:
+            values = np.repeat(values, 3)
+        if values.shape != (3,) or not np.all(np.isfinite(values)) or np.any(values <= 0):
+            raise MedsslError(
+                f"resample spacing must be one or three positive numbers (mm); got {self.spacing!r}"
+            )
+        object.__setattr__(self, "spacing", tuple(float(v) for v in values))
+
+    def target_grid(
+        self, shape: tuple[int, ...], affine: np.ndarray
+    ) -> tuple[tuple[int, int, int], np.ndarray]:
+        """The resampled grid's shape and affine for an input grid."""
+        old = np.linalg.norm(affine[:3, :3], axis=0)
+        new = np.where(np.isclose(old, self.spacing, atol=1e-3), old, self.spacing)
+        scale = new / old
+        out_shape = tuple(max(1, int(round(n / s))) for n, s in zip(shape, scale, strict=True))
+        vox = np.eye(4)
+        vox[:3, :3] = np.diag(scale)
+        vox[:3, 3] = 0.5 * scale - 0.5
+        return out_shape, affine @ vox
+
+    def apply(self, state: State) -> tuple[State, dict[str, Any]]:
+        in_shape, in_affine = state.image.shape, state.affine
+        out_shape, out_affine = self.target_grid(in_shape, in_affine)
+        record = {
+            "step": self.name,
+            "in_shape": list(in_shape),
+            "in_affine": affine_to_list(in_affine),
+            "out_shape": list(out_shape),
+            "out_affine": affine_to_list(out_affine),
+        }
+        if out_shape == tuple(in_shape) and np.allclose(out_affine, in_affine, atol=1e-6):
+            return state, record
+
+        def image_fn(array: np.ndarray) -> np.ndarray:
+            return resample_array(array, in_affine, out_shape, out_affine, order=1)
+
+        def mask_fn(array: np.ndarray) -> np.ndarray:
+            return resample_array(array, in_affine, out_shape, out_affine, order=0)
+
+        return state.map(image_fn, mask_fn, out_affine), record
+
+    @classmethod
+    def invert(cls, array: np.ndarray, record: dict[str, Any], *, is_label: bool) -> np.ndarray:
+        in_shape, out_shape = tuple(record["in_shape"]), tuple(record["out_shape"])
+        in_affine = np.asarray(record["in_affine"])
+        out_affine = np.asarray(record["out_affine"])
+        if in_shape == out_shape and np.allclose(in_affine, out_affine, atol=1e-6):
+            return array
+
+        def back(channel: np.ndarray) -> np.ndarray:
+            order = 0 if is_label else 1
+            return resample_array(channel, out_affine, in_shape, in_affine, order=order)
+
+        return per_channel(array, back)
