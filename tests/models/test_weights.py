@@ -166,4 +166,6 @@ def test_save_checks_its_arguments(tmp_path, unet):
         save_weights(tmp_path / "a.pt", unet, arch="unet3d", config={"path": tmp_path})
     with pytest.raises(MedsslError, match="part must be"):
         save_weights(tmp_path / "a.pt", unet, arch="unet3d", config=CONFIG, part="decoder")
+    with pytest.raises(TypeError, match=r"save_weights\(path, model"):
+        save_weights(unet, tmp_path / "a.pt", arch="unet3d", config=CONFIG)
     assert not (tmp_path / "a.pt").exists()

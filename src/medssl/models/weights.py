@@ -118,10 +118,16 @@ def save_weights(
         The path written.
 
     Raises:
+        TypeError: If ``model`` is not a module (e.g. the arguments are swapped).
         MedsslError: For an unknown ``arch`` or ``part``, non-plain ``config``/``extra``,
             a network without an encoder when ``part="encoder"``, or an unwritable
             folder.
     """
+    if not isinstance(model, nn.Module) or isinstance(path, nn.Module):
+        raise TypeError(
+            "call save_weights(path, model, *, arch, config): model must be a torch.nn.Module; "
+            f"got path={type(path).__name__}, model={type(model).__name__}"
+        )
     if part not in ("model", "encoder"):
         raise MedsslError(f"part must be 'model' or 'encoder'; got {part!r}")
     if arch not in model_names():
