@@ -34,8 +34,10 @@ def test_full_size_parameter_counts():
     assert count_parameters(create_model("resnet3d50")) == 46_155_072
 
 
-@pytest.mark.parametrize("output_stride", [8, 32])
-def test_segnet_on_resnet_returns_input_size(output_stride):
+@pytest.mark.parametrize(
+    ("output_stride", "shape"), [(8, (24, 40, 8)), (16, (48, 16, 80)), (32, (32, 32, 64))]
+)
+def test_segnet_on_resnet_returns_input_size(output_stride, shape):
     model = create_model(
         "segnet",
         encoder="resnet3d_tiny",
@@ -43,8 +45,8 @@ def test_segnet_on_resnet_returns_input_size(output_stride):
         encoder_options={"output_stride": output_stride},
     ).eval()
     assert isinstance(model, SegNet)
-    x = torch.randn(1, 1, 32, 32, 64)
-    assert model(x).shape == (1, 3, 32, 32, 64)
+    assert model.size_divisor == output_stride
+    assert model(torch.randn(1, 1, *shape)).shape == (1, 3, *shape)
 
 
 def test_segnet_bf16_channels_last():
