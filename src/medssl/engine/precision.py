@@ -1,0 +1,40 @@
+"""Mixed precision and memory layout: bf16 autocast, channels_last_3d on CPU.
+
+bf16 keeps fp32's exponent range, so no loss scaling is needed. On CPUs with AMX-BF16
+(and on recent GPUs) bf16 convolutions plus the channels_last_3d layout make a 3-D UNet
+step about 2-3 times faster than fp32 in the default layout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import ContextManager
+
+import torch
+
+
+def autocast_factory(device: torch.device, precision: str) -> Callable[[], ContextManager]:
+    """A zero-argument callable returning the autocast context of this run.
+
+    Args:
+        device: Training device.
+        precision: ``bf16`` or ``fp32``.
+
+    Returns:
+        ``torch.autocast(device.type, dtype=torch.bfloat16)`` for ``bf16``,
+        a null context for ``fp32``.
+    """
+    if precision == "bf16":
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
+    return contextlib.nullcontext
+
+
+def use_channels_last(device: torch.device, requested: bool) -> bool:
+    """Whether to convert the model and 5-D inputs to channels_last_3d (CPU only)."""
+    return requested and device.type == "cpu"
+
+
+def to_channels_last(model: torch.nn.Module) -> torch.nn.Module:
+    """Convert the 5-D parameters of ``model`` to channels_last_3d in place."""
+    return model.to(memory_format=torch.channels_last_3d)
