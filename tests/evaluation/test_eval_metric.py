@@ -1,0 +1,89 @@
+"""The pure per-case function, the accumulating class and the summaries."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from medssl.evaluation import (
+    METRICS,
+    SegmentationMetric,
+    csv_text,
+    evaluate_labelmaps,
+    parse_labels,
+    results_table,
+)
+
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+
+def _maps(blob):
+    _, gt = blob
+    gt = gt.astype(np.uint8)
+    gt[gt.shape[0] // 2 :] *= 2  # two labels: 1 and 2
+    pred = np.roll(gt, 1, axis=1)
+    return pred, gt
+
+
+def test_rows_per_label_and_group(blob):
+    pred, gt = _maps(blob)
+    rows, unlisted = evaluate_labelmaps(
+        pred, gt, spacing=(1, 1, 1), labels=parse_labels("1,2,fg=1+2"), case="c1"
+    )
+    assert [r.label for r in rows] == ["1", "2", "fg"] and unlisted == []
+    fg = rows[2]
+    assert fg.case == "c1" and 0.5 < fg.dice < 1 and fg.gt_voxels == int((gt > 0).sum())
+
+
+def test_listed_label_absent_scores_both_empty(blob):
+    pred, gt = _maps(blob)
+    rows, _ = evaluate_labelmaps(pred, gt, spacing=(1, 1, 1), labels=parse_labels("9"))
+    assert rows[0].dice == 1.0 and rows[0].hd95 == 0.0 and rows[0].nsd == 1.0
+
+
+def test_accumulate_and_aggregate(blob):
+    pred, gt = _maps(blob)
+    metric = SegmentationMetric(labels=parse_labels("1"), nsd_tolerance=2.0)
+    metric(gt, gt, spacing=(1, 1, 1), case="perfect")
+    metric(pred, gt, spacing=(1, 1, 1), case="shifted")
+    assert len(metric.rows) == 2 and metric.unlisted == {"perfect": [2], "shifted": [2]}
+    summary = {s.metric: s for s in metric.aggregate()}
+    assert set(summary) == set(METRICS)
+    dice = [r.dice for r in metric.rows]
+    assert summary["dice"].mean == pytest.approx(np.mean(dice))
+    assert summary["dice"].std == pytest.approx(np.std(dice)) and summary["dice"].n == 2
+    metric.reset()
+    assert metric.rows == [] and metric.unlisted == {}
+
+
+def test_missed_structure_makes_mean_hd95_inf_and_nan_is_skipped(blob):
+    pred, gt = _maps(blob)
+    metric = SegmentationMetric(labels=parse_labels("1"))
+    metric(pred, gt, spacing=(1, 1, 1), case="ok")
+    metric(np.zeros_like(gt), gt, spacing=(1, 1, 1), case="missed")
+    metric(pred * 0, gt * 0, spacing=(1, 1, 1), case="empty")  # sensitivity NaN
+    s = {x.metric: x for x in metric.aggregate()}
+    assert math.isinf(s["hd95"].mean) and math.isnan(s["hd95"].std)
+    assert s["sensitivity"].n == 2
+
+
+def test_csv_and_table(blob):
+    pred, gt = _maps(blob)
+    metric = SegmentationMetric()
+    metric(pred, gt, spacing=(1, 1, 1), case="a")
+    metric(np.zeros_like(gt), gt, spacing=(1, 1, 1), case="b")
+    text = csv_text(metric.rows, metric.aggregate())
+    lines = text.splitlines()
+    assert lines[0].startswith("case,label,dice,iou,sensitivity,specificity,hd95_mm,nsd")
+    assert len(lines) == 1 + 4 + 3 * 2
+    assert any(line.startswith("b,1,0,0,0,1,inf,0") for line in lines)
+    assert any(line.startswith("mean,1,") for line in lines)
+    table = results_table(metric.rows, metric.aggregate())
+    assert table.row_count == 4 + 2
+
+
+def test_shape_mismatch():
+    with pytest.raises(ValueError, match="shapes differ"):
+        evaluate_labelmaps(np.zeros((3, 3, 3)), np.zeros((3, 3, 4)), spacing=(1, 1, 1))
