@@ -39,6 +39,7 @@ def _register() -> None:
     app.command("info")(info.info)
     from medssl.cli.evaluate import evaluate
     app.command("evaluate")(evaluate)
+    from medssl.cli.pretrain import pretrain; app.command("pretrain")(pretrain)  # noqa: E702
 
 
 _register()
