@@ -47,6 +47,8 @@ class RplConfig:
     pad_value: float = 0.0
 
     def __post_init__(self) -> None:
+        if isinstance(self.patch, int) and isinstance(self.cell, int) and self.patch > self.cell:
+            raise MedsslError(f"patch must be <= cell; got patch {self.patch} and cell {self.cell}")
         Grid(3, self.cell, self.patch)  # validates the sizes
 
     @property
