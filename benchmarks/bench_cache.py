@@ -68,8 +68,9 @@ def main(argv: list[str] | None = None) -> int:
                 fn()
                 runs.append(time.perf_counter() - start)
             times[name] = statistics.median(runs)
-    print(f"case {args.case} (240x240x155 FLAIR + label) -> {args.grid}^3, "
-          f"median of {args.repeats}")
+    print(
+        f"case {args.case} (240x240x155 FLAIR + label) -> {args.grid}^3, median of {args.repeats}"
+    )
     for name, seconds in times.items():
         print(f"  {name:28s} {seconds * 1000:9.1f} ms")
     slow, fast = times.values()

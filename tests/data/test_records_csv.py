@@ -14,9 +14,7 @@ def test_relative_paths_and_optional_columns(tmp_path, write_nifti):
     write_nifti(tmp_path / "img" / "b.nii.gz")
     csv = tmp_path / "cases.csv"
     csv.write_text(
-        "image,label,modality,roi\n"
-        "img/a.nii.gz,lab/a.nii.gz,CT,lab/a.nii.gz\n"
-        "img/b.nii.gz,,,\n"
+        "image,label,modality,roi\nimg/a.nii.gz,lab/a.nii.gz,CT,lab/a.nii.gz\nimg/b.nii.gz,,,\n"
     )
     records = load_records(csv, modality="MRI")
     assert [r.id for r in records] == ["a", "b"]
@@ -36,7 +34,9 @@ def test_id_column(tmp_path):
 def test_missing_columns(tmp_path):
     csv = tmp_path / "cases.csv"
     csv.write_text("path,mask\na.nii.gz,b.nii.gz\n")
-    with pytest.raises(MedsslError, match=r"CSV must have column\(s\) image.*missing image in .*cases\.csv"):
+    with pytest.raises(
+        MedsslError, match=r"CSV must have column\(s\) image.*missing image in .*cases\.csv"
+    ):
         load_records(csv)
 
 

@@ -27,22 +27,31 @@ def test_msd_training_list(tmp_path):
 
 
 def test_nnunet_v2_folders(tmp_path, write_nifti):
-    meta = {"channel_names": {"0": "CT"}, "labels": {"background": 0, "liver": 1},
-            "numTraining": 2, "file_ending": ".nii.gz"}
+    meta = {
+        "channel_names": {"0": "CT"},
+        "labels": {"background": 0, "liver": 1},
+        "numTraining": 2,
+        "file_ending": ".nii.gz",
+    }
     (tmp_path / "dataset.json").write_text(json.dumps(meta))
     for case in ("liver_1", "liver_2"):
         write_nifti(tmp_path / "imagesTr" / f"{case}_0000.nii.gz")
         write_nifti(tmp_path / "labelsTr" / f"{case}.nii.gz")
     records = load_records(tmp_path / "dataset.json")
     assert [(r.id, r.label.name, r.modality) for r in records] == [
-        ("liver_1", "liver_1.nii.gz", "CT"), ("liver_2", "liver_2.nii.gz", "CT")
+        ("liver_1", "liver_1.nii.gz", "CT"),
+        ("liver_2", "liver_2.nii.gz", "CT"),
     ]
 
 
 def test_nnunet_v2_dataset_mapping(tmp_path):
-    meta = {"channel_names": {"0": "T2", "1": "ADC"}, "file_ending": ".nii.gz",
-            "dataset": {"p1": {"images": ["a/p1_t2.nii.gz", "a/p1_adc.nii.gz"],
-                               "label": "b/p1.nii.gz"}}}
+    meta = {
+        "channel_names": {"0": "T2", "1": "ADC"},
+        "file_ending": ".nii.gz",
+        "dataset": {
+            "p1": {"images": ["a/p1_t2.nii.gz", "a/p1_adc.nii.gz"], "label": "b/p1.nii.gz"}
+        },
+    }
     (tmp_path / "dataset.json").write_text(json.dumps(meta))
     record = load_records(tmp_path / "dataset.json", channel=1)[0]
     assert record.image == tmp_path / "a" / "p1_adc.nii.gz" and record.modality == "ADC"
@@ -50,7 +59,9 @@ def test_nnunet_v2_dataset_mapping(tmp_path):
 
 def test_bad_json(tmp_path):
     (tmp_path / "dataset.json").write_text('{"training": [}')
-    with pytest.raises(MedsslError, match=r"must be valid JSON; .* line 1 column \d+ of .*dataset\.json"):
+    with pytest.raises(
+        MedsslError, match=r"must be valid JSON; .* line 1 column \d+ of .*dataset\.json"
+    ):
         load_records(tmp_path / "dataset.json")
 
 

@@ -12,8 +12,9 @@ def test_sibling_label_and_folder_ids(tmp_path, write_nifti):
     for case in ("a", "b"):
         write_nifti(tmp_path / case / "flair.nii.gz")
         write_nifti(tmp_path / case / "label.nii.gz")
-    records = load_records(str(tmp_path / "*" / "flair.nii.gz"), labels="label.nii.gz",
-                           modality="FLAIR")
+    records = load_records(
+        str(tmp_path / "*" / "flair.nii.gz"), labels="label.nii.gz", modality="FLAIR"
+    )
     assert [r.id for r in records] == ["a", "b"]
     assert records[0].label == tmp_path / "a" / "label.nii.gz"
     assert records[1].modality == "FLAIR" and records[1].roi is None
@@ -26,7 +27,8 @@ def test_images_and_labels_folders_with_channel_suffix(tmp_path, write_nifti):
     write_nifti(tmp_path / "labelsTr" / "case2.nii.gz")
     records = load_records(tmp_path / "imagesTr", labels=tmp_path / "labelsTr")
     assert [(r.id, r.label.name) for r in records] == [
-        ("case1", "case1.nii.gz"), ("case2", "case2.nii.gz")
+        ("case1", "case1.nii.gz"),
+        ("case2", "case2.nii.gz"),
     ]
 
 
@@ -57,7 +59,9 @@ def test_glob_matching_nothing(tmp_path):
 
 def test_missing_label_names_image_and_expected_path(tmp_path, write_nifti):
     write_nifti(tmp_path / "a" / "flair.nii.gz")
-    with pytest.raises(MedsslError, match=r"label not found for image .*flair\.nii\.gz: expected .*seg"):
+    with pytest.raises(
+        MedsslError, match=r"label not found for image .*flair\.nii\.gz: expected .*seg"
+    ):
         load_records(str(tmp_path / "*" / "flair.nii.gz"), labels="seg.nii.gz")
 
 

@@ -9,11 +9,19 @@ from medssl.data import Record, validate_records
 from medssl.errors import MedsslError
 
 
-def _case(tmp_path, write_nifti, *, image_shape=(8, 8, 8), label_shape=(8, 8, 8),
-          label_affine=None, label_fill=1):
+def _case(
+    tmp_path,
+    write_nifti,
+    *,
+    image_shape=(8, 8, 8),
+    label_shape=(8, 8, 8),
+    label_affine=None,
+    label_fill=1,
+):
     image = write_nifti(tmp_path / "img.nii.gz", shape=image_shape, dtype=np.float32)
-    label = write_nifti(tmp_path / "lab.nii.gz", shape=label_shape, affine=label_affine,
-                        fill=label_fill)
+    label = write_nifti(
+        tmp_path / "lab.nii.gz", shape=label_shape, affine=label_affine, fill=label_fill
+    )
     return Record("c", image, label)
 
 
@@ -30,7 +38,9 @@ def test_2d_image(tmp_path, write_nifti):
 
 def test_4d_without_channel(tmp_path, write_nifti):
     record = _case(tmp_path, write_nifti, image_shape=(8, 8, 8, 2))
-    with pytest.raises(MedsslError, match=r"image is 4D with 2 channels.*choose one with --channel"):
+    with pytest.raises(
+        MedsslError, match=r"image is 4D with 2 channels.*choose one with --channel"
+    ):
         validate_records([record])
     assert validate_records([record], channel=1)[0].shape == (8, 8, 8)
     with pytest.raises(MedsslError, match=r"channel must be in 0\.\.1; got 2"):
@@ -39,14 +49,19 @@ def test_4d_without_channel(tmp_path, write_nifti):
 
 def test_label_shape_mismatch_names_both_files(tmp_path, write_nifti):
     record = _case(tmp_path, write_nifti, label_shape=(8, 8, 7))
-    with pytest.raises(MedsslError, match=r"label shape \(8, 8, 7\) in .*lab\.nii\.gz does not match "
-                                          r"image shape \(8, 8, 8\) in .*img\.nii\.gz"):
+    with pytest.raises(
+        MedsslError,
+        match=r"label shape \(8, 8, 7\) in .*lab\.nii\.gz does not match "
+        r"image shape \(8, 8, 8\) in .*img\.nii\.gz",
+    ):
         validate_records([record])
 
 
 def test_label_affine_mismatch_names_both_files(tmp_path, write_nifti):
     record = _case(tmp_path, write_nifti, label_affine=np.diag([1.0, 1.0, 1.1, 1.0]))
-    with pytest.raises(MedsslError, match=r"label affine differs .* between .*lab\.nii\.gz and .*img"):
+    with pytest.raises(
+        MedsslError, match=r"label affine differs .* between .*lab\.nii\.gz and .*img"
+    ):
         validate_records([record])
 
 
@@ -85,7 +100,10 @@ def test_roi_checked_like_label(tmp_path, write_nifti):
 def test_real_brats_folder(shared_data):
     from medssl.data import load_records
 
-    records = load_records(str(shared_data / "brats_dev" / "*" / "flair.nii.gz"),
-                           labels="label.nii.gz", rois="brainmask.nii.gz")
+    records = load_records(
+        str(shared_data / "brats_dev" / "*" / "flair.nii.gz"),
+        labels="label.nii.gz",
+        rois="brainmask.nii.gz",
+    )
     grids = validate_records(records, require_label=True)
     assert len(grids) == 4 and all(g.shape == (240, 240, 155) for g in grids)

@@ -44,4 +44,3 @@ def ras_case(blob) -> tuple[Image, Image]:
     image, label = blob
     geometry = Geometry(image.shape, np.eye(4), "ras.nii.gz")
     return Image(image, geometry), Image(label, geometry)
-

@@ -12,8 +12,14 @@ from medssl.preprocess.step import State
 
 def _state(image, roi=None, spacing=1.0):
     affine = np.diag([spacing, spacing, spacing, 1.0])
-    return State(image.astype(np.float32), affine, label=(image > 0).astype(np.uint8), roi=roi,
-                  source="img.nii.gz", roi_source="roi.nii.gz")
+    return State(
+        image.astype(np.float32),
+        affine,
+        label=(image > 0).astype(np.uint8),
+        roi=roi,
+        source="img.nii.gz",
+        roi_source="roi.nii.gz",
+    )
 
 
 def test_crop_to_foreground_with_margin_in_mm():

@@ -11,8 +11,13 @@ from medssl.preprocess.step import State
 
 
 def _state(array, roi=None):
-    return State(np.asarray(array, dtype=np.float32), np.eye(4), roi=roi, source="x.nii.gz",
-                 roi_source="roi.nii.gz")
+    return State(
+        np.asarray(array, dtype=np.float32),
+        np.eye(4),
+        roi=roi,
+        source="x.nii.gz",
+        roi_source="roi.nii.gz",
+    )
 
 
 @pytest.mark.parametrize("out_range", [(0.0, 1.0), (-1.0, 1.0)])

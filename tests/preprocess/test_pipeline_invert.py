@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+
 from medssl.errors import MedsslError
 from medssl.io import Geometry, Image
 from medssl.preprocess import (
@@ -27,8 +28,13 @@ def dice(a: np.ndarray, b: np.ndarray) -> float:
 
 def _pipeline(spacing: float, mode: str = "pad") -> Pipeline:
     return Pipeline(
-        [Reorient(), Crop(margin_mm=2.0), ZScore(), Resample(spacing=spacing),
-         FitGrid(size=32, mode=mode)]
+        [
+            Reorient(),
+            Crop(margin_mm=2.0),
+            ZScore(),
+            Resample(spacing=spacing),
+            FitGrid(size=32, mode=mode),
+        ]
     )
 
 
@@ -77,8 +83,10 @@ def test_config_round_trip_and_hash():
     assert again.to_config() == pipe.to_config()
     assert again.config_hash() == pipe.config_hash()
     assert preset("ct_liver", grid=96).config_hash() != pipe.config_hash()
-    assert Pipeline.from_config({"preset": "ct_liver", "target_spacing": 2.0, "grid": 64}) \
-        .to_config() == pipe.to_config()
+    assert (
+        Pipeline.from_config({"preset": "ct_liver", "target_spacing": 2.0, "grid": 64}).to_config()
+        == pipe.to_config()
+    )
 
 
 @pytest.mark.parametrize("name", ["ct", "ct_liver", "mri", "brain_flair"])
@@ -111,7 +119,9 @@ def test_nan_image_names_file(ras_case):
 def test_label_shape_mismatch_names_both_files(ras_case):
     image, _ = ras_case
     other = Image(np.zeros((24, 20, 15), np.uint8), Geometry((24, 20, 15), np.eye(4), "lab.nii.gz"))
-    with pytest.raises(MedsslError, match=r"label does not match image: shapes differ.*ras\.nii\.gz.*lab"):
+    with pytest.raises(
+        MedsslError, match=r"label does not match image: shapes differ.*ras\.nii\.gz.*lab"
+    ):
         Pipeline([Reorient()]).apply(image, label=other)
 
 
@@ -120,7 +130,9 @@ def test_roi_affine_mismatch_names_both_files(ras_case):
     shifted = np.eye(4)
     shifted[0, 3] = 0.5
     roi = Image(label.array, Geometry(label.array.shape, shifted, "roi.nii.gz"))
-    with pytest.raises(MedsslError, match=r"ROI does not match image: affines differ.*roi\.nii\.gz"):
+    with pytest.raises(
+        MedsslError, match=r"ROI does not match image: affines differ.*roi\.nii\.gz"
+    ):
         Pipeline([Reorient()]).apply(image, roi=roi)
 
 

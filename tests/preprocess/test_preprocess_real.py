@@ -37,8 +37,12 @@ def test_spleen_ct_finer_spacing_round_trip(shared_data):
     image, label = read_image(folder / "image.nii.gz"), read_label(folder / "label.nii.gz")
     sx, sy, _ = image.geometry.spacing
     pipe = preset(
-        "ct_liver", roi_labels=(1,), margin_mm=10.0, target_spacing=(sx, sy, 2.5),
-        grid=(192, 224, 80), mode="pad",
+        "ct_liver",
+        roi_labels=(1,),
+        margin_mm=10.0,
+        target_spacing=(sx, sy, 2.5),
+        grid=(192, 224, 80),
+        mode="pad",
     )
     sample = pipe.apply(image, label=label, roi=label)
     assert 0.0 <= sample.image.min() and sample.image.max() <= 1.0

@@ -34,7 +34,9 @@ def records_from_csv(path: str | Path, *, modality: str | None = None) -> list[R
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
             columns = [c.strip() for c in (reader.fieldnames or [])]
-            rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
+            rows = [
+                {(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader
+            ]
     except FileNotFoundError:
         raise MedsslError(f"CSV file not found: {path}") from None
     except (OSError, UnicodeDecodeError, csv.Error) as exc:

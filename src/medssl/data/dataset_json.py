@@ -50,7 +50,9 @@ def read_dataset_json(path: str | Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise MedsslError(f"cannot read {path}: {exc}") from None
     if not isinstance(meta, dict):
-        raise MedsslError(f"dataset.json must hold a JSON object; got {type(meta).__name__} in {path}")
+        raise MedsslError(
+            f"dataset.json must hold a JSON object; got {type(meta).__name__} in {path}"
+        )
     return meta
 
 
@@ -115,7 +117,9 @@ def _v2_mapping(dataset: dict, base: Path, channel: int, modality, path: Path) -
             )
         label = entry.get("label")
         records.append(
-            Record(str(case), base / images[channel], base / label if label else None, None, modality)
+            Record(
+                str(case), base / images[channel], base / label if label else None, None, modality
+            )
         )
     return records
 

@@ -51,7 +51,9 @@ def find_images(images: str | Path) -> list[Path]:
         return [path]
     found = sorted(Path(p) for p in glob.glob(text, recursive=True) if is_image_path(p))
     if not found:
-        raise MedsslError(f"image pattern must match at least one image file; '{text}' matched none")
+        raise MedsslError(
+            f"image pattern must match at least one image file; '{text}' matched none"
+        )
     return found
 
 

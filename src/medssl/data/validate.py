@@ -36,8 +36,10 @@ def read_header(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
         try:
             img = nib.load(str(path))
             return tuple(int(s) for s in img.shape), np.asarray(img.affine, dtype=np.float64)
-        except Exception as exc:  # nibabel raises many types for corrupt files
-            raise MedsslError(f"cannot read {path} as NIfTI (corrupt or truncated?): {exc}") from None
+        except Exception as exc:  # noqa: BLE001 (nibabel raises many types for corrupt files)
+            raise MedsslError(
+                f"cannot read {path} as NIfTI (corrupt or truncated?): {exc}"
+            ) from None
     if path.is_file() and suffix != ".dcm":
         import SimpleITK as sitk
 
@@ -45,8 +47,10 @@ def read_header(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
         reader.SetFileName(str(path))
         try:
             reader.ReadImageInformation()
-        except Exception:
-            raise MedsslError(f"cannot read {path} as an image (corrupt or unknown format)") from None
+        except Exception:  # noqa: BLE001 (SimpleITK raises a bare RuntimeError subclass)
+            raise MedsslError(
+                f"cannot read {path} as an image (corrupt or unknown format)"
+            ) from None
         size, dim = reader.GetSize(), reader.GetDimension()
         if dim < 3:
             return tuple(size), np.eye(4)

@@ -24,16 +24,16 @@ from medssl.preprocess.step import STEPS, State, Step, register_step, step_from_
 from medssl.preprocess.zscore import ZScore
 
 __all__ = [
+    "PREPROCESS_VERSION",
+    "PRESETS",
+    "STEPS",
     "CTWindow",
     "Crop",
     "FitGrid",
-    "PREPROCESS_VERSION",
-    "PRESETS",
     "Pipeline",
     "PreprocessCache",
     "Reorient",
     "Resample",
-    "STEPS",
     "Sample",
     "State",
     "Step",

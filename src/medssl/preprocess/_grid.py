@@ -38,7 +38,9 @@ def resample_array(
     dst_shape = tuple(int(s) for s in dst_shape)
     vox = np.linalg.solve(np.asarray(src_affine, float), np.asarray(dst_affine, float))
     matrix, offset = vox[:3, :3], vox[:3, 3]
-    if np.allclose(matrix, np.eye(3), atol=1e-6) and np.allclose(offset, np.round(offset), atol=1e-4):
+    if np.allclose(matrix, np.eye(3), atol=1e-6) and np.allclose(
+        offset, np.round(offset), atol=1e-4
+    ):
         shift = np.round(offset).astype(int)
         if dst_shape == array.shape and not shift.any():
             return array.copy()

@@ -45,7 +45,10 @@ def _file_identity(path: str | Path | None) -> list | None:
         raise MedsslError(f"file not found: {path}") from None
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if p.is_file())
-        return [str(path.resolve()), [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files]]
+        return [
+            str(path.resolve()),
+            [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files],
+        ]
     return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
 

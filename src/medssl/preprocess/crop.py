@@ -59,11 +59,15 @@ class Crop(Step):
 
     def __post_init__(self) -> None:
         if self.source not in _SOURCES:
-            raise MedsslError(f"crop source must be one of {', '.join(_SOURCES)}; got '{self.source}'")
+            raise MedsslError(
+                f"crop source must be one of {', '.join(_SOURCES)}; got '{self.source}'"
+            )
         if not float(self.margin_mm) >= 0:
             raise MedsslError(f"crop margin_mm must be >= 0; got {self.margin_mm}")
         if isinstance(self.threshold, str) and self.threshold != "min":
-            raise MedsslError(f"crop threshold must be a number, 'min' or None; got '{self.threshold}'")
+            raise MedsslError(
+                f"crop threshold must be a number, 'min' or None; got '{self.threshold}'"
+            )
         if self.roi_labels is not None:
             object.__setattr__(self, "roi_labels", tuple(int(v) for v in self.roi_labels))
 

@@ -39,7 +39,9 @@ class CTWindow(Step):
             )
         out = tuple(float(v) for v in self.out_range)
         if len(out) != 2 or not out[0] < out[1]:
-            raise MedsslError(f"CT out_range must be two increasing numbers; got {self.out_range!r}")
+            raise MedsslError(
+                f"CT out_range must be two increasing numbers; got {self.out_range!r}"
+            )
         object.__setattr__(self, "low", float(self.low))
         object.__setattr__(self, "high", float(self.high))
         object.__setattr__(self, "out_range", out)

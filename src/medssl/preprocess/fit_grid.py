@@ -55,9 +55,13 @@ class FitGrid(Step):
         if size.size == 1:
             size = np.repeat(size, 3)
         if size.shape != (3,) or np.any(size < 1) or not np.all(size == np.round(size)):
-            raise MedsslError(f"grid size must be one or three positive integers; got {self.size!r}")
+            raise MedsslError(
+                f"grid size must be one or three positive integers; got {self.size!r}"
+            )
         if self.mode not in _MODES:
-            raise MedsslError(f"fit_grid mode must be one of {', '.join(_MODES)}; got '{self.mode}'")
+            raise MedsslError(
+                f"fit_grid mode must be one of {', '.join(_MODES)}; got '{self.mode}'"
+            )
         object.__setattr__(self, "size", tuple(int(v) for v in size))
         object.__setattr__(self, "pad_value", float(self.pad_value))
 

@@ -40,7 +40,9 @@ class Pipeline:
     def __repr__(self) -> str:
         return f"Pipeline([{', '.join(repr(s) for s in self.steps)}])"
 
-    def apply(self, image: Image, *, label: Image | None = None, roi: Image | None = None) -> Sample:
+    def apply(
+        self, image: Image, *, label: Image | None = None, roi: Image | None = None
+    ) -> Sample:
         """Preprocess one case.
 
         Args:

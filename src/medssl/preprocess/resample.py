@@ -47,7 +47,7 @@ class Resample(Step):
         old = np.linalg.norm(affine[:3, :3], axis=0)
         new = np.where(np.isclose(old, self.spacing, atol=1e-3), old, self.spacing)
         scale = new / old
-        out_shape = tuple(max(1, int(round(n / s))) for n, s in zip(shape, scale, strict=True))
+        out_shape = tuple(max(1, int(np.rint(n / s))) for n, s in zip(shape, scale, strict=True))
         vox = np.eye(4)
         vox[:3, :3] = np.diag(scale)
         vox[:3, 3] = 0.5 * scale - 0.5

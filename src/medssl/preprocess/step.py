@@ -109,7 +109,9 @@ def step_from_config(config: dict[str, Any]) -> Step:
         MedsslError: Missing or unknown name, or an unknown option.
     """
     if not isinstance(config, dict) or "name" not in config:
-        raise MedsslError(f"a preprocessing step config must be a dict with a 'name'; got {config!r}")
+        raise MedsslError(
+            f"a preprocessing step config must be a dict with a 'name'; got {config!r}"
+        )
     options = dict(config)
     cls = STEPS.get(options.pop("name"))
     known = {f.name for f in dataclasses.fields(cls)}
