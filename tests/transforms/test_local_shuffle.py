@@ -47,6 +47,13 @@ def test_probabilities_zero_and_one(volume):
     assert all(RandomLocalShuffle(p=1.0, n_windows=5).draw(rng, volume.shape) for _ in range(10))
 
 
+def test_window_outside_volume(volume):
+    from medssl.transforms import LocalShuffleParams
+
+    with pytest.raises(MedsslError, match="inside the volume"):
+        local_shuffle(volume, LocalShuffleParams(np.array([[30, 0, 0, 4, 1, 1]]), 0))
+
+
 def test_bad_options():
     with pytest.raises(MedsslError, match="n_windows"):
         RandomLocalShuffle(n_windows=0)

@@ -49,10 +49,16 @@ def local_shuffle(volume: np.ndarray, params: LocalShuffleParams) -> np.ndarray:
     Returns:
         A new float32 array holding the same values as ``volume``, moved.
 
+    Raises:
+        MedsslError: If a window reaches outside the volume.
+
     Shape:
         (X, Y, Z) → (X, Y, Z).
     """
     array = as_volume(volume)
+    w = np.asarray(params.windows).reshape(-1, 6)
+    if len(w) and (w[:, :3].min() < 0 or w[:, 3:].min() < 1 or np.any(w[:, :3] + w[:, 3:] > array.shape)):
+        raise MedsslError(f"local shuffle windows must lie inside the volume of shape {array.shape}")
     targets, sources, offsets = _window_indices(array.shape, params)
     flat = array.reshape(-1).copy()
     bounds = offsets.tolist()
@@ -73,29 +79,28 @@ def _window_indices(
     """
     _, ny, nz = shape
     w = np.asarray(params.windows, dtype=np.int64).reshape(-1, 6)
-    ox, oy, oz, sx, sy, sz = w.T
-    sizes = sx * sy * sz
+    sizes = w[:, 3] * w[:, 4] * w[:, 5]
     offsets = np.concatenate([[0], np.cumsum(sizes)])
-    wid = np.repeat(np.arange(len(w)), sizes)
-    local = np.arange(offsets[-1]) - offsets[:-1][wid]
-    szw = sz[wid]
-    syz = sy[wid] * szw
-    lx = local // syz
-    rest = local - lx * syz
-    ly = rest // szw
-    lz = rest - ly * szw
-    targets = ((ox[wid] + lx) * ny + (oy[wid] + ly)) * nz + (oz[wid] + lz)
-    # A uniform permutation inside each window: sort random keys, grouped by window size
-    # so that each argsort runs over short rows.
+    corners = (w[:, 0] * ny + w[:, 1]) * nz + w[:, 2]
+    targets = np.empty(offsets[-1], dtype=np.int64)
+    sources = np.empty_like(targets)
+    # Windows of one shape share their voxel pattern: handle each shape at once, then
+    # write the rows back in window order. A uniform permutation inside each window
+    # comes from sorting random keys.
     rng = np.random.default_rng(params.seed)
-    order = np.empty_like(targets)
-    for size in np.unique(sizes).tolist():
-        rows = np.flatnonzero(sizes == size)
-        perm = np.argsort(rng.random((len(rows), size)), axis=1)
-        order[(offsets[rows][:, None] + np.arange(size)).ravel()] = (
-            offsets[rows][:, None] + perm
-        ).ravel()
-    return targets, targets[order], offsets
+    base = int(w[:, 3:].max(initial=0)) + 1
+    shape_id = (w[:, 3] * base + w[:, 4]) * base + w[:, 5]
+    for sid in np.unique(shape_id).tolist():
+        rows = np.flatnonzero(shape_id == sid)
+        sx, sy, sz = (int(v) for v in w[rows[0], 3:])
+        ax, ay, az = np.arange(sx), np.arange(sy), np.arange(sz)
+        pattern = ((ax[:, None, None] * ny + ay[None, :, None]) * nz + az[None, None, :]).ravel()
+        block = corners[rows][:, None] + pattern[None, :]
+        perm = np.argsort(rng.random(block.shape), axis=1)
+        where = (offsets[rows][:, None] + np.arange(pattern.size)[None, :]).ravel()
+        targets[where] = block.ravel()
+        sources[where] = np.take_along_axis(block, perm, axis=1).ravel()
+    return targets, sources, offsets
 
 
 class RandomLocalShuffle:
