@@ -13,7 +13,7 @@ does both. A sample is re-made from ``(seed, index)`` with :func:`sample_rng`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy import ndimage
@@ -22,7 +22,14 @@ from medssl.errors import MedsslError
 from medssl.synthesis.config import SynthesisConfig, brain
 from medssl.synthesis.placement import PlacedShape, place_tumours, rasterise_shape
 from medssl.synthesis.shape import ShapeParams
-from medssl.synthesis.texture import BLUR_TRUNCATE, TextureParams, apply_texture, sample_texture
+from medssl.synthesis.texture import (
+    BLUR_TRUNCATE,
+    TextureParams,
+    apply_texture,
+    sample_source_shift,
+    sample_texture,
+    shift_box,
+)
 
 Spacing = tuple[float, float, float]
 
@@ -78,7 +85,13 @@ class TumourSample:
 
 
 def sample_rng(seed: int, index: int) -> np.random.Generator:
-    """The generator of sample ``index`` in a run seeded with ``seed``."""
+    """The generator of sample ``index`` in a run seeded with ``seed``.
+
+    Raises:
+        MedsslError: If ``seed`` or ``index`` is negative.
+    """
+    if int(seed) < 0 or int(index) < 0:
+        raise MedsslError(f"seed and index must be non-negative; got seed={seed}, index={index}")
     return np.random.default_rng([int(seed), int(index)])
 
 
@@ -87,6 +100,8 @@ def sample_params(
     roi: np.ndarray,
     spacing: Spacing,
     config: SynthesisConfig,
+    *,
+    other_roi: np.ndarray | None = None,
 ) -> TumourParams:
     """Draw tumour shapes inside ``roi``, a texture transform and an opacity.
 
@@ -95,6 +110,8 @@ def sample_params(
         roi: Brain or organ mask (non-zero inside), shape (X, Y, Z).
         spacing: Voxel size in mm.
         config: Synthesis options (e.g. :func:`medssl.synthesis.brain`).
+        other_roi: Organ mask of the texture image ``x_nj``; the texture is read
+            around one of its voxels. Defaults to ``roi``.
 
     Returns:
         The parameters of one sample.
@@ -103,7 +120,9 @@ def sample_params(
         MedsslError: If the ROI is not 3D, the spacing is not 3 positive values, or
             no tumour fits in the ROI.
     """
-    return _draw(rng, _check_roi(roi), _check_spacing(spacing), config)[0]
+    roi = _check_roi(roi)
+    source = roi if other_roi is None else _check_roi(other_roi)
+    return _draw(rng, roi, source, _check_spacing(spacing), config)[0]
 
 
 def apply_params(
@@ -141,17 +160,21 @@ def synthesize(
     params_or_rng: TumourParams | np.random.Generator,
     spacing: Spacing = (1.0, 1.0, 1.0),
     config: SynthesisConfig | None = None,
+    other_roi: np.ndarray | None = None,
 ) -> TumourSample:
     """Paste simulated tumours with ``other``'s texture into ``normal``.
 
     Args:
         normal: ``x_n``, shape (X, Y, Z), e.g. a z-scored FLAIR (0 outside the brain).
         other: ``x_nj``, a different normal image on the same grid.
-        roi: Organ mask of ``normal`` (brain: ``normal != 0``; liver: its label).
+        roi: Organ mask of ``normal`` (brain: the brain mask, or the voxels above
+            the constant background; liver: its label).
         params_or_rng: A generator to draw new parameters, or parameters to replay
             (then ``spacing`` and ``config`` are ignored).
         spacing: Voxel size in mm.
         config: Synthesis options; defaults to :func:`medssl.synthesis.brain`.
+        other_roi: Organ mask of ``other``, where the texture is read (defaults to
+            ``roi``); ignored when replaying parameters.
 
     Returns:
         The sample, with the parameters that made it.
@@ -162,13 +185,20 @@ def synthesize(
     if isinstance(params_or_rng, TumourParams):
         return apply_params(normal, other, roi, params_or_rng)
     roi = _check_roi(roi)
-    params, shapes = _draw(params_or_rng, roi, _check_spacing(spacing), config or brain())
+    source = roi if other_roi is None else _check_roi(other_roi)
+    params, shapes = _draw(params_or_rng, roi, source, _check_spacing(spacing), config or brain())
     return _compose(normal, other, roi, params, shapes)
 
 
 def _draw(
-    rng: np.random.Generator, roi: np.ndarray, spacing: Spacing, config: SynthesisConfig
+    rng: np.random.Generator,
+    roi: np.ndarray,
+    source_roi: np.ndarray,
+    spacing: Spacing,
+    config: SynthesisConfig,
 ) -> tuple[TumourParams, list[PlacedShape]]:
+    if source_roi.shape != roi.shape:
+        raise MedsslError(f"other_roi must have the ROI's shape {roi.shape}; got {source_roi.shape}")
     shapes = place_tumours(rng, roi, spacing, config)
     texture = sample_texture(
         rng,
@@ -181,6 +211,9 @@ def _draw(
         intensity_ratio_range=config.intensity_ratio_range,
         intensity_floor=config.intensity_floor,
     )
+    box, mask = _union(shapes, roi, np.zeros(3, int))
+    shift = sample_source_shift(rng, mask, box, source_roi, tries=config.max_tries)
+    texture = replace(texture, source_shift=shift)
     params = TumourParams(
         grid_shape=tuple(int(n) for n in roi.shape),
         spacing=spacing,
@@ -203,26 +236,20 @@ def _compose(
     for name, array in (("normal", normal), ("other", other), ("roi", roi)):
         if tuple(array.shape) != grid:
             raise MedsslError(f"{name} must have shape {grid} (the ROI's); got {array.shape}")
+    if not shapes:
+        raise MedsslError("the parameters hold no tumour on this grid; nothing to compose")
     normal = np.asarray(normal, dtype=np.float32)
     sp = np.asarray(params.spacing, dtype=np.float64)
     edge = params.edge_sigma_mm / sp
     margin = np.ceil(BLUR_TRUNCATE * edge).astype(int) if params.edge_sigma_mm > 0 else np.zeros(3, int)
-    lo = np.min([[s.start for s in shape.box] for shape in shapes], axis=0) - margin
-    hi = np.max([[s.stop for s in shape.box] for shape in shapes], axis=0) + margin
-    box = tuple(slice(int(max(a, 0)), int(min(b, n))) for a, b, n in zip(lo, hi, grid))
-
+    box, mask = _union(shapes, roi, margin)
     roi_box = roi[box]
-    mask = np.zeros(roi_box.shape, dtype=bool)
-    for shape in shapes:
-        local = tuple(slice(s.start - b.start, s.stop - b.start) for s, b in zip(shape.box, box))
-        mask[local] |= shape.mask
-    mask &= roi_box
 
     floor = params.texture.intensity_floor
     tau = apply_texture(
         other,
         mask,
-        box,
+        shift_box(box, params.texture.source_shift, grid),
         params.texture,
         spacing=params.spacing,
         organ_mean=float(normal[roi].mean()),
@@ -253,6 +280,22 @@ def _compose(
         blend=blend,
         params=params,
     )
+
+
+def _union(
+    shapes: list[PlacedShape], roi: np.ndarray, margin: np.ndarray
+) -> tuple[tuple[slice, slice, slice], np.ndarray]:
+    """Box around all shapes (grown by ``margin``) and their union mask cut to ``roi``."""
+    grid = roi.shape
+    lo = np.min([[s.start for s in shape.box] for shape in shapes], axis=0) - margin
+    hi = np.max([[s.stop for s in shape.box] for shape in shapes], axis=0) + margin
+    box = tuple(slice(int(max(a, 0)), int(min(b, n))) for a, b, n in zip(lo, hi, grid))
+    mask = np.zeros(tuple(b.stop - b.start for b in box), dtype=bool)
+    for shape in shapes:
+        local = tuple(slice(s.start - b.start, s.stop - b.start) for s, b in zip(shape.box, box))
+        mask[local] |= shape.mask
+    mask &= roi[box]
+    return box, mask
 
 
 def _check_roi(roi: np.ndarray) -> np.ndarray:

@@ -21,6 +21,9 @@ and written back on ``x_ni``'s scale: for a z-scored MRI, ``raw / std = z - f`` 
 ``f`` is the z-score of zero signal (the constant background of a z-scored scan, or
 its minimum). A floor of 0 for both gives the paper's formula unchanged.
 
+The texture is read from ``x_nj`` around a random voxel of its organ (``source_shift``
+moves the tumours' box there), so that it is organ texture and not background.
+
 Each of ED, GB and LT has its own switch (for the paper's ablation); the random
 values of all three are always drawn, so switching one off changes nothing else.
 Work is restricted to the tumours' bounding box plus the margins ED and GB need.
@@ -50,6 +53,8 @@ class TextureParams:
         intensity_ratio: ``r``, the tumour mean over the organ mean.
         intensity_floor: Intensity LT measures as zero in both images; None: each
             image's own minimum (see the module docstring).
+        source_shift: Voxel shift from the tumours' box to where the texture is read
+            in ``x_nj`` (clamped to the grid when applied).
     """
 
     elastic: bool
@@ -59,6 +64,7 @@ class TextureParams:
     blur_sigma_mm: float
     intensity_ratio: float
     intensity_floor: float | None
+    source_shift: tuple[int, int, int] = (0, 0, 0)
 
 
 def sample_texture(
@@ -85,6 +91,47 @@ def sample_texture(
         intensity_ratio=float(rng.uniform(*intensity_ratio_range)),
         intensity_floor=None if intensity_floor is None else float(intensity_floor),
     )
+
+
+def sample_source_shift(
+    rng: np.random.Generator,
+    mask: np.ndarray,
+    box: tuple[slice, slice, slice],
+    source_roi: np.ndarray,
+    *,
+    tries: int,
+) -> tuple[int, int, int]:
+    """Shift of ``box`` onto a random voxel of ``source_roi`` covering most of ``mask``.
+
+    Up to ``tries`` voxels are drawn; the first shift that puts 95% of the mask inside
+    ``source_roi`` is kept, else the best one. An empty ``source_roi`` gives no shift.
+    """
+    index = np.flatnonzero(source_roi)
+    if index.size == 0 or not mask.any():
+        return (0, 0, 0)
+    centre = np.array([(b.start + b.stop) // 2 for b in box])
+    best, best_fraction = (0, 0, 0), -1.0
+    for _ in range(max(int(tries), 1)):
+        voxel = np.array(np.unravel_index(index[rng.integers(index.size)], source_roi.shape))
+        shift = tuple(int(v) for v in voxel - centre)
+        moved = shift_box(box, shift, source_roi.shape)
+        fraction = np.count_nonzero(source_roi[moved] & mask) / np.count_nonzero(mask)
+        if fraction > best_fraction:
+            best, best_fraction = shift, fraction
+        if fraction >= 0.95:
+            break
+    return best
+
+
+def shift_box(
+    box: tuple[slice, ...], shift: tuple[int, ...], shape: tuple[int, ...]
+) -> tuple[slice, slice, slice]:
+    """``box`` moved by ``shift`` voxels, with the shift clamped to keep it in ``shape``."""
+    moved = []
+    for b, d, n in zip(box, shift, shape):
+        d = int(np.clip(d, -b.start, n - b.stop))
+        moved.append(slice(b.start + d, b.stop + d))
+    return tuple(moved)
 
 
 def apply_texture(
@@ -215,29 +262,39 @@ def trilinear(volume: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
     Returns:
         Sampled values, the shape of the coordinate arrays.
     """
-    flat = volume.ravel()
+    flat = np.ascontiguousarray(volume, dtype=np.float32).ravel()
     strides = (volume.shape[1] * volume.shape[2], volume.shape[2], 1)
-    lows, fracs, steps = [], [], []
+    base: np.ndarray | None = None
+    fracs, steps = [], []
     for axis, q in enumerate(coords):
         n = volume.shape[axis]
-        q = np.clip(q, 0.0, n - 1.0)
-        lo = np.minimum(q.astype(np.int32), max(n - 2, 0))
+        q = np.clip(q, np.float32(0), np.float32(n - 1))
+        lo = np.minimum(q.astype(np.intp), max(n - 2, 0))
         fracs.append(q - lo)
-        lows.append(lo * strides[axis])
+        base = lo * strides[axis] if base is None else base + lo * strides[axis]
         steps.append(strides[axis] if n > 1 else 0)
-    base = lows[0] + lows[1] + lows[2]
     fx, fy, fz = fracs
-    out = None
+    # Gathering from shifted views of the flat array reuses one index array.
+    out: np.ndarray | None = None
     for dx in (0, 1):
-        wx = fx if dx else 1.0 - fx
-        plane = None
+        plane: np.ndarray | None = None
         for dy in (0, 1):
-            wy = fy if dy else 1.0 - fy
             offset = dx * steps[0] + dy * steps[1]
-            v0 = np.take(flat, base + offset)
-            v1 = np.take(flat, base + (offset + steps[2]))
-            line = (v0 + fz * (v1 - v0)) * wy
-            plane = line if plane is None else plane + line
-        term = plane * wx
-        out = term if out is None else out + term
-    return out.astype(np.float32, copy=False)
+            line = flat[offset:].take(base)
+            upper = flat[offset + steps[2] :].take(base)
+            upper -= line
+            upper *= fz
+            line += upper
+            if plane is None:
+                plane = line
+            else:
+                line -= plane
+                line *= fy
+                plane += line
+        if out is None:
+            out = plane
+        else:
+            plane -= out
+            plane *= fx
+            out += plane
+    return out
