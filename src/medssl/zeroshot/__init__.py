@@ -1,0 +1,1 @@
+"""Zero-shot tumour segmentation by layer decomposition, a threshold baseline, figures."""
