@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from medssl.errors import MedsslError
 from medssl.io import read_image
 from medssl.transforms import (
     GenesisConfig,
@@ -38,7 +39,9 @@ from medssl.views import (
     make_sar_dataset,
 )
 
-DEFAULT_DATA = Path(os.environ.get("MEDSSL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DEFAULT_DATA = Path(
+    os.environ.get("MEDSSL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 VOLUMES = {
     "brats": ("brats_dev/brats_2013_pat0003_1/flair.nii.gz", "mr"),
     "spleen": ("body/spleen_8/image.nii.gz", "ct"),
@@ -94,10 +97,18 @@ def main(argv: list[str] | None = None) -> int:
     for label, step in steps.items():
         rate(f"  {label}", lambda i, s=step: s(sub, np.random.default_rng(i)), n)
     genesis = GenesisTransform(GenesisConfig())
-    rate("Genesis transforms (paper probabilities)", lambda i: genesis(sub, np.random.default_rng(i)), n)
-    rate("SAR cube + Genesis transforms", lambda i: genesis(cubes(volume, np.random.default_rng(i))[0], np.random.default_rng(i)), n)
+    rate(
+        "Genesis transforms (paper probabilities)",
+        lambda i: genesis(sub, np.random.default_rng(i)),
+        n,
+    )
+    rate(
+        "SAR cube + Genesis transforms",
+        lambda i: genesis(cubes(volume, np.random.default_rng(i))[0], np.random.default_rng(i)),
+        n,
+    )
 
-    kwargs = dict(seed=0, length=max(n, 2), modalities=modality)
+    kwargs = {"seed": 0, "length": max(n, 2), "modalities": modality}
     datasets = {
         "item: make_sar_dataset": make_sar_dataset([volume], **kwargs),
         "item: make_genesis_dataset": make_genesis_dataset([volume], **kwargs),
@@ -108,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     for label, ds in datasets.items():
         try:
             rate(label, ds.__getitem__, n)
-        except Exception as exc:  # e.g. a cube larger than this volume
+        except MedsslError as exc:  # e.g. a cube larger than this volume
             print(f"{label:<42} skipped: {exc}")
     return 0
 

@@ -22,7 +22,9 @@ def test_four_points_in_unit_square_and_monotone(seed):
     assert np.all(np.diff(xs) >= 0)
     steps = np.diff(ys)
     assert np.all(steps <= 0) if params.inverted else np.all(steps >= 0)
-    mapped = apply_bezier(np.linspace(0, 1, 101, dtype=np.float32).reshape(101, 1, 1), params).ravel()
+    mapped = apply_bezier(
+        np.linspace(0, 1, 101, dtype=np.float32).reshape(101, 1, 1), params
+    ).ravel()
     assert np.all(np.diff(mapped) <= 1e-6) if params.inverted else np.all(np.diff(mapped) >= -1e-6)
     assert mapped.min() >= 0 and mapped.max() <= 1
 

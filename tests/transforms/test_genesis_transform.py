@@ -4,7 +4,7 @@ import pytest
 from medssl.errors import MedsslError
 from medssl.transforms import FlipParams, GenesisConfig, GenesisParams, GenesisTransform, flip
 
-OFF = dict(flip_p=0.0, local_shuffle_p=0.0, bezier_p=0.0, painting_p=0.0)
+OFF = {"flip_p": 0.0, "local_shuffle_p": 0.0, "bezier_p": 0.0, "painting_p": 0.0}
 
 
 @pytest.fixture
@@ -29,7 +29,9 @@ def test_all_off_gives_identical_copies(volume):
 
 
 def test_all_on_draws_everything(volume):
-    cfg = GenesisConfig(flip_p=1.0, local_shuffle_p=1.0, bezier_p=1.0, painting_p=1.0, n_shuffle_windows=100)
+    cfg = GenesisConfig(
+        flip_p=1.0, local_shuffle_p=1.0, bezier_p=1.0, painting_p=1.0, n_shuffle_windows=100
+    )
     params = GenesisTransform(cfg).draw(np.random.default_rng(0), volume.shape)
     assert params.flip and params.local_shuffle and params.bezier and params.painting
 
@@ -43,8 +45,11 @@ def test_flip_applies_to_input_and_target(volume):
     params = t.draw(np.random.default_rng(1), volume.shape)
     x, y = t.apply(volume, params)
     assert np.array_equal(y, flip(volume, params.flip))
-    np.testing.assert_allclose(flip(x, params.flip), GenesisTransform.apply(
-        volume, GenesisParams(None, None, params.bezier, None))[0], atol=1e-6)
+    np.testing.assert_allclose(
+        flip(x, params.flip),
+        GenesisTransform.apply(volume, GenesisParams(None, None, params.bezier, None))[0],
+        atol=1e-6,
+    )
 
 
 def test_bad_config():

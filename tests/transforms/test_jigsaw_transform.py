@@ -42,7 +42,9 @@ def test_tiles_follow_the_permutation():
     side = TINY.grid * TINY.cell
     # Each cell filled with its own index, so a tile tells which cell it came from.
     idx = np.arange(side) // TINY.cell
-    cube = ((idx[:, None, None] * 2 + idx[None, :, None]) * 2 + idx[None, None, :]).astype(np.float32)
+    cube = ((idx[:, None, None] * 2 + idx[None, :, None]) * 2 + idx[None, None, :]).astype(
+        np.float32
+    )
     tiles, params = RandomJigsaw(TINY)(cube, np.random.default_rng(3))
     assert tiles.shape == (8, 4, 4, 4)
     perm = TINY.permutations()[params.permutation]

@@ -19,7 +19,7 @@ def test_deterministic_from_seed(volume):
 
 
 def test_keeps_histogram_and_changes_voxels(volume):
-    out, params = RandomLocalShuffle(p=1.0, n_windows=2000)(volume, np.random.default_rng(1))
+    out, _params = RandomLocalShuffle(p=1.0, n_windows=2000)(volume, np.random.default_rng(1))
     assert np.array_equal(np.sort(out.ravel()), np.sort(volume.ravel()))
     assert (out != volume).mean() > 0.3
     assert out.dtype == np.float32 and out.shape == volume.shape

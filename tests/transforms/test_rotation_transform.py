@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 
 from medssl.errors import MedsslError
-from medssl.transforms import N_ROTATIONS, RandomRotation, RotationParams, draw_rotation, rotate, unrotate
+from medssl.transforms import (
+    N_ROTATIONS,
+    RandomRotation,
+    RotationParams,
+    draw_rotation,
+    rotate,
+    unrotate,
+)
 
 
 @pytest.fixture
@@ -24,7 +31,9 @@ def test_ten_distinct_invertible_rotations(cube):
 
 def test_rotations_are_rigid(cube):
     for k in range(N_ROTATIONS):
-        assert np.array_equal(np.sort(rotate(cube, RotationParams(k)).ravel()), np.sort(cube.ravel()))
+        assert np.array_equal(
+            np.sort(rotate(cube, RotationParams(k)).ravel()), np.sort(cube.ravel())
+        )
 
 
 def test_draw_deterministic_and_uniform():

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 
 from medssl.errors import MedsslError
-from medssl.transforms import RandomScaleCube, ScaleCubeConfig, cube_size, cut_scale_cube, draw_scale_cube
+from medssl.transforms import (
+    RandomScaleCube,
+    ScaleCubeConfig,
+    cube_size,
+    cut_scale_cube,
+    draw_scale_cube,
+)
 
 SMALL = ScaleCubeConfig(out_shape=(16, 16, 8))
 
@@ -44,7 +50,9 @@ def test_single_scale_ablation(volume):
 
 def test_content_comes_from_the_box():
     v = np.zeros((32, 32, 16), dtype=np.float32)
-    params = draw_scale_cube(np.random.default_rng(3), v.shape, ScaleCubeConfig(out_shape=(16, 16, 8)))
+    params = draw_scale_cube(
+        np.random.default_rng(3), v.shape, ScaleCubeConfig(out_shape=(16, 16, 8))
+    )
     v[params.box.slices] = 1.0
     cube = cut_scale_cube(v, params, ScaleCubeConfig(out_shape=(16, 16, 8)))
     np.testing.assert_allclose(cube, 1.0)
@@ -63,10 +71,10 @@ def test_too_small_volume_raises_or_pads():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(scales=(0.5, 0.25), probs=(1.0,)), "equal length"),
-        (dict(scales=(1.5,), probs=(1.0,)), "scale"),
-        (dict(scales=(0.5, 0.25), probs=(0.5, 0.6)), "sum to 1"),
-        (dict(out_shape=(16, 0, 8)), "out_shape"),
+        ({"scales": (0.5, 0.25), "probs": (1.0,)}, "equal length"),
+        ({"scales": (1.5,), "probs": (1.0,)}, "scale"),
+        ({"scales": (0.5, 0.25), "probs": (0.5, 0.6)}, "sum to 1"),
+        ({"out_shape": (16, 0, 8)}, "out_shape"),
     ],
 )
 def test_bad_config(kwargs, match):

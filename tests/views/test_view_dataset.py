@@ -55,7 +55,9 @@ def test_bad_inputs(volumes):
         ViewDataset(VolumeSource(volumes), _mean_maker, seed=-1, length=2)
     with pytest.raises(MedsslError, match="length"):
         ViewDataset(VolumeSource(volumes), _mean_maker, seed=0, length=0)
-    bad = ViewDataset(VolumeSource(lambda i: np.zeros((2, 2)), n_volumes=1), _mean_maker, seed=0, length=1)
+    bad = ViewDataset(
+        VolumeSource(lambda i: np.zeros((2, 2)), n_volumes=1), _mean_maker, seed=0, length=1
+    )
     with pytest.raises(MedsslError, match="volume 0 must be 3D"):
         bad[0]
 

@@ -18,7 +18,13 @@ from medssl.transforms.crop import Box, crop, draw_box, fit_volume
 from medssl.transforms.flip import FlipParams, RandomFlip, flip
 from medssl.transforms.genesis import GenesisConfig, GenesisParams, GenesisTransform
 from medssl.transforms.grid import Grid, cut_tile, draw_jitter
-from medssl.transforms.jigsaw import JigsawConfig, JigsawParams, RandomJigsaw, draw_jigsaw, make_jigsaw
+from medssl.transforms.jigsaw import (
+    JigsawConfig,
+    JigsawParams,
+    RandomJigsaw,
+    draw_jigsaw,
+    make_jigsaw,
+)
 from medssl.transforms.local_shuffle import LocalShuffleParams, RandomLocalShuffle, local_shuffle
 from medssl.transforms.painting import PaintingParams, RandomPainting, painted_mask, painting
 from medssl.transforms.permutations import (
@@ -58,9 +64,9 @@ from medssl.transforms.scale_cube import (
 )
 
 __all__ = [
+    "NEIGHBOURS",
     "N_NEIGHBOURS",
     "N_ROTATIONS",
-    "NEIGHBOURS",
     "ROTATIONS",
     "BezierParams",
     "Box",

@@ -119,7 +119,12 @@ class RandomBezier:
             return None
         p1, p2 = rng.random(2), rng.random(2)
         inverted = bool(rng.random() < self.invert_p)
-        points = ((0.0, 0.0), (float(p1[0]), float(p1[1])), (float(p2[0]), float(p2[1])), (1.0, 1.0))
+        points = (
+            (0.0, 0.0),
+            (float(p1[0]), float(p1[1])),
+            (float(p2[0]), float(p2[1])),
+            (1.0, 1.0),
+        )
         return BezierParams(points, inverted)
 
     def __call__(

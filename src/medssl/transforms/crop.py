@@ -40,9 +40,7 @@ class Box:
         return tuple(slice(a, a + s) for a, s in zip(self.start, self.size))  # type: ignore[return-value]
 
 
-def draw_box(
-    rng: np.random.Generator, volume_shape: Sequence[int], size: Sequence[int]
-) -> Box:
+def draw_box(rng: np.random.Generator, volume_shape: Sequence[int], size: Sequence[int]) -> Box:
     """Draw a box of ``size`` uniformly among all positions inside ``volume_shape``.
 
     Args:
@@ -63,7 +61,9 @@ def draw_box(
             raise MedsslError(
                 f"box size {box_size} does not fit in volume shape {shape} on axis {axis}"
             )
-    start = tuple(int(rng.integers(0, dim - side, endpoint=True)) for dim, side in zip(shape, box_size))
+    start = tuple(
+        int(rng.integers(0, dim - side, endpoint=True)) for dim, side in zip(shape, box_size)
+    )
     return Box(start, box_size)  # type: ignore[arg-type]
 
 
@@ -78,7 +78,9 @@ def crop(volume: np.ndarray, box: Box) -> np.ndarray:
     """
     for axis, (a, b, dim) in enumerate(zip(box.start, box.stop, volume.shape)):
         if a < 0 or b > dim:
-            raise MedsslError(f"box {box} reaches outside volume shape {volume.shape} on axis {axis}")
+            raise MedsslError(
+                f"box {box} reaches outside volume shape {volume.shape} on axis {axis}"
+            )
     return volume[box.slices]
 
 

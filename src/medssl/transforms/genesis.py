@@ -113,7 +113,9 @@ class GenesisTransform:
             x = target.copy()
         return x, target
 
-    def __call__(self, volume: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(
+        self, volume: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw and apply; return ``(input, target)``."""
         array = as_volume(volume)
         return self.apply(array, self.draw(rng, array.shape))

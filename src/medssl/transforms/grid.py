@@ -65,7 +65,9 @@ class Grid:
         """Box of the tile of cell ``index``, shifted by ``jitter`` inside its cell."""
         for j in jitter:
             if not 0 <= j <= self.cell - self.tile:
-                raise MedsslError(f"jitter must be in 0..{self.cell - self.tile}; got {tuple(jitter)}")
+                raise MedsslError(
+                    f"jitter must be in 0..{self.cell - self.tile}; got {tuple(jitter)}"
+                )
         start = tuple(p * self.cell + j for p, j in zip(self.cell_position(index), jitter))
         return Box(start, (self.tile,) * 3)  # type: ignore[arg-type]
 

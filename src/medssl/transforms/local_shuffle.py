@@ -13,6 +13,7 @@ permutation of the voxels: the intensity histogram is kept exactly.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -57,12 +58,16 @@ def local_shuffle(volume: np.ndarray, params: LocalShuffleParams) -> np.ndarray:
     """
     array = as_volume(volume)
     w = np.asarray(params.windows).reshape(-1, 6)
-    if len(w) and (w[:, :3].min() < 0 or w[:, 3:].min() < 1 or np.any(w[:, :3] + w[:, 3:] > array.shape)):
-        raise MedsslError(f"local shuffle windows must lie inside the volume of shape {array.shape}")
+    if len(w) and (
+        w[:, :3].min() < 0 or w[:, 3:].min() < 1 or np.any(w[:, :3] + w[:, 3:] > array.shape)
+    ):
+        raise MedsslError(
+            f"local shuffle windows must lie inside the volume of shape {array.shape}"
+        )
     targets, sources, offsets = _window_indices(array.shape, params)
     flat = array.reshape(-1).copy()
     bounds = offsets.tolist()
-    for a, b in zip(bounds[:-1], bounds[1:]):
+    for a, b in itertools.pairwise(bounds):
         flat[targets[a:b]] = flat[sources[a:b]]
     return flat.reshape(array.shape)
 
@@ -117,7 +122,9 @@ class RandomLocalShuffle:
             ``max_fraction`` is not in (0, 1].
     """
 
-    def __init__(self, *, p: float = 0.5, n_windows: int = 10_000, max_fraction: float = 0.1) -> None:
+    def __init__(
+        self, *, p: float = 0.5, n_windows: int = 10_000, max_fraction: float = 0.1
+    ) -> None:
         self.p = check_probability(p, name="local shuffle probability p")
         self.n_windows = check_positive_int(n_windows, name="n_windows")
         if not isinstance(max_fraction, (int, float)) or not 0.0 < max_fraction <= 1.0:

@@ -78,8 +78,14 @@ def query_cell(label: int) -> int:
     Raises:
         MedsslError: If ``label`` is not in 0..25.
     """
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= label < N_NEIGHBOURS:
-        raise MedsslError(f"relative position label must be in 0..{N_NEIGHBOURS - 1}; got {label!r}")
+    if (
+        isinstance(label, bool)
+        or not isinstance(label, (int, np.integer))
+        or not 0 <= label < N_NEIGHBOURS
+    ):
+        raise MedsslError(
+            f"relative position label must be in 0..{N_NEIGHBOURS - 1}; got {label!r}"
+        )
     dx, dy, dz = NEIGHBOURS[int(label)]
     return ((1 + dx) * 3 + (1 + dy)) * 3 + (1 + dz)
 

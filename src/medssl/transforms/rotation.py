@@ -46,7 +46,9 @@ class RotationParams:
 
 def _check_label(label: int) -> int:
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)):
-        raise MedsslError(f"rotation label must be an integer in 0..{N_ROTATIONS - 1}; got {label!r}")
+        raise MedsslError(
+            f"rotation label must be an integer in 0..{N_ROTATIONS - 1}; got {label!r}"
+        )
     if not 0 <= label < N_ROTATIONS:
         raise MedsslError(f"rotation label must be in 0..{N_ROTATIONS - 1}; got {label}")
     return int(label)

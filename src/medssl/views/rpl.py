@@ -34,7 +34,11 @@ class RplSample:
         volume = fit_volume(volume, shape, pad=c.pad, pad_value=c.pad_value)
         cube = crop(volume, draw_box(rng, volume.shape, shape))
         centre, query, params = self.pairs(cube, rng)
-        return {"centre": to_tensor(centre), "query": to_tensor(query), "label": label_tensor(params.label)}
+        return {
+            "centre": to_tensor(centre),
+            "query": to_tensor(query),
+            "label": label_tensor(params.label),
+        }
 
 
 def make_rpl_dataset(

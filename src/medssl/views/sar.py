@@ -48,7 +48,11 @@ class SarSample:
     def __call__(self, volume: np.ndarray, rng: np.random.Generator) -> dict[str, torch.Tensor]:
         cube, params = self.cubes(volume, rng)
         x, y = self.transform(cube, rng)
-        return {"input": to_tensor(x), "target": to_tensor(y), "scale": label_tensor(params.scale_class)}
+        return {
+            "input": to_tensor(x),
+            "target": to_tensor(y),
+            "scale": label_tensor(params.scale_class),
+        }
 
 
 def make_sar_dataset(
