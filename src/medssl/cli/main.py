@@ -40,6 +40,7 @@ def _register() -> None:
     from medssl.cli.evaluate import evaluate
     app.command("evaluate")(evaluate)
     from medssl.cli.pretrain import pretrain; app.command("pretrain")(pretrain)  # noqa: E702
+    from medssl.cli.segment import segment; app.command("segment")(segment)  # noqa: E702
 
 
 _register()
