@@ -5,10 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from monai.metrics import compute_dice, compute_hausdorff_distance, compute_surface_dice
+from monai.metrics import (
+    compute_confusion_matrix_metric,
+    compute_dice,
+    compute_hausdorff_distance,
+    compute_surface_dice,
+    get_confusion_matrix,
+)
 from scipy import ndimage
 
-from medssl.evaluation import compute_mask_metrics, parse_labels, evaluate_labelmaps
+from medssl.evaluation import compute_mask_metrics, evaluate_labelmaps, parse_labels
 from medssl.io import read_label
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -79,6 +85,11 @@ def test_brats_full_volume_agrees_with_cropped_evaluation(brats):
     assert rows[0].dice == pytest.approx(ref["dice"], abs=1e-4)
     assert rows[0].hd95 == pytest.approx(ref["hd95"], abs=0.5)
     assert rows[0].nsd == pytest.approx(ref["nsd"], abs=1e-4)
+    p = torch.from_numpy((pred > 0).astype(np.float32))[None, None]
+    g = torch.from_numpy((labels > 0).astype(np.float32))[None, None]
+    cm = get_confusion_matrix(p, g)
+    spec = float(compute_confusion_matrix_metric("specificity", cm))
+    assert rows[0].specificity == pytest.approx(spec, abs=1e-9)
 
 
 def test_spleen_shifted_anisotropic(spleen):

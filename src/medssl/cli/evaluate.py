@@ -42,7 +42,7 @@ def evaluate(
     summaries = metric.aggregate()
     console = Console()
     if not console.is_terminal:  # files and pipes: wide enough that rows do not wrap
-        console = Console(width=max(console.width, 120))
+        console = Console(width=max(console.width, 140))
     console.print(results_table(metric.rows, summaries, title=f"{pred} vs {gt}"))
     err = Console(stderr=True)
     for case, values in metric.unlisted.items():

@@ -54,12 +54,16 @@ class ConfusionCounts:
         return self.tp + self.fp
 
 
-def confusion_counts(pred: np.ndarray, gt: np.ndarray) -> ConfusionCounts:
+def confusion_counts(
+    pred: np.ndarray, gt: np.ndarray, *, background_outside: int = 0
+) -> ConfusionCounts:
     """Count true/false positives and negatives.
 
     Args:
         pred: Predicted mask; any non-zero voxel is foreground.
         gt: Reference mask of the same shape.
+        background_outside: Voxels cut away before the call (a crop of a larger
+            volume) that are background in both masks; added to TN.
 
     Returns:
         The four counts.
@@ -79,7 +83,7 @@ def confusion_counts(pred: np.ndarray, gt: np.ndarray) -> ConfusionCounts:
     tp = int(np.count_nonzero(pred & gt)) if n_pred and n_gt else 0
     fp = n_pred - tp
     fn = n_gt - tp
-    tn = int(pred.size) - tp - fp - fn
+    tn = int(pred.size) - tp - fp - fn + int(background_outside)
     return ConfusionCounts(tp=tp, fp=fp, tn=tn, fn=fn)
 
 

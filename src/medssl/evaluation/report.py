@@ -81,7 +81,7 @@ def results_table(rows: Sequence[LabelResult], summaries: Sequence[Summary], *, 
     table.add_column("case")
     table.add_column("label")
     for m in METRICS:
-        table.add_column(_HEADERS[m], justify="right")
+        table.add_column(_HEADERS[m], justify="right", no_wrap=True)
     for r in rows:
         table.add_row(r.case, r.label, *(_cell(getattr(r, m), m) for m in METRICS))
     labels = list(dict.fromkeys(s.label for s in summaries))
