@@ -94,3 +94,20 @@ def test_padding_allows_small_volumes():
     assert ds[0]["input"].shape == (1, 8, 8, 8)
     cfg = SarViewConfig(ScaleCubeConfig(out_shape=(16, 16, 8), pad=True), OFF)
     assert make_sar_dataset(tiny, seed=0, length=1, config=cfg)[0]["input"].shape == (1, 16, 16, 8)
+
+
+def test_sar_on_a_real_flair(shared_data):
+    from medssl.io import read_image
+
+    path = shared_data / "brats_dev" / "brats_2013_pat0003_1" / "flair.nii.gz"
+    if not path.exists():
+        pytest.skip(f"real scan not available at {path}")
+    flair = read_image(path).array
+    flair = (flair - flair.min()) / (flair.max() - flair.min())
+    ds = make_sar_dataset(
+        [flair], seed=0, length=4, config=SarViewConfig(transform=FAST), modalities="mr"
+    )
+    item = ds[0]
+    assert item["input"].shape == item["target"].shape == (1, 64, 64, 32)
+    assert 0.0 <= item["target"].min() and item["target"].max() <= 1.0
+    assert item["modality"].item() == 1 and item["scale"].item() in (0, 1, 2)

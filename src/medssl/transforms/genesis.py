@@ -64,8 +64,9 @@ class GenesisTransform:
         MedsslError: If a probability in ``config`` is outside [0, 1].
 
     Example:
+        >>> rng = np.random.default_rng(0)
         >>> transform = GenesisTransform(GenesisConfig())
-        >>> x, y = transform(np.random.rand(64, 64, 32), np.random.default_rng(0))
+        >>> x, y = transform(rng.random((64, 64, 32)), rng)
     """
 
     def __init__(self, config: GenesisConfig | None = None) -> None:

@@ -162,7 +162,8 @@ class RandomScaleCube:
 
     Example:
         >>> cubes = RandomScaleCube()
-        >>> cube, params = cubes(np.random.rand(128, 128, 64), np.random.default_rng(0))
+        >>> rng = np.random.default_rng(0)
+        >>> cube, params = cubes(rng.random((128, 128, 64)), rng)
         >>> cube.shape, params.scale_class in (0, 1, 2)
         ((64, 64, 32), True)
     """
