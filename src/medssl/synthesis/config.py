@@ -96,7 +96,7 @@ class SynthesisConfig:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name.endswith("_range"):
+            if "_range" in f.name:
                 if len(value) != 2 or value[0] > value[1]:
                     raise MedsslError(f"{f.name} must be (low, high) with low <= high; got {value}")
         checks = [
