@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from synthesis_helpers import SPACING, ball
 
 from medssl.errors import MedsslError
 from medssl.synthesis import (
@@ -16,8 +17,6 @@ from medssl.synthesis import (
     sample_rng,
     synthesize,
 )
-
-from synthesis_helpers import SPACING, ball
 
 SMALL = {"volume_range_mm3": (4_000.0, 12_000.0)}
 
@@ -42,7 +41,7 @@ def test_reproducible_from_seed_and_index(head):
 
 
 def test_composition_formula_is_exact(head):
-    normal, _, roi = head
+    normal = head[0]
     sample = _make(head, 1)
     m = sample.mask.astype(np.float32)
     a = sample.alpha
@@ -97,7 +96,7 @@ def test_soft_edges_blend_outside_mask_but_inside_roi(head):
 
 
 def test_roi_too_small_is_a_clear_error(head):
-    normal, other, _ = head
+    normal = head[0]
     tiny = np.zeros_like(normal, dtype=bool)
     tiny[10:12, 10:12, 10:12] = True
     with pytest.raises(MedsslError, match="smaller than the smallest tumour"):

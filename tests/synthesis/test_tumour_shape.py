@@ -31,7 +31,9 @@ def _raster(params, shape=(80, 80, 80), spacing=(1.0, 1.0, 1.0)):
     return box, mask
 
 
-@pytest.mark.parametrize(("level", "vertices", "faces"), [(0, 12, 20), (3, 642, 1280), (4, 2562, 5120)])
+@pytest.mark.parametrize(
+    ("level", "vertices", "faces"), [(0, 12, 20), (3, 642, 1280), (4, 2562, 5120)]
+)
 def test_icosphere_counts_and_unit_norm(level, vertices, faces):
     sphere = icosphere(level)
     assert sphere.vertices.shape == (vertices, 3)
@@ -55,7 +57,7 @@ def test_rotation_is_orthonormal(rng):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_rasterised_volume_matches(seed):
     params = _shape(np.random.default_rng(seed), volume=30_000.0)
-    box, mask = _raster(params)
+    _, mask = _raster(params)
     assert mask.sum() == pytest.approx(30_000.0, rel=0.03)
     # The box holds the whole shape: its faces are empty.
     for axis in range(3):

@@ -7,11 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from scipy import ndimage
+from synthesis_helpers import SPACING
 
 from medssl.synthesis import apply_params, brain, sample_params, sample_rng
 from medssl.synthesis.texture import BLUR_TRUNCATE, linear_intensity, trilinear
-
-from synthesis_helpers import SPACING
 
 SMALL = {"volume_range_mm3": (4_000.0, 12_000.0)}
 

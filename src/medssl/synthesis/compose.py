@@ -198,7 +198,9 @@ def _draw(
     config: SynthesisConfig,
 ) -> tuple[TumourParams, list[PlacedShape]]:
     if source_roi.shape != roi.shape:
-        raise MedsslError(f"other_roi must have the ROI's shape {roi.shape}; got {source_roi.shape}")
+        raise MedsslError(
+            f"other_roi must have the ROI's shape {roi.shape}; got {source_roi.shape}"
+        )
     shapes = place_tumours(rng, roi, spacing, config)
     texture = sample_texture(
         rng,
@@ -241,7 +243,9 @@ def _compose(
     normal = np.asarray(normal, dtype=np.float32)
     sp = np.asarray(params.spacing, dtype=np.float64)
     edge = params.edge_sigma_mm / sp
-    margin = np.ceil(BLUR_TRUNCATE * edge).astype(int) if params.edge_sigma_mm > 0 else np.zeros(3, int)
+    margin = (
+        np.ceil(BLUR_TRUNCATE * edge).astype(int) if params.edge_sigma_mm > 0 else np.zeros(3, int)
+    )
     box, mask = _union(shapes, roi, margin)
     roi_box = roi[box]
 

@@ -96,9 +96,8 @@ class SynthesisConfig:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            if "_range" in f.name:
-                if len(value) != 2 or value[0] > value[1]:
-                    raise MedsslError(f"{f.name} must be (low, high) with low <= high; got {value}")
+            if "_range" in f.name and (len(value) != 2 or value[0] > value[1]):
+                raise MedsslError(f"{f.name} must be (low, high) with low <= high; got {value}")
         checks = [
             (self.count_range[0] >= 1, "count_range must start at 1 or more", self.count_range),
             (self.volume_range_mm3[0] > 0, "volume_range_mm3 must be positive", self.volume_range_mm3),

@@ -164,7 +164,9 @@ def apply_texture(
     """
     sp = np.asarray(spacing, dtype=np.float64)
     sigma_vox = params.blur_sigma_mm / sp
-    blur_margin = np.ceil(BLUR_TRUNCATE * sigma_vox).astype(int) if params.blur else np.zeros(3, int)
+    blur_margin = (
+        np.ceil(BLUR_TRUNCATE * sigma_vox).astype(int) if params.blur else np.zeros(3, int)
+    )
     region = _grow(box, blur_margin, other.shape)
     if params.elastic:
         values = _deformed(other, region, params.displacement_mm, sp)
@@ -234,7 +236,10 @@ def _upsample_linear(coarse: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
 
 def _deformed(
-    image: np.ndarray, region: tuple[slice, slice, slice], displacement_mm: np.ndarray, sp: np.ndarray
+    image: np.ndarray,
+    region: tuple[slice, slice, slice],
+    displacement_mm: np.ndarray,
+    sp: np.ndarray,
 ) -> np.ndarray:
     """``image(p + u(p))`` for the voxels ``p`` of ``region``, trilinear, float32."""
     size = tuple(r.stop - r.start for r in region)
