@@ -1,0 +1,68 @@
+"""3D rotation prediction (Taleb et al., "3D Self-Supervised Methods for Medical
+Imaging", NeurIPS 2020).
+
+A cube is cut at random and rotated by one of 10 rotations (the identity and 90°,
+180°, 270° about each axis; :mod:`medssl.views.rotation`). The encoder, global average
+pooling and two fully connected layers predict the rotation; cross-entropy loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from medssl.methods._volumes import VolumeOptions, check_options, load_volumes, make_views
+from medssl.methods.base import METHODS
+from medssl.methods.tile_classifier import TileClassifier, build_encoder, classification_loss
+from medssl.transforms import N_ROTATIONS
+from medssl.views import RotationViewConfig, make_rotation_dataset
+
+
+@METHODS.register("rotation")
+class Rotation:
+    """Rotation prediction pretraining (Taleb et al., NeurIPS 2020).
+
+    Args:
+        size: Side of the rotated cube (a multiple of the encoder's size divisor).
+        pad: Pad a volume smaller than the cube instead of raising.
+        hidden: Hidden width of the classifier.
+        length: Samples per epoch; None for an endless stream of new samples.
+        preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields.
+
+    Raises:
+        MedsslError: On an unknown or bad option.
+    """
+
+    name = "rotation"
+
+    def __init__(
+        self,
+        *,
+        size: int = 64,
+        pad: bool = False,
+        hidden: int = 1024,
+        length: int | None = None,
+        preprocess: Mapping[str, Any] | None = None,
+        **unknown: Any,
+    ) -> None:
+        check_options(self.name, type(self), unknown)
+        self.view = RotationViewConfig(size=size, pad=bool(pad))
+        self.hidden, self.length = hidden, length
+        self.volume_options = VolumeOptions.from_mapping(preprocess)
+
+    def build_model(self, cfg: Any) -> TileClassifier:
+        return TileClassifier(build_encoder(cfg), n_tiles=1, n_classes=N_ROTATIONS, hidden=self.hidden)
+
+    def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
+        volumes = load_volumes(records, self.volume_options)
+        return make_views(make_rotation_dataset, volumes, seed=seed, length=self.length,
+                          config=self.view)
+
+    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        return classification_loss(model(batch["input"].unsqueeze(1)), batch["label"])
+
+    def encoder_of(self, model: TileClassifier) -> nn.Module:
+        return model.encoder

@@ -1,0 +1,222 @@
+"""SAR: scale-aware restoration with a modality-invariant adversary.
+
+Zhang et al., "SAR: Scale-Aware Restoration Learning for 3D Tumor Segmentation",
+MICCAI 2021. Cubes of 1/2, 1/4 and 1/8 of the volume's side (ratio 1:1:2) are resized
+to 64×64×32 and corrupted as in Models Genesis (:mod:`medssl.views.sar`). The 3D UNet
+restores them (``L_res``, MSE), a scale head (global average pooling + two FC on the
+bottleneck) predicts the scale class (``L_scale``, cross-entropy), and MIAL
+(:mod:`medssl.methods.mial`), densely connected to the encoder levels, predicts the
+modality while the encoder learns to hide it (``L_adv``)::
+
+    L = L_adv + α · L_scale + β · L_res,   α = 1, β = 10
+
+The min-max game uses a gradient-reversal layer in front of MIAL, so one backward pass
+of ``L`` updates the discriminator to minimise ``L_adv`` and the encoder to maximise
+it; the engine's default step then steps the three SGD optimizers returned by
+:meth:`SAR.optimizers` (learning rates 1, 0.1 and 1e-3 for the UNet, the scale head and
+MIAL in ``configs/sar.yaml``).
+
+Ablations: ``use_scale: false`` (+MIAL only), ``use_mial: false`` (+SA only), both off
+(Models Genesis on multi-scale cubes), ``scales: [0.25]`` with ``scale_probs: [1.0]``
+and ``use_scale: false`` (one scale). MIAL needs CT and MR volumes with their modality;
+otherwise it is turned off with a warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from medssl.errors import MedsslError
+from medssl.methods._volumes import VolumeOptions, as_shape, check_options, load_volumes, make_views
+from medssl.methods.base import METHODS
+from medssl.methods.genesis import genesis_transform, restoration_loss, restoration_unet
+from medssl.methods.mial import MIAL
+from medssl.models import GlobalPoolHead
+from medssl.models.segnet import SegNet
+from medssl.transforms import ScaleCubeConfig
+from medssl.views import SarViewConfig, make_sar_dataset
+
+
+class SarOutput(NamedTuple):
+    """What :class:`SarNet` returns; a head that is off gives None.
+
+    Shape:
+        ``restored``: (N, 1, X, Y, Z) logits; ``scale``: (N, n_scales);
+        ``modality``: (N, 2).
+    """
+
+    restored: torch.Tensor
+    scale: torch.Tensor | None
+    modality: torch.Tensor | None
+
+
+class SarNet(nn.Module):
+    """The UNet with SAR's scale head and MIAL on its encoder.
+
+    Args:
+        unet: The restoration network (``unet.encoder`` is what SAR pretrains).
+        scale_head: Classifier on the bottleneck, or None (ablation).
+        mial: Modality discriminator on the encoder levels, or None (ablation).
+    """
+
+    def __init__(self, unet: SegNet, *, scale_head: nn.Module | None, mial: MIAL | None) -> None:
+        super().__init__()
+        self.unet = unet
+        self.scale_head = scale_head
+        self.mial = mial
+
+    def forward(self, x: torch.Tensor, *, adversary: bool = True) -> SarOutput:
+        """Restore ``x``; classify its scale and (if ``adversary``) its modality."""
+        restored, features = self.unet.forward_with_features(x)
+        scale = self.scale_head(features[-1]) if self.scale_head is not None else None
+        use_mial = adversary and self.mial is not None
+        return SarOutput(restored, scale, self.mial(features) if use_mial else None)
+
+
+@METHODS.register("sar")
+class SAR:
+    """SAR pretraining (Zhang et al., MICCAI 2021).
+
+    Args:
+        scales: Cube side as a fraction of the volume's side, one per scale class.
+        scale_probs: Probability of each scale (the paper's 1:1:2).
+        out_shape: Shape every cube is resized to.
+        pad: Pad a volume smaller than ``out_shape`` instead of raising.
+        use_scale: Train the scale head (the "SA" part).
+        use_mial: Train the modality-invariant adversary (the "MIAL" part).
+        alpha: Weight α of ``L_scale``.
+        beta: Weight β of ``L_res``.
+        scale_lr: Learning rate of the scale head (the UNet uses the run's ``lr``).
+        mial_lr: Learning rate of MIAL.
+        scale_hidden: Hidden width of the scale head.
+        mial_width: Channels of MIAL's convolutions.
+        mial_hidden: Hidden width of MIAL's fully connected layers.
+        mial_levels: Encoder levels MIAL sees; None for all.
+        reversal: Weight of the reversed gradient reaching the encoder from MIAL.
+        transform: Overrides of the Models Genesis transforms' probabilities.
+        length: Samples per epoch; None for an endless stream of new samples.
+        preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields.
+
+    Raises:
+        MedsslError: On an unknown or bad option, e.g. the scale head with one scale.
+    """
+
+    name = "sar"
+
+    def __init__(
+        self,
+        *,
+        scales: Sequence[float] = (1 / 2, 1 / 4, 1 / 8),
+        scale_probs: Sequence[float] = (0.25, 0.25, 0.5),
+        out_shape: Sequence[int] = (64, 64, 32),
+        pad: bool = False,
+        use_scale: bool = True,
+        use_mial: bool = True,
+        alpha: float = 1.0,
+        beta: float = 10.0,
+        scale_lr: float = 0.1,
+        mial_lr: float = 1e-3,
+        scale_hidden: int = 256,
+        mial_width: int = 64,
+        mial_hidden: int = 64,
+        mial_levels: Sequence[int] | None = None,
+        reversal: float = 1.0,
+        transform: Mapping[str, Any] | None = None,
+        length: int | None = None,
+        preprocess: Mapping[str, Any] | None = None,
+        **unknown: Any,
+    ) -> None:
+        check_options(self.name, type(self), unknown)
+        cubes = ScaleCubeConfig(scales=tuple(float(s) for s in scales),
+                                probs=tuple(float(p) for p in scale_probs),
+                                out_shape=as_shape(out_shape, name="out_shape"), pad=bool(pad))
+        if use_scale and len(cubes.scales) < 2:
+            raise MedsslError(
+                f"the scale head needs at least two scales; got {list(cubes.scales)} "
+                "(set use_scale: false for a single-scale run)"
+            )
+        for key, value in (("alpha", alpha), ("beta", beta), ("reversal", reversal)):
+            if not float(value) >= 0:
+                raise MedsslError(f"{key} must be >= 0; got {value}")
+        for key, value in (("scale_lr", scale_lr), ("mial_lr", mial_lr)):
+            if not float(value) > 0:
+                raise MedsslError(f"{key} must be > 0; got {value}")
+        self.view = SarViewConfig(cubes=cubes, transform=genesis_transform(transform))
+        self.use_scale, self.use_mial = bool(use_scale), bool(use_mial)
+        self.alpha, self.beta, self.reversal = float(alpha), float(beta), float(reversal)
+        self.scale_lr, self.mial_lr = float(scale_lr), float(mial_lr)
+        self.scale_hidden, self.mial_width, self.mial_hidden = scale_hidden, mial_width, mial_hidden
+        self.mial_levels = None if mial_levels is None else list(mial_levels)
+        self.length = length
+        self.volume_options = VolumeOptions.from_mapping(preprocess)
+        self.adversary_on = self.use_mial  # turned off by make_dataset for one modality
+
+    def build_model(self, cfg: Any) -> SarNet:
+        unet = restoration_unet(cfg)
+        channels = list(unet.encoder.out_channels)
+        n_scales = len(self.view.cubes.scales)
+        scale_head = GlobalPoolHead(channels[-1], self.scale_hidden, n_scales) if self.use_scale else None
+        mial = (MIAL(channels, levels=self.mial_levels, width=self.mial_width,
+                     hidden=self.mial_hidden, reversal=self.reversal) if self.use_mial else None)
+        return SarNet(unet, scale_head=scale_head, mial=mial)
+
+    def optimizers(self, model: SarNet, cfg: Any) -> dict[str, dict[str, Any]]:
+        """The UNet at ``cfg.lr``, the scale head at ``scale_lr``, MIAL at ``mial_lr``."""
+        groups: dict[str, dict[str, Any]] = {"unet": {"params": model.unet.parameters()}}
+        if model.scale_head is not None:
+            groups["scale"] = {"params": model.scale_head.parameters(), "lr": self.scale_lr}
+        if model.mial is not None:
+            groups["mial"] = {"params": model.mial.parameters(), "lr": self.mial_lr}
+        return groups
+
+    def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
+        volumes = load_volumes(records, self.volume_options)
+        modalities = volumes.modalities
+        if self.use_mial:
+            reason = mial_unusable(modalities)
+            if reason:
+                warnings.warn(f"SAR: {reason}; training without MIAL (set use_mial: false "
+                              "to silence this)", stacklevel=2)
+            self.adversary_on = not reason
+        return make_views(make_sar_dataset, volumes, seed=seed, length=self.length,
+                          config=self.view, modalities=modalities if self.adversary_on else None)
+
+    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        out = model(batch["input"], adversary=self.adversary_on)
+        l_res = restoration_loss(out.restored, batch["target"])
+        loss = self.beta * l_res
+        logs = {"l_res": float(l_res.detach())}
+        if out.scale is not None:
+            l_scale = F.cross_entropy(out.scale.float(), batch["scale"])
+            loss = loss + self.alpha * l_scale
+            logs["l_scale"] = float(l_scale.detach())
+        if out.modality is not None:
+            l_adv = F.cross_entropy(out.modality.float(), batch["modality"])
+            loss = loss + l_adv
+            logs["l_adv"] = float(l_adv.detach())
+        return loss, logs
+
+    def encoder_of(self, model: SarNet) -> nn.Module:
+        return model.unet.encoder
+
+
+def mial_unusable(modalities: Sequence[str | None]) -> str | None:
+    """Why MIAL cannot run on volumes of these modalities, or None when it can.
+
+    MIAL needs every volume's modality and both CT and MR among them.
+    """
+    missing = sum(m is None for m in modalities)
+    if missing:
+        return (f"MIAL needs the modality (CT or MR) of every volume; {missing} of "
+                f"{len(modalities)} have none (give --modality or a CSV 'modality' column)")
+    present = sorted(set(modalities))
+    if len(present) < 2:
+        return (f"MIAL needs both CT and MR volumes; all {len(modalities)} are "
+                f"{present[0].upper()}")
+    return None

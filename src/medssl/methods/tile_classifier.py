@@ -1,0 +1,82 @@
+"""The shared network of the Taleb et al. pretext tasks: a Siamese encoder + classifier.
+
+Taleb et al., "3D Self-Supervised Methods for Medical Imaging", NeurIPS 2020: the same
+encoder runs on every input tile (one rotated cube; the two patches of relative patch
+location; the shuffled tiles of a jigsaw puzzle), each bottleneck is global-average
+pooled, the pooled vectors are concatenated in tile order and two fully connected
+layers predict the class. Here the encoder is the 3D UNet's (or any registered
+network's), so every method pretrains the same weights for a fair comparison.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from medssl.errors import MedsslError
+from medssl.models import MLP, create_model, encoder_of, global_avg_pool
+
+
+def build_encoder(cfg: Any) -> nn.Module:
+    """The encoder of ``create_model(cfg.model, in_channels=1, **cfg.model_kwargs)``.
+
+    Raises:
+        MedsslError: If the model is unknown or has no encoder.
+    """
+    kwargs = {"in_channels": 1, **dict(cfg.model_kwargs)}
+    return encoder_of(create_model(cfg.model, **kwargs))
+
+
+class TileClassifier(nn.Module):
+    """Shared encoder on each of ``n_tiles`` inputs, pooled, concatenated, classified.
+
+    Args:
+        encoder: An encoder (its last feature map is pooled).
+        n_tiles: Inputs per sample (1 for rotation, 2 for relative patch location,
+            ``grid³`` for jigsaw).
+        n_classes: Number of classes.
+        hidden: Width of the hidden fully connected layer.
+
+    Attributes:
+        encoder: The shared encoder (exported for fine-tuning).
+        classifier: The two fully connected layers.
+
+    Raises:
+        MedsslError: If ``n_tiles`` or ``n_classes`` is below 1 (below 2 classes).
+
+    Shape:
+        ``(N, n_tiles, C, X, Y, Z) → (N, n_classes)`` logits.
+    """
+
+    def __init__(self, encoder: nn.Module, *, n_tiles: int, n_classes: int, hidden: int = 1024) -> None:
+        super().__init__()
+        if n_tiles < 1 or n_classes < 2:
+            raise MedsslError(f"need n_tiles >= 1 and n_classes >= 2; got {n_tiles} and {n_classes}")
+        self.encoder = encoder
+        self.n_tiles = n_tiles
+        self.classifier = MLP(n_tiles * encoder.out_channels[-1], [hidden], n_classes)
+
+    def forward(self, tiles: torch.Tensor) -> torch.Tensor:
+        if tiles.dim() != 6 or tiles.shape[1] != self.n_tiles:
+            raise MedsslError(
+                f"expected tiles of shape (N, {self.n_tiles}, C, X, Y, Z); got {tuple(tiles.shape)}"
+            )
+        n = tiles.shape[0]
+        flat = tiles.flatten(0, 1)
+        if next(self.encoder.parameters()).is_contiguous(memory_format=torch.channels_last_3d):
+            flat = flat.contiguous(memory_format=torch.channels_last_3d)
+        pooled = global_avg_pool(self.encoder(flat)[-1])
+        return self.classifier(pooled.reshape(n, -1))
+
+
+def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    """Cross-entropy and accuracy.
+
+    Shape:
+        ``logits``: (N, K); ``labels``: (N,) long.
+    """
+    loss = nn.functional.cross_entropy(logits.float(), labels)
+    accuracy = (logits.argmax(dim=1) == labels).float().mean()
+    return loss, {"ce": float(loss.detach()), "accuracy": float(accuracy)}
