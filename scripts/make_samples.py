@@ -56,7 +56,9 @@ def _crop_box(mask: np.ndarray) -> tuple[slice, ...]:
     return tuple(box)
 
 
-def _reduced_geometry(geometry: Geometry, box: tuple[slice, ...], shape: tuple[int, ...]) -> Geometry:
+def _reduced_geometry(
+    geometry: Geometry, box: tuple[slice, ...], shape: tuple[int, ...]
+) -> Geometry:
     # New voxel n covers old voxels start + 2n and start + 2n + 1: centre start + 2n + 0.5.
     scale = np.eye(4)
     for axis, s in enumerate(box):

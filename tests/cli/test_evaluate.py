@@ -61,7 +61,10 @@ def test_two_files_with_groups_and_csv(pair, tmp_path, capsys):
     assert "case1" in stdout and "mean ± std" in stdout
     rows = _read_csv(out)
     assert [(r["case"], r["label"]) for r in rows[:3]] == [
-        ("case1", "1"), ("case1", "2"), ("case1", "fg")]
+        ("case1", "1"),
+        ("case1", "2"),
+        ("case1", "fg"),
+    ]
     assert {r["case"] for r in rows[3:]} == {"mean", "std", "n"}
     assert 0.5 < float(rows[2]["dice"]) < 1.0 and float(rows[2]["hd95_mm"]) > 0
     assert not [p for p in out.parent.iterdir() if p.name != "metrics.csv"]  # no temp files
@@ -73,7 +76,7 @@ def test_folders(tmp_path, blob, capsys):
         _write(tmp_path / "pred" / name, p)
         _write(tmp_path / "gt" / name, gt)
     out = tmp_path / "m.csv"
-    code, stdout, _ = run(["evaluate", tmp_path / "pred", tmp_path / "gt", "--out", out], capsys)
+    code, _, _ = run(["evaluate", tmp_path / "pred", tmp_path / "gt", "--out", out], capsys)
     assert code == 0
     rows = _read_csv(out)
     per_case = [r for r in rows if r["case"] in ("a", "b")]
@@ -85,6 +88,13 @@ def test_unlisted_label_warns(pair, capsys):
     pred, gt = pair
     code, _, err = run(["evaluate", pred, gt, "--labels", "1"], capsys)
     assert code == 0 and "labels 2 present but not in --labels" in err
+
+
+def test_empty_case_warns(tmp_path, blob, capsys):
+    _, gt = _labels(blob)
+    e = _write(tmp_path / "e.nii.gz", gt * 0)
+    code, _, err = run(["evaluate", e, e], capsys)
+    assert code == 0 and "both empty; nothing evaluated" in err
 
 
 def _assert_one_line_error(code: int, err: str, *needles: str) -> None:
@@ -169,8 +179,9 @@ def test_real_brats_case(shared_data, tmp_path, capsys):
     pred = gt.array * ndimage.binary_erosion(gt.array > 0, iterations=2)
     p = write_image(pred, gt.geometry, tmp_path / "pat0006.nii.gz")
     out = tmp_path / "m.csv"
-    code, _, _ = run(["evaluate", p, gt.geometry.source, "--labels", "wt=1+2+3+4",
-                      "--out", out], capsys)
+    code, _, _ = run(
+        ["evaluate", p, gt.geometry.source, "--labels", "wt=1+2+3+4", "--out", out], capsys
+    )
     assert code == 0
     row = _read_csv(out)[0]
     assert row["label"] == "wt" and 0.8 < float(row["dice"]) < 0.95

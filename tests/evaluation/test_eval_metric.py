@@ -69,6 +69,14 @@ def test_missed_structure_makes_mean_hd95_inf_and_nan_is_skipped(blob):
     assert s["sensitivity"].n == 2
 
 
+def test_empty_case_without_labels_is_recorded(blob):
+    _, gt = blob
+    e = np.zeros_like(gt)
+    metric = SegmentationMetric()
+    assert metric(e, e, spacing=(1, 1, 1), case="blank") == []
+    assert metric.empty_cases == ["blank"]
+
+
 def test_csv_and_table(blob):
     pred, gt = _maps(blob)
     metric = SegmentationMetric()

@@ -34,7 +34,9 @@ def test_folders_pair_by_name(tmp_path):
 def test_unmatched_names_are_listed(tmp_path):
     pred = _touch(tmp_path / "pred", "a.nii.gz", "b.nii.gz", "c.nii.gz")
     gt = _touch(tmp_path / "gt", "a.nii.gz", "d.nii.gz")
-    with pytest.raises(MedsslError, match=r"2 only in .*pred: b.nii.gz, c.nii.gz; 1 only in .*gt: d"):
+    with pytest.raises(
+        MedsslError, match=r"2 only in .*pred: b.nii.gz, c.nii.gz; 1 only in .*gt: d"
+    ):
         pair_paths(pred, gt)
 
 

@@ -87,9 +87,17 @@ def test_union_bbox():
         ({"spacing": (1, 0, 1)}, "spacing"),
         ({"spacing": (1, 1, 1), "tolerance": -1}, "tolerance"),
         ({"spacing": (1, 1, 1), "margin": 0}, "margin"),
+        ({"spacing": (1, 1, 1), "which": ("hd100",)}, "hd100"),
     ],
 )
 def test_bad_arguments(blob, kwargs, match):
     _, gt = blob
     with pytest.raises(ValueError, match=match):
         surface_metrics(gt, gt, **kwargs)
+
+
+def test_which_selects_metrics(blob):
+    _, gt = blob
+    assert set(surface_metrics(gt, gt, spacing=(1, 1, 1), which=("nsd",))) == {"nsd"}
+    e = np.zeros_like(gt)
+    assert surface_metrics(e, gt, spacing=(1, 1, 1), which=("hd95",)) == {"hd95": math.inf}

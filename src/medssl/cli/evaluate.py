@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 
 def evaluate(
-    pred: Path = typer.Argument(..., help="Predicted label file, or folder of label files."),
-    gt: Path = typer.Argument(..., help="Reference label file, or folder (files pair by name)."),
-    labels: str | None = typer.Option(
-        None,
-        "--labels",
-        help="Labels to evaluate, e.g. '1,2' or 'wt=1+2+3+4,tc=1+3+4,et=4'. "
-        "Default: every non-zero value present in each case.",
-    ),
-    out: Path | None = typer.Option(
-        None, "--out", help="Write per-case and summary rows to this CSV file."
-    ),
-    nsd_tolerance: float = typer.Option(
-        1.0, "--nsd-tolerance", help="Normalised surface Dice tolerance in mm."
-    ),
+    pred: Annotated[Path, typer.Argument(help="Predicted label file, or folder of label files.")],
+    gt: Annotated[
+        Path, typer.Argument(help="Reference label file, or folder (files pair by name).")
+    ],
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            "--labels",
+            help="Labels to evaluate, e.g. '1,2' or 'wt=1+2+3+4,tc=1+3+4,et=4'. "
+            "Default: every non-zero value present in each case.",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write per-case and summary rows to this CSV file."),
+    ] = None,
+    nsd_tolerance: Annotated[
+        float, typer.Option("--nsd-tolerance", help="Normalised surface Dice tolerance in mm.")
+    ] = 1.0,
 ) -> None:
     """Dice, IoU, sensitivity, specificity, HD95 (mm) and NSD of predictions vs references.
 
@@ -47,8 +53,17 @@ def evaluate(
     err = Console(stderr=True)
     for case, values in metric.unlisted.items():
         listed = ", ".join(str(v) for v in values)
-        err.print(f"[yellow]warning:[/] {case}: labels {listed} present but not in --labels; "
-                  "not evaluated", highlight=False)
+        err.print(
+            f"[yellow]warning:[/] {case}: labels {listed} present but not in --labels; "
+            "not evaluated",
+            highlight=False,
+        )
+    for case in metric.empty_cases:
+        err.print(
+            f"[yellow]warning:[/] {case}: prediction and reference are both empty; "
+            "nothing evaluated (pass --labels to score it as 'both empty')",
+            highlight=False,
+        )
     if out is not None:
         write_csv(out, metric.rows, summaries)
         console.print(f"wrote {out}", highlight=False)

@@ -145,8 +145,11 @@ def evaluate_labelmaps(
     rows = []
     for group in groups:
         m = compute_mask_metrics(
-            group.mask(pred), group.mask(gt), spacing=spacing,
-            nsd_tolerance=nsd_tolerance, background_outside=outside,
+            group.mask(pred),
+            group.mask(gt),
+            spacing=spacing,
+            nsd_tolerance=nsd_tolerance,
+            background_outside=outside,
         )
         rows.append(LabelResult(case=case, label=group.name, **m))  # type: ignore[arg-type]
     return rows, unlisted
@@ -180,6 +183,11 @@ class SegmentationMetric:
             ``None`` evaluates each non-zero value present in each case.
         nsd_tolerance: NSD tolerance in mm.
 
+    Attributes:
+        rows: Every :class:`LabelResult` so far.
+        unlisted: Case → values present but in no group of ``labels``.
+        empty_cases: Cases that gave no row (``labels=None`` and both maps all zero).
+
     Example:
         >>> metric = SegmentationMetric(labels=parse_labels("wt=1+2+3+4"))  # doctest: +SKIP
         >>> metric(pred, gt, spacing=(1, 1, 1), case="pat0006")  # doctest: +SKIP
@@ -190,16 +198,23 @@ class SegmentationMetric:
     nsd_tolerance: float = 1.0
     rows: list[LabelResult] = field(default_factory=list, init=False)
     unlisted: dict[str, list[int]] = field(default_factory=dict, init=False)
+    empty_cases: list[str] = field(default_factory=list, init=False)
 
     def __call__(
         self, pred: np.ndarray, gt: np.ndarray, *, spacing: Sequence[float], case: str
     ) -> list[LabelResult]:
         """Evaluate one case, keep and return its rows."""
         rows, unlisted = evaluate_labelmaps(
-            pred, gt, spacing=spacing, labels=self.labels,
-            nsd_tolerance=self.nsd_tolerance, case=case,
+            pred,
+            gt,
+            spacing=spacing,
+            labels=self.labels,
+            nsd_tolerance=self.nsd_tolerance,
+            case=case,
         )
         self.rows.extend(rows)
+        if not rows:
+            self.empty_cases.append(case)
         if unlisted:
             self.unlisted[case] = unlisted
         return rows
@@ -212,3 +227,4 @@ class SegmentationMetric:
         """Forget every case."""
         self.rows.clear()
         self.unlisted.clear()
+        self.empty_cases.clear()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from medssl.errors import MedsslError
 from medssl.io import image_stem
-from medssl.io.image import IMAGE_SUFFIXES
 from medssl.io.atomic import full_suffix
+from medssl.io.image import IMAGE_SUFFIXES
 
 _MAX_LISTED = 10
 
@@ -68,8 +68,7 @@ def pair_paths(pred: str | Path, gt: str | Path) -> list[CasePair]:
     for role, folder, files in (("prediction", pred, pred_files), ("reference", gt, gt_files)):
         if not files:
             raise MedsslError(
-                f"{role} folder {folder} holds no image file "
-                f"({', '.join(IMAGE_SUFFIXES)})"
+                f"{role} folder {folder} holds no image file ({', '.join(IMAGE_SUFFIXES)})"
             )
     only_pred = sorted(set(pred_files) - set(gt_files))
     only_gt = sorted(set(gt_files) - set(pred_files))

@@ -19,11 +19,25 @@ from medssl.evaluation.metric import METRICS, LabelResult, Summary
 from medssl.io import atomic_write_text
 
 COLUMNS: tuple[str, ...] = (
-    "case", "label", "dice", "iou", "sensitivity", "specificity", "hd95_mm", "nsd",
-    "gt_voxels", "pred_voxels",
+    "case",
+    "label",
+    "dice",
+    "iou",
+    "sensitivity",
+    "specificity",
+    "hd95_mm",
+    "nsd",
+    "gt_voxels",
+    "pred_voxels",
 )
-_HEADERS = {"hd95": "HD95 mm", "nsd": "NSD", "dice": "Dice", "iou": "IoU",
-            "sensitivity": "Sens", "specificity": "Spec"}
+_HEADERS = {
+    "hd95": "HD95 mm",
+    "nsd": "NSD",
+    "dice": "Dice",
+    "iou": "IoU",
+    "sensitivity": "Sens",
+    "specificity": "Spec",
+}
 
 
 def _num(value: float) -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from medssl.errors import MedsslError
 from medssl.evaluation.labels import LabelGroup
 from medssl.evaluation.metric import LabelResult, SegmentationMetric
 from medssl.evaluation.pairing import CasePair, pair_paths
-from medssl.errors import MedsslError
 from medssl.io import check_same_grid, read_label
 
 

@@ -35,9 +35,7 @@ import numpy as np
 INF = float("inf")
 
 
-def union_bbox(
-    pred: np.ndarray, gt: np.ndarray, *, margin: int = 1
-) -> tuple[slice, ...] | None:
+def union_bbox(pred: np.ndarray, gt: np.ndarray, *, margin: int = 1) -> tuple[slice, ...] | None:
     """Bounding box of ``pred ∪ gt`` grown by ``margin`` voxels, clipped to the volume.
 
     Args:
@@ -85,8 +83,8 @@ def surface_metrics(
     *,
     spacing: Sequence[float],
     tolerance: float = 1.0,
-    percentile: float = 95.0,
     margin: int = 1,
+    which: Sequence[str] = ("hd95", "nsd"),
 ) -> dict[str, float]:
     """HD95 and NSD of two binary masks, in the physical units of ``spacing``.
 
@@ -95,14 +93,16 @@ def surface_metrics(
         gt: Reference mask of the same shape.
         spacing: Voxel size in mm along each axis (``Geometry.spacing``).
         tolerance: NSD tolerance in mm.
-        percentile: Percentile of the Hausdorff distance (95 for HD95).
         margin: Crop margin in voxels around ``pred ∪ gt`` (at least 1).
+        which: The metrics to compute, among ``"hd95"`` and ``"nsd"``.
 
     Returns:
-        ``{"hd95": mm, "nsd": fraction}`` following the empty-mask rules above.
+        ``{"hd95": mm, "nsd": fraction}`` (the keys in ``which``), following the
+        empty-mask rules above.
 
     Raises:
-        ValueError: Shapes differ, bad spacing, negative tolerance or margin < 1.
+        ValueError: Shapes differ, bad spacing, negative tolerance, margin < 1 or an
+            unknown name in ``which``.
 
     Shape:
         ``pred``, ``gt``: (X, Y, Z) (or (X, Y)).
@@ -112,26 +112,34 @@ def surface_metrics(
         raise ValueError(f"NSD tolerance must be >= 0 mm; got {tolerance}")
     if margin < 1:
         raise ValueError(f"crop margin must be >= 1 voxel; got {margin}")
+    unknown = sorted(set(which) - {"hd95", "nsd"})
+    if unknown:
+        raise ValueError(f"surface metrics are 'hd95' and 'nsd'; got {unknown}")
     has_pred, has_gt = bool(pred.any()), bool(gt.any())
     if not has_pred and not has_gt:
-        return {"hd95": 0.0, "nsd": 1.0}
+        return {k: v for k, v in (("hd95", 0.0), ("nsd", 1.0)) if k in which}
     if not has_pred or not has_gt:
-        return {"hd95": INF, "nsd": 0.0}
+        return {k: v for k, v in (("hd95", INF), ("nsd", 0.0)) if k in which}
     box = union_bbox(pred, gt, margin=margin)
     p, g = _as_batch(pred[box]), _as_batch(gt[box])
     spacing = [float(s) for s in spacing]
 
     from monai.metrics import compute_hausdorff_distance, compute_surface_dice
 
+    out: dict[str, float] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # MONAI's own deprecation notices, once per call
-        hd = compute_hausdorff_distance(
-            p, g, include_background=True, percentile=percentile, spacing=spacing
-        )
-        nsd = compute_surface_dice(
-            p, g, [float(tolerance)], include_background=True, spacing=spacing
-        )
-    return {"hd95": float(hd.reshape(-1)[0]), "nsd": float(nsd.reshape(-1)[0])}
+        if "hd95" in which:
+            hd = compute_hausdorff_distance(
+                p, g, include_background=True, percentile=95.0, spacing=spacing
+            )
+            out["hd95"] = float(hd.reshape(-1)[0])
+        if "nsd" in which:
+            nsd = compute_surface_dice(
+                p, g, [float(tolerance)], include_background=True, spacing=spacing
+            )
+            out["nsd"] = float(nsd.reshape(-1)[0])
+    return out
 
 
 def hd95(pred: np.ndarray, gt: np.ndarray, *, spacing: Sequence[float]) -> float:
@@ -139,7 +147,7 @@ def hd95(pred: np.ndarray, gt: np.ndarray, *, spacing: Sequence[float]) -> float
 
     See :func:`surface_metrics` for the arguments.
     """
-    return surface_metrics(pred, gt, spacing=spacing)["hd95"]
+    return surface_metrics(pred, gt, spacing=spacing, which=("hd95",))["hd95"]
 
 
 def normalized_surface_dice(
@@ -149,4 +157,4 @@ def normalized_surface_dice(
 
     See :func:`surface_metrics` for the arguments.
     """
-    return surface_metrics(pred, gt, spacing=spacing, tolerance=tolerance)["nsd"]
+    return surface_metrics(pred, gt, spacing=spacing, tolerance=tolerance, which=("nsd",))["nsd"]

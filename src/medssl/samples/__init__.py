@@ -46,9 +46,7 @@ def sample_path(name: str) -> Path:
             missing from the installation.
     """
     if name not in SAMPLES:
-        raise MedsslError(
-            f"unknown sample '{name}'; valid samples: {', '.join(sample_names())}"
-        )
+        raise MedsslError(f"unknown sample '{name}'; valid samples: {', '.join(sample_names())}")
     path = Path(str(resources.files(__name__).joinpath(SAMPLES[name])))
     if not path.is_file():
         raise MedsslError(
