@@ -1,0 +1,156 @@
+"""medssl segment: masks land in each input's exact grid; every bad input has one clear error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import brain_like, oblique_affine, save_ld_model, write_dicom_series, write_nifti
+
+from medssl.errors import MedsslError
+from medssl.io import Geometry, read_image, write_image
+from medssl.zeroshot.segment import segment_files
+
+
+def _segment(paths, out, model, **kwargs):
+    return segment_files(paths, out, model=model, progress=False, **kwargs)
+
+
+def _same_grid(mask_path, input_path):
+    mask, image = read_image(mask_path, dtype=None), read_image(input_path)
+    assert mask.geometry.shape == image.geometry.shape
+    np.testing.assert_allclose(mask.geometry.affine, image.geometry.affine, atol=1e-4)
+    assert set(np.unique(mask.array)) <= {0, 1}
+    return mask.array
+
+
+@pytest.mark.parametrize("affine", [np.diag([-1.5, -1.5, 2.0, 1.0]), oblique_affine()],
+                         ids=["lps", "oblique"])
+def test_mask_in_exact_input_grid(tmp_path, tiny_model, affine):
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "case.nii.gz", image, affine)
+    (written,) = _segment([path], tmp_path / "out", tiny_model, save_layers=True)
+    assert written == tmp_path / "out" / "case.nii.gz"
+    mask = _same_grid(written, path)
+    assert not mask[image == 0].any()  # brain model: nothing outside the brain
+    for layer in ("case_normal.nii.gz", "case_tumour.nii.gz"):
+        got = read_image(tmp_path / "out" / layer)
+        assert got.geometry.matches(read_image(path).geometry)
+
+
+def test_dicom_folder_and_nrrd(tmp_path, tiny_model):
+    image, _ = brain_like()
+    folder = write_dicom_series(tmp_path / "series1", image.astype(np.int16))
+    nrrd = write_image(image, Geometry(image.shape, oblique_affine()), tmp_path / "scan.nrrd")
+    written = _segment([folder, nrrd], tmp_path / "out", tiny_model)
+    assert [p.name for p in written] == ["series1.nii.gz", "scan.nrrd"]
+    _same_grid(written[0], folder)
+    _same_grid(written[1], nrrd)
+
+
+def test_threshold_changes_mask(tmp_path, tiny_model):
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    low = _segment([path], tmp_path / "lo", tiny_model, threshold=0.01)[0]
+    high = _segment([path], tmp_path / "hi", tiny_model, threshold=0.99)[0]
+    assert read_image(low).array.sum() >= read_image(high).array.sum()
+
+
+def test_all_zero_image(tmp_path, tiny_model):
+    path = write_nifti(tmp_path / "zero.nii.gz", np.zeros((16, 16, 16), np.float32), np.eye(4))
+    with pytest.raises(MedsslError, match="no nonzero voxels.*zero.nii.gz"):
+        _segment([path], tmp_path / "out", tiny_model)
+
+
+def test_model_of_another_method(tmp_path):
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    other = save_ld_model(tmp_path / "genesis.pt", method="genesis")
+    with pytest.raises(MedsslError, match="genesis.pt holds weights of method 'genesis', expected 'ld'"):
+        _segment([path], tmp_path / "out", other)
+
+
+def test_out_is_a_file(tmp_path, tiny_model):
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    (tmp_path / "taken").write_text("x")
+    with pytest.raises(MedsslError, match="is an existing file"):
+        _segment([path], tmp_path / "taken", tiny_model)
+
+
+def test_missing_model_file(tmp_path):
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    with pytest.raises(MedsslError, match="model file not found: .*nope.pt"):
+        _segment([path], tmp_path / "out", tmp_path / "nope.pt")
+
+
+def test_shipped_model_not_trained_says_how(tmp_path, monkeypatch):
+    import medssl.zeroshot.model_file as model_file
+
+    monkeypatch.setattr(model_file, "WEIGHTS_DIR", tmp_path / "weights")
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    with pytest.raises(MedsslError, match="no weights file yet.*medssl pretrain --method ld"):
+        _segment([path], tmp_path / "out", None)
+
+
+def test_ct_like_input_warns(tmp_path, tiny_model):
+    image, _ = brain_like()
+    ct = np.where(image > 0, image, -1000.0).astype(np.float32)
+    path = write_nifti(tmp_path / "ct.nii.gz", ct, np.eye(4))
+    notes: list[str] = []
+    _segment([path], tmp_path / "out", tiny_model, warn=notes.append)
+    assert any("Hounsfield" in n for n in notes)
+
+
+def test_no_background_warns(tmp_path, tiny_model):
+    image = np.random.default_rng(0).uniform(50, 100, size=(16, 16, 16)).astype(np.float32)
+    path = write_nifti(tmp_path / "full.nii.gz", image, np.eye(4))
+    notes: list[str] = []
+    _segment([path], tmp_path / "out", tiny_model, warn=notes.append)
+    assert any("no zero (or constant) background" in n for n in notes)
+
+
+def test_two_inputs_same_output_name(tmp_path, tiny_model):
+    image, _ = brain_like()
+    paths = []
+    for case in ("c1", "c2"):
+        (tmp_path / case).mkdir()
+        paths.append(write_nifti(tmp_path / case / "flair.nii.gz", image, np.eye(4)))
+    with pytest.raises(MedsslError, match="would both write .*flair.nii.gz"):
+        _segment(paths, tmp_path / "out", tiny_model)
+
+
+@pytest.mark.parametrize("threshold", [0.0, 1.0, -0.2])
+def test_bad_threshold(tmp_path, tiny_model, threshold):
+    with pytest.raises(MedsslError, match="threshold must be in"):
+        _segment([tmp_path / "a.nii.gz"], tmp_path / "out", tiny_model, threshold=threshold)
+
+
+def test_cli_error_is_one_line(tmp_path, tiny_model, capsys):
+    from medssl.cli.main import main
+
+    path = write_nifti(tmp_path / "zero.nii.gz", np.zeros((8, 8, 8), np.float32), np.eye(4))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["segment", str(path), "--out", str(tmp_path / "out"), "--model", str(tiny_model)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("medssl: error: image has no nonzero voxels")
+
+
+def test_cli_baseline_and_panel(tmp_path, tiny_model):
+    pytest.importorskip("matplotlib")
+    from medssl.cli.main import main
+
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "b.nii.gz", image, np.diag([-2.0, 2.0, 2.0, 1.0]))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["segment", str(path), "--out", str(tmp_path / "base"), "--baseline", "zscore",
+              "--z", "1.5"])
+    assert exit_info.value.code in (0, None)
+    _same_grid(tmp_path / "base" / "b.nii.gz", path)
+    with pytest.raises(SystemExit):
+        main(["segment", str(path), "--out", str(tmp_path / "net"), "--model", str(tiny_model),
+              "--panel"])
+    png = tmp_path / "net" / "b_panel.png"
+    assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
