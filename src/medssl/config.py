@@ -63,7 +63,9 @@ class TrainConfig:
         val_every: Run the method's ``validate`` every N steps (0 = never).
         resume: Continue from ``OUT/checkpoints/last.pt``.
         progress: Show a progress bar.
-        ddp_find_unused: DistributedDataParallel ``find_unused_parameters``.
+        ddp_find_unused: DistributedDataParallel ``find_unused_parameters``; on by default
+            so that heads a method skips on some steps (SAR without MIAL) work; false
+            saves a graph walk per step when every parameter is always used.
     """
 
     method: str = ""
@@ -97,7 +99,7 @@ class TrainConfig:
     val_every: int = 0
     resume: bool = False
     progress: bool = True
-    ddp_find_unused: bool = False
+    ddp_find_unused: bool = True
 
     def check(self) -> TrainConfig:
         """Check every value; return ``self``.

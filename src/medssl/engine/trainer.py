@@ -147,13 +147,16 @@ class Trainer:
         if self._pending_rng is not None:  # after every set-up draw, as in an unbroken run
             set_rng_state(self._pending_rng)
         t_window = time.perf_counter()
+        mid_update = False
         try:
             for batch in loader:
+                mid_update = True  # weights may change from here until the step is counted
                 loss, logs = self._train_step(move_batch(batch, self.dist.device,
                                                          channels_last=self.channels_last))
                 for schedule in self.schedules.values():
                     schedule.step()
                 self.step += 1
+                mid_update = False
                 if hasattr(self.method, "on_step_end"):
                     self.method.on_step_end(self.model, self.step)
                 self._window.append((loss, logs))
@@ -166,7 +169,8 @@ class Trainer:
                 if (cfg.ckpt_every and self.step % cfg.ckpt_every == 0) or self.step == cfg.steps:
                     self._checkpoint("last.pt")
         except KeyboardInterrupt:
-            if not self.dist.distributed:
+            # Only a state between two steps can be resumed exactly.
+            if not self.dist.distributed and not mid_update and main:
                 self._checkpoint("last.pt")
             raise
         finally:
