@@ -87,14 +87,14 @@ def test_folders(tmp_path, blob, capsys):
 def test_unlisted_label_warns(pair, capsys):
     pred, gt = pair
     code, _, err = run(["evaluate", pred, gt, "--labels", "1"], capsys)
-    assert code == 0 and "labels 2 present but not in --labels" in err
+    assert code == 0 and "labels 2 present but not in --labels (in 1 case: case1)" in err
 
 
 def test_empty_case_warns(tmp_path, blob, capsys):
     _, gt = _labels(blob)
     e = _write(tmp_path / "e.nii.gz", gt * 0)
     code, _, err = run(["evaluate", e, e], capsys)
-    assert code == 0 and "both empty; nothing evaluated" in err
+    assert code == 0 and "both empty in 1 case (e)" in err
 
 
 def _assert_one_line_error(code: int, err: str, *needles: str) -> None:

@@ -51,19 +51,30 @@ def evaluate(
         console = Console(width=max(console.width, 140))
     console.print(results_table(metric.rows, summaries, title=f"{pred} vs {gt}"))
     err = Console(stderr=True)
-    for case, values in metric.unlisted.items():
-        listed = ", ".join(str(v) for v in values)
+    if metric.unlisted:
+        values = sorted({v for vs in metric.unlisted.values() for v in vs})
         err.print(
-            f"[yellow]warning:[/] {case}: labels {listed} present but not in --labels; "
+            f"[yellow]warning:[/] labels {_listing(values)} present but not in --labels "
+            f"(in {_cases(len(metric.unlisted))}: {_listing(list(metric.unlisted))}); "
             "not evaluated",
             highlight=False,
         )
-    for case in metric.empty_cases:
+    if metric.empty_cases:
         err.print(
-            f"[yellow]warning:[/] {case}: prediction and reference are both empty; "
-            "nothing evaluated (pass --labels to score it as 'both empty')",
+            f"[yellow]warning:[/] prediction and reference both empty in "
+            f"{_cases(len(metric.empty_cases))} ({_listing(metric.empty_cases)}); nothing "
+            "evaluated there (pass --labels to score them as 'both empty')",
             highlight=False,
         )
     if out is not None:
         write_csv(out, metric.rows, summaries)
         console.print(f"wrote {out}", highlight=False)
+
+
+def _listing(items: list, *, limit: int = 8) -> str:
+    shown = ", ".join(str(i) for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def _cases(n: int) -> str:
+    return f"{n} case" if n == 1 else f"{n} cases"
