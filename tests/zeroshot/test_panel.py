@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import brain_like
+from zs_helpers import brain_like
 
 from medssl.errors import MedsslError
 from medssl.zeroshot.panel import panel_centre, plane, save_panel

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import brain_like, oblique_affine, save_ld_model, write_dicom_series, write_nifti
+from zs_helpers import brain_like, oblique_affine, save_ld_model, write_dicom_series, write_nifti
 
 from medssl.errors import MedsslError
 from medssl.io import Geometry, read_image, write_image

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import brain_like
+from zs_helpers import brain_like
 
 from medssl.errors import MedsslError
 from medssl.zeroshot.threshold import foreground, zscore_threshold
