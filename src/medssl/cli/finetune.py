@@ -1,0 +1,114 @@
+"""``medssl finetune``: train a segmentation network from a pretrained encoder."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def _split_config(path: Path | None, overrides: dict[str, Any]):
+    """One YAML/--set namespace for both the fine-tuning and the training keys."""
+    import yaml
+
+    from medssl.config import TrainConfig, config_from_dict, load_config
+    from medssl.errors import MedsslError
+    from medssl.segmentation.finetune import FinetuneConfig
+
+    data: dict[str, Any] = {}
+    if path is not None:
+        if not path.is_file():
+            raise MedsslError(f"config file not found: {path}")
+        loaded = yaml.safe_load(path.read_text()) or {}
+        if not isinstance(loaded, dict):
+            raise MedsslError(f"config file {path} must hold a mapping of key: value pairs")
+        data = loaded
+    data.update(overrides)
+    ft_keys = {f.name for f in dataclasses.fields(FinetuneConfig)}
+    tr_keys = {f.name for f in dataclasses.fields(TrainConfig)}
+    unknown = sorted(set(data) - ft_keys - tr_keys)
+    if unknown:
+        raise MedsslError(
+            f"unknown config key(s) {unknown}; valid: {', '.join(sorted(ft_keys | tr_keys))}"
+        )
+    ft = config_from_dict(FinetuneConfig, {k: v for k, v in data.items() if k in ft_keys},
+                          source=str(path or "options"))
+    tr_data = {k: v for k, v in data.items() if k in tr_keys and k not in ft_keys}
+    tr_data.setdefault("method", "finetune")
+    tr_data.setdefault("schedule", "cosine")
+    tr_data.setdefault("lr", 3e-4)
+    tr_data.setdefault("steps", 500)
+    tr = load_config(None, tr_data, cls=TrainConfig)
+    return ft, tr
+
+
+def finetune(
+    train: str | None = typer.Option(None, "--train", help="Labelled training data spec."),
+    val: str | None = typer.Option(None, "--val", help="Validation data spec."),
+    val_ids: str | None = typer.Option(None, "--val-ids", help="Case ids moved to validation."),
+    label_rule: str | None = typer.Option(
+        None, "--label-rule", help="Label pairing for folder/glob specs, e.g. label.nii.gz."),
+    labels: str | None = typer.Option(None, "--labels", help="Classes, e.g. 1,2 or wt=1+2+3+4."),
+    out: Path | None = typer.Option(None, "--out", help="Run folder."),
+    pretrained: Path | None = typer.Option(None, "--pretrained", help="Weights to start from."),
+    init: str | None = typer.Option(None, "--init", help="encoder or encoder+decoder."),
+    fraction: float | None = typer.Option(None, "--fraction", help="Share of training cases."),
+    preset: str | None = typer.Option(None, "--preset", help="Preprocessing preset."),
+    spacing: float | None = typer.Option(None, "--spacing", help="Target spacing (mm)."),
+    grid: int | None = typer.Option(None, "--grid", help="Network grid size."),
+    patch: str | None = typer.Option(None, "--patch", help="Patch size, e.g. 64,64,64."),
+    no_augment: bool = typer.Option(False, "--no-augment", help="Turn augmentation off."),
+    no_pad: bool = typer.Option(False, "--no-pad", help="Forbid patches larger than a case."),
+    steps: int | None = typer.Option(None, "--steps"),
+    batch_size: int | None = typer.Option(None, "--batch-size"),
+    lr: float | None = typer.Option(None, "--lr"),
+    seed: int | None = typer.Option(None, "--seed"),
+    precision: str | None = typer.Option(None, "--precision", help="bf16 or fp32."),
+    num_workers: int | None = typer.Option(None, "--num-workers"),
+    model: str | None = typer.Option(None, "--model", help="Registered network name."),
+    resume: bool = typer.Option(False, "--resume", help="Continue OUT/checkpoints/last.pt."),
+    config: Path | None = typer.Option(None, "--config", help="YAML of finetune/train keys."),
+    sets: list[str] = typer.Option([], "--set", help="Any config key: --set key=value."),
+) -> None:
+    """Fine-tune a segmentation network (Dice + CE) from a pretrained encoder."""
+    from medssl.config import parse_overrides
+    from medssl.errors import MedsslError
+    from medssl.segmentation.finetune import finetune as run
+
+    overrides: dict[str, Any] = parse_overrides(sets)
+    named = {"train": train, "val": val, "label_rule": label_rule, "labels": labels,
+             "out": str(out) if out else None,
+             "pretrained": str(pretrained) if pretrained else None, "init": init,
+             "fraction": fraction, "steps": steps, "batch_size": batch_size, "lr": lr,
+             "seed": seed, "precision": precision, "num_workers": num_workers, "model": model}
+    overrides.update({k: v for k, v in named.items() if v is not None})
+    if val_ids:
+        overrides["val_ids"] = [s.strip() for s in val_ids.split(",") if s.strip()]
+    if patch:
+        try:
+            overrides["patch"] = [int(p) for p in patch.split(",")]
+        except ValueError:
+            raise MedsslError(f"--patch must be integers like 64,64,64; got '{patch}'") from None
+    if no_augment:
+        overrides["augment"] = False
+    if no_pad:
+        overrides["pad"] = False
+    if resume:
+        overrides["resume"] = True
+    ft, tr = _split_config(config, overrides)
+    if preset or spacing or grid:
+        pre = dict(ft.preprocess)
+        if preset:
+            pre = {"preset": preset}
+        if spacing:
+            pre["target_spacing"] = spacing
+        if grid:
+            pre["grid"] = grid
+        ft = dataclasses.replace(ft, preprocess=pre)
+    if len(ft.patch) != 3 or any(p < 1 for p in ft.patch):
+        raise MedsslError(f"patch size must be 3 positive integers; got {ft.patch}")
+    path = run(ft, tr, argv=["medssl", *sys.argv[1:]])
+    typer.echo(f"fine-tuned model written to {path}")

@@ -1,0 +1,184 @@
+"""``finetune(cfg)``: train a segmentation network from a pretrained encoder.
+
+Steps: read and check the labelled records; keep a seeded ``fraction`` of the training
+cases; preprocess every case through the on-disk cache; map label values to classes;
+run the :class:`~medssl.engine.Trainer` on :class:`SupervisedSegmentation`; then write
+``RUN/model.pt`` from the best validation checkpoint (or the last step when there is no
+validation split), with everything ``medssl predict`` needs: the preprocessing, the
+classes and the window size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from medssl.errors import MedsslError
+
+TASK = "segmentation"
+
+
+@dataclasses.dataclass
+class FinetuneConfig:
+    """Options of ``medssl finetune``.
+
+    Attributes:
+        train: Data spec of the labelled training cases (folder/glob, CSV, dataset.json).
+        val: Data spec of the validation cases, or None (then ``val_ids`` or no validation).
+        val_ids: Case ids moved from ``train`` into validation.
+        label_rule: Label pairing rule for folder/glob specs (e.g. ``label.nii.gz``).
+        labels: Classes to learn, in the ``--labels`` syntax (``1,2`` or ``wt=1+2+3+4``).
+        out: Run folder.
+        pretrained: Weights file to start from; None = random initialisation.
+        init: ``encoder`` or ``encoder+decoder``.
+        fraction: Share of the training cases used (seeded choice), in (0, 1].
+        preprocess: Preprocessing config, e.g. ``{"preset": "brain_flair", "grid": 96}``.
+        patch: Training patch and inference window size.
+        pad: Allow patches larger than a case (zero padding).
+        augment: nnU-Net-style augmentation on/off.
+        channel: Channel of 4D images.
+    """
+
+    train: str = ""
+    val: str | None = None
+    val_ids: list[str] = dataclasses.field(default_factory=list)
+    label_rule: str | None = None
+    labels: str = "1"
+    out: str = "runs/finetune"
+    pretrained: str | None = None
+    init: str = "encoder"
+    fraction: float = 1.0
+    preprocess: dict[str, Any] = dataclasses.field(
+        default_factory=lambda: {"preset": "brain_flair", "target_spacing": 2.0, "grid": 96}
+    )
+    patch: list[int] = dataclasses.field(default_factory=lambda: [64, 64, 64])
+    pad: bool = True
+    augment: bool = True
+    channel: int | None = None
+    cache: str | None = None
+
+
+def select_fraction(n: int, fraction: float, seed: int) -> list[int]:
+    """Indices of a seeded subset of ``round(fraction · n)`` cases (sorted).
+
+    Raises:
+        MedsslError: ``fraction`` outside (0, 1], or a subset with zero cases.
+    """
+    if not (0.0 < fraction <= 1.0) or math.isnan(fraction):
+        raise MedsslError(f"fraction must be in (0, 1]; got {fraction}")
+    k = int(round(fraction * n))
+    if k < 1:
+        raise MedsslError(
+            f"fraction {fraction} of {n} training cases leaves 0 cases; use at least {1 / n:.3g}"
+        )
+    order = np.random.default_rng([seed, 7919]).permutation(n)
+    return sorted(int(i) for i in order[:k])
+
+
+def split_records(cfg: FinetuneConfig) -> tuple[list, list]:
+    """Training and validation records, checked up front."""
+    from medssl.data import load_records, validate_records
+
+    if not cfg.train:
+        raise MedsslError("finetune needs --train (a folder/glob, CSV or dataset.json)")
+    train = load_records(cfg.train, labels=cfg.label_rule)
+    val = load_records(cfg.val, labels=cfg.label_rule) if cfg.val else []
+    if cfg.val_ids:
+        ids = {r.id for r in train}
+        unknown = sorted(set(cfg.val_ids) - ids)
+        if unknown:
+            raise MedsslError(f"--val-ids {unknown} are not training case ids ({sorted(ids)})")
+        val += [r for r in train if r.id in cfg.val_ids]
+        train = [r for r in train if r.id not in cfg.val_ids]
+    overlap = {r.id for r in train} & {r.id for r in val}
+    if overlap:
+        raise MedsslError(f"cases {sorted(overlap)} are in both the training and validation sets")
+    validate_records(train + val, channel=cfg.channel, require_label=True)
+    return train, val
+
+
+def prepare_cases(records, pipeline, groups, *, channel, cache_root, what: str):
+    """Preprocess records (through the cache) into in-memory :class:`Case` objects."""
+    from medssl.preprocess.cache import PreprocessCache
+    from medssl.progress import track
+    from medssl.segmentation.classes import to_class_indices
+    from medssl.segmentation.task import Case
+
+    cache = PreprocessCache(cache_root)
+    cases = []
+    for record in track(records, f"preprocess {what}"):
+        sample = cache.get(record.image, pipeline, record.label, record.roi, channel=channel)
+        classes = to_class_indices(np.asarray(sample.label), groups, source=str(record.label))
+        cases.append(Case(record.id, np.asarray(sample.image, np.float32)[None], classes))
+    return cases
+
+
+def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
+    """Fine-tune and write ``RUN/model.pt``; returns its path.
+
+    Args:
+        cfg: Fine-tuning options.
+        train_cfg: A :class:`medssl.config.TrainConfig` (steps, lr, optimizer, seed...);
+            its ``method`` is set to ``"finetune"``.
+        argv: Command line for the model card.
+
+    Raises:
+        MedsslError: Bad data, labels, fraction, patch or weights.
+    """
+    import torch
+
+    from medssl.engine import Trainer
+    from medssl.models import create_model, save_weights
+    from medssl.preprocess import Pipeline
+    from medssl.segmentation.augment import AugmentConfig
+    from medssl.segmentation.classes import parse_classes
+    from medssl.segmentation.task import SupervisedSegmentation
+
+    groups = parse_classes(cfg.labels)
+    pipeline = Pipeline.from_config(dict(cfg.preprocess))
+    train_records, val_records = split_records(cfg)
+    keep = select_fraction(len(train_records), cfg.fraction, train_cfg.seed)
+    train_records = [train_records[i] for i in keep]
+    train = prepare_cases(train_records, pipeline, groups, channel=cfg.channel,
+                          cache_root=cfg.cache, what="training cases")
+    val = prepare_cases(val_records, pipeline, groups, channel=cfg.channel,
+                        cache_root=cfg.cache, what="validation cases")
+    task = SupervisedSegmentation(
+        train=train, val=val, n_classes=len(groups) + 1, patch=cfg.patch,
+        pretrained=cfg.pretrained, init=cfg.init,
+        augment=AugmentConfig() if cfg.augment else None, pad=cfg.pad,
+    )
+    train_cfg = dataclasses.replace(
+        train_cfg, method="finetune", out=cfg.out,
+        data=[str(r.image) for r in train_records],
+        val_every=(train_cfg.val_every or max(1, train_cfg.steps // 10)) if val else 0,
+    )
+    result = Trainer(task, train_cfg, train_records, argv=argv).fit()
+
+    best = Path(cfg.out) / "checkpoints" / "best.pt"
+    model_kwargs = dict(in_channels=1, out_channels=len(groups) + 1, **train_cfg.model_kwargs)
+    model = create_model(train_cfg.model, **model_kwargs)
+    chosen = best if best.is_file() else Path(cfg.out) / "checkpoints" / "last.pt"
+    state = torch.load(chosen, map_location="cpu", weights_only=False)["model_state"]
+    model.load_state_dict(state)
+    extra = {
+        "task": TASK,
+        "method": "finetune",
+        "labels": cfg.labels,
+        "preprocess": pipeline.to_config(),
+        "patch": list(cfg.patch),
+        "channel": cfg.channel,
+        "checkpoint": chosen.name,
+        "best_val_loss": result.best_val_loss,
+        "train_cases": [r.id for r in train_records],
+        "val_cases": [r.id for r in val_records],
+        "pretrained": cfg.pretrained,
+        "fraction": cfg.fraction,
+        "seed": train_cfg.seed,
+    }
+    return save_weights(Path(cfg.out) / "model.pt", model, arch=train_cfg.model,
+                        config=model_kwargs, extra=extra)
