@@ -40,6 +40,8 @@ def _register() -> None:
     from medssl.cli.evaluate import evaluate
     app.command("evaluate")(evaluate)
     from medssl.cli.pretrain import pretrain; app.command("pretrain")(pretrain)  # noqa: E702
+    from medssl.cli.finetune import finetune; app.command("finetune")(finetune)  # noqa: E702
+    from medssl.cli.predict import predict; app.command("predict")(predict)  # noqa: E702
     from medssl.cli.segment import segment; app.command("segment")(segment)  # noqa: E702
 
 
