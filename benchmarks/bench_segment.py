@@ -1,0 +1,109 @@
+"""Time ``medssl segment`` on one 240×240×155 FLAIR with the full-size UNet, vs the baseline.
+
+Run from the repository root::
+
+    python benchmarks/bench_segment.py --threads 2 --repeats 3
+
+The volume is a BraTS FLAIR from ``../shared/data/brats_dev`` (or
+``$MEDSSL_SHARED_DATA``); without it, a synthetic brain-like volume of the same size.
+The network is the full-size 3D UNet (32-64-128-256 channels, 3 outputs) with random
+weights, written in medssl's weights format with the brain FLAIR preset — the speed
+does not depend on the weights. Each timing is the whole
+:func:`medssl.zeroshot.segment.segment_files` call: read, preprocess, sliding-window
+network pass (bf16), inverse mapping to the input grid, mask written. The first
+(cold) call includes oneDNN's one-off kernel set-up and is reported apart; the target
+(≤ 10 s on 2 threads) is for the warm calls. The threshold baseline
+(``--baseline zscore``) goes through the same reading and writing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("MEDSSL_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+def _input(folder: Path, case: str) -> Path:
+    path = DATA / "brats_dev" / case / "flair.nii.gz"
+    if path.is_file():
+        return path
+    import nibabel as nib
+
+    shape = (240, 240, 155)
+    grid = np.stack(np.meshgrid(*[np.linspace(-1, 1, s) for s in shape], indexing="ij"))
+    brain = ((grid / np.array([0.6, 0.75, 0.8])[:, None, None, None]) ** 2).sum(0) < 1
+    noise = np.random.default_rng(0).normal(0, 1, size=shape)
+    image = np.where(brain, noise, 0).astype(np.float32)
+    out = folder / "synthetic_flair.nii.gz"
+    nib.save(nib.Nifti1Image(image, np.eye(4)), str(out))
+    return out
+
+
+def _model(folder: Path) -> Path:
+    import torch
+
+    from medssl.models import create_model, save_weights
+    from medssl.zeroshot.presets import ld_preset
+
+    torch.manual_seed(0)
+    config = {"in_channels": 1, "out_channels": 3, "base_width": 32}
+    model = create_model("unet3d", **config)
+    extra = {"method": "ld", "ld": ld_preset("brain_flair").to_dict()}
+    return save_weights(folder / "ld_random.pt", model, arch="unet3d", config=config, extra=extra)
+
+
+def _time(fn, repeats: int) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--repeats", type=int, default=3, help="warm timed runs per variant")
+    parser.add_argument("--case", default="brats_2013_pat0003_1", help="BraTS case folder")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    from medssl.zeroshot.segment import segment_files
+
+    torch.set_num_threads(args.threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        image, model = _input(folder, args.case), _model(folder)
+
+        def network() -> None:
+            segment_files([image], folder / "net", model=model, progress=False)
+
+        def baseline() -> None:
+            segment_files([image], folder / "base", baseline="zscore", z=2.0, progress=False)
+
+        cold = _time(network, 1)[0]
+        warm = _time(network, args.repeats)
+        base = _time(baseline, args.repeats)
+    net_s, base_s = statistics.median(warm), statistics.median(base)
+    print(f"input: {image.name} 240x240x155, {args.threads} threads, full-size UNet (random)")
+    print(f"segment (network), cold first call: {cold:.2f} s")
+    print(f"segment (network), warm median of {args.repeats}: {net_s:.2f} s "
+          f"(min {min(warm):.2f}, target <= 10 s: {'met' if net_s <= 10 else 'NOT met'})")
+    print(f"segment --baseline zscore, median of {args.repeats}: {base_s:.2f} s")
+    print(f"ratio network / baseline: {net_s / base_s:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
