@@ -98,8 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     net_s, base_s = statistics.median(warm), statistics.median(base)
     print(f"input: {image.name} 240x240x155, {args.threads} threads, full-size UNet (random)")
     print(f"segment (network), cold first call: {cold:.2f} s")
-    print(f"segment (network), warm median of {args.repeats}: {net_s:.2f} s "
-          f"(min {min(warm):.2f}, target <= 10 s: {'met' if net_s <= 10 else 'NOT met'})")
+    print(
+        f"segment (network), warm median of {args.repeats}: {net_s:.2f} s "
+        f"(min {min(warm):.2f}, target <= 10 s: {'met' if net_s <= 10 else 'NOT met'})"
+    )
     print(f"segment --baseline zscore, median of {args.repeats}: {base_s:.2f} s")
     print(f"ratio network / baseline: {net_s / base_s:.1f}x")
     return 0

@@ -11,12 +11,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "zeroshot"))
 
-from zs_helpers import brain_like, write_nifti  # noqa: E402
+from zs_helpers import brain_like, write_nifti
 
-from medssl.data import Record  # noqa: E402
-from medssl.errors import MedsslError  # noqa: E402
-from medssl.losses import LDLossConfig, compose, ld_loss  # noqa: E402
-from medssl.methods import create_method  # noqa: E402
+from medssl.data import Record
+from medssl.errors import MedsslError
+from medssl.losses import LDLossConfig, compose, ld_loss
+from medssl.methods import create_method
 
 SMALL_TUMOURS = {"volume_range_mm3": [300.0, 1500.0]}
 
@@ -45,9 +45,15 @@ def test_perfect_decomposition_has_zero_loss():
     assert logs["l_mask"] < 1e-3 and float(total) < 1e-3
 
 
-@pytest.mark.parametrize("term, switch, weight", [
-    ("l_normal", "use_normal", "w_normal"), ("l_tumour", "use_tumour", "w_tumour"),
-    ("l_mask", "use_mask", "w_mask"), ("l_recon", "use_recon", "w_recon")])
+@pytest.mark.parametrize(
+    "term, switch, weight",
+    [
+        ("l_normal", "use_normal", "w_normal"),
+        ("l_tumour", "use_tumour", "w_tumour"),
+        ("l_mask", "use_mask", "w_mask"),
+        ("l_recon", "use_recon", "w_recon"),
+    ],
+)
 def test_each_switch_and_weight(term, switch, weight):
     batch = _batch()
     output = torch.randn(2, 3, 8, 8, 8, generator=torch.Generator().manual_seed(1))
@@ -65,7 +71,9 @@ def test_tumour_region_and_emphasis():
     output[:, 1] += 1.0  # tumour layer off by one everywhere
     cfg = LDLossConfig(emphasis=False)
     assert ld_loss(output, batch, cfg)[1]["l_tumour"] == pytest.approx(1.0)
-    assert ld_loss(output, batch, cfg.replace(tumour_region="mask"))[1]["l_tumour"] == pytest.approx(1.0)
+    assert ld_loss(output, batch, cfg.replace(tumour_region="mask"))[1][
+        "l_tumour"
+    ] == pytest.approx(1.0)
     assert ld_loss(output, batch, LDLossConfig())[1]["l_tumour"] == pytest.approx(2.0)
 
 
@@ -75,8 +83,11 @@ def test_real_scans_use_reconstruction_only_with_alpha_one():
     output = torch.randn(2, 3, 8, 8, 8)
     _, logs = ld_loss(output, batch, LDLossConfig())
     assert set(logs) == {"l_recon", "loss"}
-    expected = (compose(output[:, :1], output[:, 1:2], torch.sigmoid(output[:, 2:]), 1.0)
-                - batch["x"]).abs().mean()
+    expected = (
+        (compose(output[:, :1], output[:, 1:2], torch.sigmoid(output[:, 2:]), 1.0) - batch["x"])
+        .abs()
+        .mean()
+    )
     assert logs["l_recon"] == pytest.approx(float(expected), rel=1e-5)
     loss, _ = ld_loss(output.requires_grad_(), batch, LDLossConfig(use_recon=False))
     loss.backward()  # a zero loss that still backpropagates
@@ -89,11 +100,17 @@ def test_ablation_rows():
         LDLossConfig.ablation("B9")
 
 
-@pytest.mark.parametrize("kwargs, rule", [
-    ({"w_mask": -1.0}, "w_mask must be a finite number >= 0"),
-    ({"tumour_region": "inside"}, "tumour_region must be one of"),
-    ({"use_normal": False, "use_tumour": False, "use_mask": False, "use_recon": False},
-     "at least one")])
+@pytest.mark.parametrize(
+    "kwargs, rule",
+    [
+        ({"w_mask": -1.0}, "w_mask must be a finite number >= 0"),
+        ({"tumour_region": "inside"}, "tumour_region must be one of"),
+        (
+            {"use_normal": False, "use_tumour": False, "use_mask": False, "use_recon": False},
+            "at least one",
+        ),
+    ],
+)
 def test_bad_loss_config(kwargs, rule):
     with pytest.raises(MedsslError, match=rule):
         LDLossConfig(**kwargs)
@@ -115,8 +132,12 @@ def records(tmp_path_factory):
 
 
 def _method(tmp_path, **kwargs):
-    options = dict(patch_size=16, synthesis=SMALL_TUMOURS, cache_dir=str(tmp_path / "cache"),
-                   val_samples=3)
+    options = {
+        "patch_size": 16,
+        "synthesis": SMALL_TUMOURS,
+        "cache_dir": str(tmp_path / "cache"),
+        "val_samples": 3,
+    }
     return create_method("ld", **(options | kwargs))
 
 
@@ -184,11 +205,27 @@ def test_smoke_training_through_the_engine(tmp_path, records):
     from medssl.zeroshot.model_file import load_ld_model
 
     cfg = TrainConfig(
-        method="ld", model="unet3d_tiny", model_kwargs={"base_width": 2, "num_levels": 2},
-        method_options=dict(patch_size=16, synthesis=SMALL_TUMOURS, val_samples=2,
-                            cache_dir=str(tmp_path / "cache"), real_fraction=0.25),
-        out=str(tmp_path / "run"), steps=4, batch_size=2, precision="fp32", num_workers=0,
-        val_every=2, ckpt_every=0, log_every=1, progress=False, seed=3)
+        method="ld",
+        model="unet3d_tiny",
+        model_kwargs={"base_width": 2, "num_levels": 2},
+        method_options={
+            "patch_size": 16,
+            "synthesis": SMALL_TUMOURS,
+            "val_samples": 2,
+            "cache_dir": str(tmp_path / "cache"),
+            "real_fraction": 0.25,
+        },
+        out=str(tmp_path / "run"),
+        steps=4,
+        batch_size=2,
+        precision="fp32",
+        num_workers=0,
+        val_every=2,
+        ckpt_every=0,
+        log_every=1,
+        progress=False,
+        seed=3,
+    )
     result = pretrain(cfg, records)
     assert result.step == 4 and all(np.isfinite(result.losses))
     assert (tmp_path / "run" / "checkpoints" / "best.pt").is_file()

@@ -9,7 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from zs_helpers import save_ld_model  # noqa: E402
+from zs_helpers import save_ld_model
 
 
 @pytest.fixture(scope="session")

@@ -32,8 +32,16 @@ def test_planes_are_transposed_slices():
 def test_writes_png(tmp_path):
     pytest.importorskip("matplotlib")
     image, blob = brain_like()
-    out = save_panel(tmp_path / "p.png", image=image, normal=image * 0.5, tumour=image * blob,
-                     mask=blob > 0, truth=blob > 0, spacing=(1.0, 1.0, 2.0), title="blob")
+    out = save_panel(
+        tmp_path / "p.png",
+        image=image,
+        normal=image * 0.5,
+        tumour=image * blob,
+        mask=blob > 0,
+        truth=blob > 0,
+        spacing=(1.0, 1.0, 2.0),
+        title="blob",
+    )
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 

@@ -23,8 +23,9 @@ def _same_grid(mask_path, input_path):
     return mask.array
 
 
-@pytest.mark.parametrize("affine", [np.diag([-1.5, -1.5, 2.0, 1.0]), oblique_affine()],
-                         ids=["lps", "oblique"])
+@pytest.mark.parametrize(
+    "affine", [np.diag([-1.5, -1.5, 2.0, 1.0]), oblique_affine()], ids=["lps", "oblique"]
+)
 def test_mask_in_exact_input_grid(tmp_path, tiny_model, affine):
     image, _ = brain_like()
     path = write_nifti(tmp_path / "case.nii.gz", image, affine)
@@ -65,7 +66,9 @@ def test_model_of_another_method(tmp_path):
     image, _ = brain_like()
     path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
     other = save_ld_model(tmp_path / "genesis.pt", method="genesis")
-    with pytest.raises(MedsslError, match="genesis.pt holds weights of method 'genesis', expected 'ld'"):
+    with pytest.raises(
+        MedsslError, match="genesis.pt holds weights of method 'genesis', expected 'ld'"
+    ):
         _segment([path], tmp_path / "out", other)
 
 
@@ -85,7 +88,7 @@ def test_missing_model_file(tmp_path):
 
 
 def test_shipped_model_not_trained_says_how(tmp_path, monkeypatch):
-    import medssl.zeroshot.model_file as model_file
+    from medssl.zeroshot import model_file
 
     monkeypatch.setattr(model_file, "WEIGHTS_DIR", tmp_path / "weights")
     image, _ = brain_like()
@@ -145,12 +148,31 @@ def test_cli_baseline_and_panel(tmp_path, tiny_model):
     image, _ = brain_like()
     path = write_nifti(tmp_path / "b.nii.gz", image, np.diag([-2.0, 2.0, 2.0, 1.0]))
     with pytest.raises(SystemExit) as exit_info:
-        main(["segment", str(path), "--out", str(tmp_path / "base"), "--baseline", "zscore",
-              "--z", "1.5"])
+        main(
+            [
+                "segment",
+                str(path),
+                "--out",
+                str(tmp_path / "base"),
+                "--baseline",
+                "zscore",
+                "--z",
+                "1.5",
+            ]
+        )
     assert exit_info.value.code in (0, None)
     _same_grid(tmp_path / "base" / "b.nii.gz", path)
     with pytest.raises(SystemExit):
-        main(["segment", str(path), "--out", str(tmp_path / "net"), "--model", str(tiny_model),
-              "--panel"])
+        main(
+            [
+                "segment",
+                str(path),
+                "--out",
+                str(tmp_path / "net"),
+                "--model",
+                str(tiny_model),
+                "--panel",
+            ]
+        )
     png = tmp_path / "net" / "b_panel.png"
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"

@@ -60,8 +60,10 @@ def test_mask_shape_mismatch():
         zscore_threshold(image, brain_mask=np.ones((4, 4, 4)))
 
 
-@pytest.mark.parametrize("kwargs, rule", [({"z": float("nan")}, "finite"),
-                                          ({"min_voxels": -1}, "min_voxels must be >= 0")])
+@pytest.mark.parametrize(
+    "kwargs, rule",
+    [({"z": float("nan")}, "finite"), ({"min_voxels": -1}, "min_voxels must be >= 0")],
+)
 def test_bad_options(kwargs, rule):
     image, _ = brain_like()
     with pytest.raises(MedsslError, match=rule):

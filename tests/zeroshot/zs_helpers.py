@@ -62,8 +62,9 @@ def write_dicom_series(folder: Path, array: np.ndarray, spacing=(1.5, 1.5, 2.0))
     return folder
 
 
-def save_ld_model(path: Path, *, method: str = "ld", preset: str = "brain_flair",
-                  window: int = 16) -> Path:
+def save_ld_model(
+    path: Path, *, method: str = "ld", preset: str = "brain_flair", window: int = 16
+) -> Path:
     """A randomly initialised tiny ld network in medssl's weights format."""
     import torch
 

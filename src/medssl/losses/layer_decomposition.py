@@ -36,11 +36,11 @@ _REGIONS = ("everywhere", "mask")
 # Ablation rows as config values: which terms are switched on. B0 trains the mask
 # alone on synthetic data; each later row adds one term; B4 also mixes real scans.
 ABLATIONS: dict[str, dict[str, bool]] = {
-    "B0": dict(use_normal=False, use_tumour=False, use_mask=True, use_recon=False),
-    "B1": dict(use_normal=True, use_tumour=False, use_mask=True, use_recon=False),
-    "B2": dict(use_normal=True, use_tumour=True, use_mask=True, use_recon=False),
-    "B3": dict(use_normal=True, use_tumour=True, use_mask=True, use_recon=True),
-    "B4": dict(use_normal=True, use_tumour=True, use_mask=True, use_recon=True),
+    "B0": {"use_normal": False, "use_tumour": False, "use_mask": True, "use_recon": False},
+    "B1": {"use_normal": True, "use_tumour": False, "use_mask": True, "use_recon": False},
+    "B2": {"use_normal": True, "use_tumour": True, "use_mask": True, "use_recon": False},
+    "B3": {"use_normal": True, "use_tumour": True, "use_mask": True, "use_recon": True},
+    "B4": {"use_normal": True, "use_tumour": True, "use_mask": True, "use_recon": True},
 }
 
 
@@ -103,8 +103,9 @@ class LDLossConfig:
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
-def compose(normal: torch.Tensor, tumour: torch.Tensor, mask: torch.Tensor,
-            alpha: torch.Tensor | float) -> torch.Tensor:
+def compose(
+    normal: torch.Tensor, tumour: torch.Tensor, mask: torch.Tensor, alpha: torch.Tensor | float
+) -> torch.Tensor:
     """Re-compose an image from its layers: ``(1 − α·m)·normal + α·m·tumour``.
 
     Args:

@@ -62,8 +62,13 @@ class Volume:
     organ_voxels: np.ndarray  # flat indices of roi voxels
 
 
-def load_volumes(records: Sequence[Any], preset: LDPreset, *, cache_dir: str | None = None,
-                 roi_rule: str | None = None) -> list[Volume]:
+def load_volumes(
+    records: Sequence[Any],
+    preset: LDPreset,
+    *,
+    cache_dir: str | None = None,
+    roi_rule: str | None = None,
+) -> list[Volume]:
     """Preprocess (or read from the cache) every record's image and organ mask.
 
     Raises:
@@ -96,13 +101,21 @@ def load_volumes(records: Sequence[Any], preset: LDPreset, *, cache_dir: str | N
         roi = roi > 0
         if not roi.any():
             raise MedsslError(f"organ mask is empty after preprocessing: {record.image}")
-        volumes.append(Volume(str(record.id), np.asarray(sample.image, dtype=np.float32), roi,
-                              tuple(sample.spacing), np.flatnonzero(roi)))
+        volumes.append(
+            Volume(
+                str(record.id),
+                np.asarray(sample.image, dtype=np.float32),
+                roi,
+                tuple(sample.spacing),
+                np.flatnonzero(roi),
+            )
+        )
     return volumes
 
 
-def crop_around(array: np.ndarray, centre: np.ndarray, size: Sequence[int],
-                fill: float) -> np.ndarray:
+def crop_around(
+    array: np.ndarray, centre: np.ndarray, size: Sequence[int], fill: float
+) -> np.ndarray:
     """A ``size`` crop centred on ``centre`` (clamped inside; padded with ``fill``)."""
     out = np.full(tuple(size), fill, dtype=array.dtype)
     src, dst = [], []
@@ -125,8 +138,15 @@ class LDDataset(Dataset):
     (1, *patch_size), ``alpha`` and ``real`` of shape ().
     """
 
-    def __init__(self, volumes: list[Volume], preset: LDPreset, *, seed: int,
-                 synthesis: dict[str, Any] | None = None, real_fraction: float = 0.0) -> None:
+    def __init__(
+        self,
+        volumes: list[Volume],
+        preset: LDPreset,
+        *,
+        seed: int,
+        synthesis: dict[str, Any] | None = None,
+        real_fraction: float = 0.0,
+    ) -> None:
         from medssl.synthesis.config import preset as synthesis_preset
 
         self.volumes, self.preset, self.seed = volumes, preset, int(seed)
@@ -143,8 +163,10 @@ class LDDataset(Dataset):
     def _crop(self, rng: np.random.Generator, v: Volume) -> tuple[np.ndarray, np.ndarray]:
         centre = np.unravel_index(v.organ_voxels[rng.integers(v.organ_voxels.size)], v.roi.shape)
         size, fill = self.preset.patch_size, float(v.image.min())
-        return (crop_around(v.image, np.asarray(centre), size, fill),
-                crop_around(v.roi, np.asarray(centre), size, False))
+        return (
+            crop_around(v.image, np.asarray(centre), size, fill),
+            crop_around(v.roi, np.asarray(centre), size, False),
+        )
 
     def make(self, rng: np.random.Generator, *, allow_real: bool = True) -> dict[str, torch.Tensor]:
         """One item from a generator (the deterministic part is the synthesis')."""
@@ -162,21 +184,28 @@ class LDDataset(Dataset):
         for _ in range(3):
             other, _ = self._crop(rng, self.volumes[j])
             try:
-                t = synthesize(x_n, other, roi, params_or_rng=rng, spacing=vi.spacing,
-                               config=self.config)
+                t = synthesize(
+                    x_n, other, roi, params_or_rng=rng, spacing=vi.spacing, config=self.config
+                )
             except MedsslError:  # no tumour fits this crop's organ: try another crop
                 x_n, roi = self._crop(rng, vi)
                 continue
-            return self._item(t.image, t.normal, t.texture, t.mask.astype(np.float32),
-                              float(t.alpha), False)
+            return self._item(
+                t.image, t.normal, t.texture, t.mask.astype(np.float32), float(t.alpha), False
+            )
         return self._item(x_n, x_n, zero, zero, 0.0, False)
 
     def _item(self, x, x_n, s, m, alpha: float, real: bool) -> dict[str, torch.Tensor]:
         x, x_n, s = self._post(x), self._post(x_n), np.where(m > 0, self._post(s), 0)
-        tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None]  # noqa: E731
-        return {"x": tensor(x), "x_n": tensor(x_n), "s": tensor(s), "m": tensor(m),
-                "alpha": torch.tensor(alpha, dtype=torch.float32),
-                "real": torch.tensor(float(real), dtype=torch.float32)}
+        tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None]
+        return {
+            "x": tensor(x),
+            "x_n": tensor(x_n),
+            "s": tensor(s),
+            "m": tensor(m),
+            "alpha": torch.tensor(alpha, dtype=torch.float32),
+            "real": torch.tensor(float(real), dtype=torch.float32),
+        }
 
     def _post(self, array: np.ndarray) -> np.ndarray:
         """The preset's intensity steps (e.g. the CT window), applied after synthesis."""
@@ -209,16 +238,27 @@ class LayerDecomposition:
 
     name = "ld"
 
-    def __init__(self, *, preset: str = "brain_flair", spacing: float | None = None,
-                 patch_size: int | list[int] | None = None, window: int | list[int] | None = None,
-                 loss: dict[str, Any] | None = None, ablation: str | None = None,
-                 synthesis: dict[str, Any] | None = None, real_fraction: float = 0.0,
-                 roi_rule: str | None = None, cache_dir: str | None = None,
-                 val_samples: int = 8, val_seed: int = 1234) -> None:
+    def __init__(
+        self,
+        *,
+        preset: str = "brain_flair",
+        spacing: float | None = None,
+        patch_size: int | list[int] | None = None,
+        window: int | list[int] | None = None,
+        loss: dict[str, Any] | None = None,
+        ablation: str | None = None,
+        synthesis: dict[str, Any] | None = None,
+        real_fraction: float = 0.0,
+        roi_rule: str | None = None,
+        cache_dir: str | None = None,
+        val_samples: int = 8,
+        val_seed: int = 1234,
+    ) -> None:
         self.preset = ld_preset(preset, spacing=spacing, patch_size=patch_size, window=window)
         loss = dict(loss or {})
-        self.loss_cfg = (LDLossConfig.ablation(ablation, **loss) if ablation
-                         else LDLossConfig(**loss))
+        self.loss_cfg = (
+            LDLossConfig.ablation(ablation, **loss) if ablation else LDLossConfig(**loss)
+        )
         if not 0.0 <= float(real_fraction) <= 1.0:
             raise MedsslError(f"real_fraction must be in [0, 1]; got {real_fraction}")
         if real_fraction > 0 and not self.loss_cfg.use_recon:
@@ -245,16 +285,24 @@ class LayerDecomposition:
         kwargs = cfg.model_kwargs
         for key, value in (("in_channels", 1), ("out_channels", 3)):
             if kwargs.get(key, value) != value:
-                raise MedsslError(f"method ld needs model_kwargs.{key} = {value}; got {kwargs[key]}")
+                raise MedsslError(
+                    f"method ld needs model_kwargs.{key} = {value}; got {kwargs[key]}"
+                )
             kwargs[key] = value
         return create_model(cfg.model, **kwargs)
 
     def make_dataset(self, records: Sequence[Any], cfg: Any, seed: int) -> LDDataset:
         """The endless item stream over the cached volumes of ``records``."""
-        volumes = load_volumes(records, self.preset, cache_dir=self.cache_dir,
-                               roi_rule=self.roi_rule)
-        self.dataset = LDDataset(volumes, self.preset, seed=seed, synthesis=self.synthesis,
-                                 real_fraction=self.real_fraction)
+        volumes = load_volumes(
+            records, self.preset, cache_dir=self.cache_dir, roi_rule=self.roi_rule
+        )
+        self.dataset = LDDataset(
+            volumes,
+            self.preset,
+            seed=seed,
+            synthesis=self.synthesis,
+            real_fraction=self.real_fraction,
+        )
         self._val = None
         return self.dataset
 
@@ -272,8 +320,9 @@ class LayerDecomposition:
             raise MedsslError("validate() needs make_dataset() to have run first")
         if self._val is None:
             self._val = [
-                self.dataset.make(np.random.default_rng([self.val_seed, _TAG_VAL, k]),
-                                  allow_real=False)
+                self.dataset.make(
+                    np.random.default_rng([self.val_seed, _TAG_VAL, k]), allow_real=False
+                )
                 for k in range(self.val_samples)
             ]
         return self._val
@@ -286,7 +335,7 @@ class LayerDecomposition:
         size = max(1, int(getattr(cfg, "batch_size", 2)))
         losses, inter, total = [], 0.0, 0.0
         for start in range(0, len(items), size):
-            chunk = items[start:start + size]
+            chunk = items[start : start + size]
             batch = {k: torch.stack([it[k] for it in chunk]).to(device) for k in chunk[0]}
             out = model(batch["x"]).float()
             loss, _ = ld_loss(out, batch, self.loss_cfg)

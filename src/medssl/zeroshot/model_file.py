@@ -61,7 +61,9 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
     if name in SHIPPED:
         path = WEIGHTS_DIR / SHIPPED[name]
         if not path.is_file():
-            hint = _TRAIN_HINT.get(name, "train it with medssl pretrain --method ld").format(path=path)
+            hint = _TRAIN_HINT.get(name, "train it with medssl pretrain --method ld").format(
+                path=path
+            )
             raise MedsslError(f"model '{name}' has no weights file yet ({path} is missing); {hint}")
         return path
     path = Path(name)
@@ -121,18 +123,24 @@ def load_ld_model(name_or_path: str | Path | None = None) -> LDModel:
         what = f"method '{method}'" if method else "no recorded method"
         raise MedsslError(f"{path} holds weights of {what}, expected 'ld'")
     if wf.part != "model":
-        raise MedsslError(f"{path} holds only an encoder; zero-shot segmentation needs the whole network")
+        raise MedsslError(
+            f"{path} holds only an encoder; zero-shot segmentation needs the whole network"
+        )
     model = build_model_from_weights(path)
     out = getattr(model, "out_channels", None)
     if out != 3:
         raise MedsslError(
             f"{path}: an ld network must output 3 channels (normal, tumour, mask); got {out}"
         )
-    model.eval()
+    import torch
+
+    model = model.eval().to(memory_format=torch.channels_last_3d)  # bf16 CPU kernels want it
     return LDModel(model=model, preset=preset_of(wf.extra, path), path=path)
 
 
-def package_weights(source: str | Path, dest: str | Path, *, preset: LDPreset | None = None) -> Path:
+def package_weights(
+    source: str | Path, dest: str | Path, *, preset: LDPreset | None = None
+) -> Path:
     """Copy an ``ld`` run's ``model.pt`` to ``dest`` with its preset stored inside.
 
     The result is self-contained (no ``config.yaml`` needed), as a shipped model must be.

@@ -30,7 +30,7 @@ def panel_centre(mask: np.ndarray, truth: np.ndarray | None = None) -> tuple[int
     for candidate in (mask, truth):
         if candidate is not None and np.any(candidate):
             com = ndimage.center_of_mass(np.asarray(candidate, dtype=np.float32))
-            return tuple(int(round(c)) for c in com)  # type: ignore[return-value]
+            return tuple(round(c) for c in com)  # type: ignore[return-value]
     return tuple(int(s // 2) for s in mask.shape)  # type: ignore[return-value]
 
 
@@ -98,25 +98,43 @@ def save_panel(
         raise MedsslError(f"panel arrays must be 3D and share one shape; got {shapes}")
     centre = panel_centre(mask, truth)
     finite = np.asarray(image)[np.asarray(image) != 0]
-    low, high = (np.percentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0))
+    low, high = np.percentile(finite, [0.5, 99.5]) if finite.size else (0.0, 1.0)
     high = high if high > low else low + 1.0
-    columns = [("input", image, None), ("normal layer", normal, None),
-               ("tumour layer", tumour, None), ("predicted mask", image, mask)]
+    columns = [
+        ("input", image, None),
+        ("normal layer", normal, None),
+        ("tumour layer", tumour, None),
+        ("predicted mask", image, mask),
+    ]
     if truth is not None:
         columns.append(("ground truth", image, truth))
     fig, axes = plt.subplots(3, len(columns), figsize=(2.4 * len(columns), 7.4), squeeze=False)
     for r, name in enumerate(_PLANES):
         for c, (label, base, overlay) in enumerate(columns):
             ax = axes[r, c]
-            ax.imshow(plane(np.asarray(base, dtype=np.float32), name, centre), cmap="gray",
-                      vmin=low, vmax=high, origin="lower", aspect=_aspect(name, spacing),
-                      interpolation="nearest")
+            ax.imshow(
+                plane(np.asarray(base, dtype=np.float32), name, centre),
+                cmap="gray",
+                vmin=low,
+                vmax=high,
+                origin="lower",
+                aspect=_aspect(name, spacing),
+                interpolation="nearest",
+            )
             if overlay is not None:
-                shown = np.ma.masked_where(~plane(np.asarray(overlay) > 0, name, centre),
-                                           np.ones(plane(np.asarray(overlay), name, centre).shape))
+                shown = np.ma.masked_where(
+                    ~plane(np.asarray(overlay) > 0, name, centre),
+                    np.ones(plane(np.asarray(overlay), name, centre).shape),
+                )
                 colour = "autumn" if label == "predicted mask" else "winter"
-                ax.imshow(shown, cmap=colour, alpha=0.5, origin="lower",
-                          aspect=_aspect(name, spacing), interpolation="nearest")
+                ax.imshow(
+                    shown,
+                    cmap=colour,
+                    alpha=0.5,
+                    origin="lower",
+                    aspect=_aspect(name, spacing),
+                    interpolation="nearest",
+                )
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:

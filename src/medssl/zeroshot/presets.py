@@ -17,7 +17,7 @@ Presets (both at 2 mm):
 
 - ``brain_flair``: skull-stripped FLAIR; brain = the given brain mask, else the
   voxels above the background (0, or the constant an earlier normalisation left
-  there; :mod:`medssl.zeroshot.foreground`); z-scored inside the brain (0 outside).
+  there; :mod:`medssl.zeroshot.foreground_step`); z-scored inside the brain (0 outside).
   Masks are kept inside the brain.
 - ``liver_ct``: CT; training crops to the liver (label 5 of a TotalSegmentator map,
   as ``roi``) with a 20 mm margin; inference crops to the body (HU > −500); window
@@ -110,9 +110,13 @@ def _triple(value: Any) -> tuple[int, int, int]:
     return tuple(values)  # type: ignore[return-value]
 
 
-def ld_preset(name: str, *, spacing: float | None = None,
-              patch_size: int | tuple[int, int, int] | None = None,
-              window: int | tuple[int, int, int] | None = None) -> LDPreset:
+def ld_preset(
+    name: str,
+    *,
+    spacing: float | None = None,
+    patch_size: int | tuple[int, int, int] | None = None,
+    window: int | tuple[int, int, int] | None = None,
+) -> LDPreset:
     """Build a registered preset, optionally with another spacing, crop or window.
 
     Raises:
@@ -171,7 +175,7 @@ def liver_ct(*, spacing: float = 2.0) -> LDPreset:
 
 def pipeline_of(steps: list[dict[str, Any]]):
     """A :class:`medssl.preprocess.Pipeline` from step configs (imported lazily)."""
+    import medssl.zeroshot.foreground_step  # noqa: F401  (registers "foreground_roi")
     from medssl.preprocess import Pipeline
-    from medssl.zeroshot import foreground  # noqa: F401  (registers "foreground_roi")
 
     return Pipeline.from_config({"steps": [dict(s) for s in steps]})

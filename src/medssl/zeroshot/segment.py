@@ -92,6 +92,7 @@ def decompose(
     overlap: float = 0.5,
     mirror: bool = False,
     precision: str = "bf16",
+    layers: bool = True,
 ) -> tuple[Decomposition, float]:
     """Run the network on one scan and map its layers back to the scan's grid.
 
@@ -103,6 +104,8 @@ def decompose(
         overlap: Sliding-window overlap.
         mirror: Average over the 8 axis flips (slower, smoother).
         precision: ``"bf16"`` or ``"fp32"``.
+        layers: Also map the normal and tumour layers back to the input grid (else
+            they are left as empty arrays, which saves time).
 
     Returns:
         The decomposition (mask thresholded at 0.5; see :func:`threshold_mask`) and
@@ -121,14 +124,21 @@ def decompose(
     volume = torch.from_numpy(np.ascontiguousarray(sample.image))[None, None]
     start = time.perf_counter()
     out = sliding_window_predict(
-        ld.model, volume, roi_size=_window(sample.image.shape, preset.window), overlap=overlap,
-        mirror_axes=(0, 1, 2) if mirror else (), precision=precision,
+        ld.model,
+        volume,
+        roi_size=_window(sample.image.shape, preset.window),
+        overlap=overlap,
+        mirror_axes=(0, 1, 2) if mirror else (),
+        precision=precision,
     )[0].numpy()
     seconds = time.perf_counter() - start
-    prob = 1.0 / (1.0 + np.exp(-out[2].astype(np.float64)))
-    layers = np.stack([out[0], out[1], prob.astype(np.float32)])
-    back = Pipeline.invert(layers, sample.record, is_label=False)
-    probability = back[2].astype(np.float32)
+    prob = (1.0 / (1.0 + np.exp(-out[2].astype(np.float64)))).astype(np.float32)
+    if preset.mask_inside_foreground and sample.roi is not None:
+        prob = np.where(np.asarray(sample.roi) > 0, prob, np.float32(0))
+    stacked = np.stack([out[0], out[1], prob]) if layers else prob[None]
+    back = Pipeline.invert(stacked, sample.record, is_label=False)
+    probability = back[-1].astype(np.float32)
+    empty = np.zeros((0,), dtype=np.float32)
     if preset.mask_inside_foreground:
         probability = np.where(foreground(image.array), probability, np.float32(0))
     net = {"image": sample.image, "normal": out[0], "tumour": out[1], "probability": prob}
@@ -136,7 +146,8 @@ def decompose(
         net["label"] = np.asarray(sample.label)
     result = Decomposition(
         mask=(probability >= 0.5).astype(np.uint8), probability=probability,
-        normal=back[0].astype(np.float32), tumour=back[1].astype(np.float32), net=net,
+        normal=back[0].astype(np.float32) if layers else empty,
+        tumour=back[1].astype(np.float32) if layers else empty, net=net,
         spacing=tuple(sample.spacing),
     )  # fmt: skip
     return result, seconds
@@ -234,12 +245,13 @@ def segment_files(
             warn(note)
         stem = image_stem(Path(str(path).rstrip("/")))
         if ld is None:
-            mask = zscore_threshold(image.array, z=z, min_voxels=min_voxels,
-                                    source=image.geometry.source).astype(np.uint8)
+            mask = zscore_threshold(
+                image.array, z=z, min_voxels=min_voxels, source=image.geometry.source
+            ).astype(np.uint8)
             written.append(write_image(mask, image.geometry, target))
             continue
         truth = None if label is None else read_label(label)
-        result, _ = decompose(image, ld, label=truth, mirror=mirror)
+        result, _ = decompose(image, ld, label=truth, mirror=mirror, layers=save_layers)
         written.append(write_image(threshold_mask(result, threshold), image.geometry, target))
         if save_layers:
             write_image(result.normal, image.geometry, out / f"{stem}_normal.nii.gz")

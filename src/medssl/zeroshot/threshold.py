@@ -23,7 +23,6 @@ import numpy as np
 
 from medssl.errors import MedsslError
 
-
 BACKGROUND_MIN_FRACTION = 0.1
 
 
@@ -49,8 +48,9 @@ def has_background(image: np.ndarray) -> bool:
     return not bool(foreground(image).all())
 
 
-def brain_region(image: np.ndarray, mask: np.ndarray | None = None, *,
-                 source: str | None = None) -> np.ndarray:
+def brain_region(
+    image: np.ndarray, mask: np.ndarray | None = None, *, source: str | None = None
+) -> np.ndarray:
     """The boolean brain region: ``mask > 0`` when given, else :func:`foreground`.
 
     Raises:
@@ -59,8 +59,7 @@ def brain_region(image: np.ndarray, mask: np.ndarray | None = None, *,
     if mask is not None:
         if mask.shape != image.shape:
             raise MedsslError(
-                f"brain mask shape {mask.shape} must equal the image shape {image.shape} "
-                f"({source})"
+                f"brain mask shape {mask.shape} must equal the image shape {image.shape} ({source})"
             )
         region = np.asarray(mask) > 0
         rule = "mask voxels > 0"
