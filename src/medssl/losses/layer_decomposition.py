@@ -137,7 +137,10 @@ def masked_l1(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | Non
 def mask_dice_loss(logit: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """MONAI soft Dice loss on ``sigmoid(logit)``, averaged over the batch.
 
-    Empty target and empty prediction give a loss near 0 (MONAI's smoothing terms).
+    Empty input: MONAI's smoothing terms (1e-5) make an empty target with an empty
+    prediction a loss of 0, but an empty target with any predicted probability mass
+    ``P`` a loss of ``P / (P + 1e-5)``, i.e. close to 1: tumour-free samples push the
+    mask towards zero everywhere.
     """
     from monai.losses import DiceLoss
 

@@ -182,10 +182,16 @@ class LDDataset(Dataset):
         if real:
             return self._item(x_n, x_n, zero, zero, 1.0, True)
         for _ in range(3):
-            other, _ = self._crop(rng, self.volumes[j])
+            other, other_roi = self._crop(rng, self.volumes[j])
             try:
                 t = synthesize(
-                    x_n, other, roi, params_or_rng=rng, spacing=vi.spacing, config=self.config
+                    x_n,
+                    other,
+                    roi,
+                    params_or_rng=rng,
+                    spacing=vi.spacing,
+                    config=self.config,
+                    other_roi=other_roi,
                 )
             except MedsslError:  # no tumour fits this crop's organ: try another crop
                 x_n, roi = self._crop(rng, vi)

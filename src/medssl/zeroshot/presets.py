@@ -22,6 +22,8 @@ Presets (both at 2 mm):
 - ``liver_ct``: CT; training crops to the liver (label 5 of a TotalSegmentator map,
   as ``roi``) with a 20 mm margin; inference crops to the body (HU > −500); window
   −175..250 HU scaled to [0, 1].
+- ``spleen_ct``: the same for the spleen (label 1 of the MSD spleen label or of a
+  TotalSegmentator map), with the liver preset's hypo-dense lesions.
 """
 
 from __future__ import annotations
@@ -151,14 +153,13 @@ def brain_flair(*, spacing: float = 2.0) -> LDPreset:
     )  # fmt: skip
 
 
-@LD_PRESETS.register("liver_ct")
-def liver_ct(*, spacing: float = 2.0) -> LDPreset:
-    """Abdominal CT in HU; liver = label 5 of a TotalSegmentator map for training."""
+def _abdominal_ct(name: str, organ: int, spacing: float) -> LDPreset:
+    """CT in HU; training crops to ``organ`` of a label map, inference to the body."""
     window = [{"name": "ct_window", "low": -175.0, "high": 250.0, "out_range": [0.0, 1.0]}]
     resample = {"name": "resample", "spacing": [spacing] * 3}
     train = [
         {"name": "reorient"},
-        {"name": "crop", "source": "roi", "roi_labels": [5], "margin_mm": 20.0},
+        {"name": "crop", "source": "roi", "roi_labels": [organ], "margin_mm": 20.0},
         resample,
     ]
     infer = [
@@ -168,9 +169,24 @@ def liver_ct(*, spacing: float = 2.0) -> LDPreset:
         *window,
     ]
     return LDPreset(
-        name="liver_ct", modality="CT", spacing=spacing, train_steps=train,
-        post_steps=window, infer_steps=infer, synthesis="liver", roi_labels=(5,),
+        name=name, modality="CT", spacing=spacing, train_steps=train,
+        post_steps=window, infer_steps=infer, synthesis="liver", roi_labels=(organ,),
     )  # fmt: skip
+
+
+@LD_PRESETS.register("liver_ct")
+def liver_ct(*, spacing: float = 2.0) -> LDPreset:
+    """Abdominal CT in HU; liver = label 5 of a TotalSegmentator map for training."""
+    return _abdominal_ct("liver_ct", 5, spacing)
+
+
+@LD_PRESETS.register("spleen_ct")
+def spleen_ct(*, spacing: float = 2.0) -> LDPreset:
+    """Abdominal CT in HU; spleen = label 1 (MSD Task09 label, TotalSegmentator map).
+
+    Hypo-dense lesions are drawn with the liver synthesis preset.
+    """
+    return _abdominal_ct("spleen_ct", 1, spacing)
 
 
 def pipeline_of(steps: list[dict[str, Any]]):
