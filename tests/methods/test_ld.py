@@ -21,6 +21,15 @@ from medssl.methods import create_method
 SMALL_TUMOURS = {"volume_range_mm3": [300.0, 1500.0]}
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one torch thread is fastest, above all on a shared, busy machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _batch(seed: int = 0, n: int = 2, size: int = 8) -> dict[str, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     x_n = torch.randn(n, 1, size, size, size, generator=g)

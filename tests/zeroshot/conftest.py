@@ -15,3 +15,14 @@ from zs_helpers import save_ld_model
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
     return save_ld_model(tmp_path_factory.mktemp("models") / "ld_tiny.pt")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny tensors: one torch thread is fastest, above all on a shared, busy machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
