@@ -86,6 +86,16 @@ def test_loss_is_finite_and_decreases(tmp_path):
     assert all(np.isfinite(losses)) and losses[-1] < losses[0]
 
 
+def test_validate_scores_fixed_held_out_items(tmp_path):
+    method = create_method("genesis", **TINY, val_items=3)
+    method.make_dataset(records(tmp_path), CFG, 0)
+    model = method.build_model(CFG).eval()
+    cfg = SimpleNamespace(batch_size=2)
+    with torch.no_grad():
+        first, again = method.validate(model, cfg), method.validate(model, cfg)
+    assert np.isfinite(first["val_loss"]) and first == again
+
+
 def test_small_volume_without_padding_is_a_clear_error(tmp_path):
     recs = records(tmp_path, shape=(12, 24, 20))
     dataset = create_method("genesis", **TINY).make_dataset(recs, CFG, 0)
@@ -124,35 +134,15 @@ def test_cli_pretrain_exports_a_unet_for_fine_tuning(tmp_path, monkeypatch):
     monkeypatch.setenv("MEDSSL_CACHE", str(tmp_path / "cache"))
     paths = write_volumes(tmp_path)
     run = tmp_path / "run"
+    options = "{crop_shape: [16, 16, 16], val_items: 2, preprocess: {grid: 32}}"
+    args = f"""pretrain --method genesis {paths[0]} {paths[1]} --modality MR --out {run}
+        --steps 3 --batch-size 2 --num-workers 0 --precision fp32 --set model=unet3d_tiny
+        --set progress=false --set val_every=3""".split()
     with pytest.raises(SystemExit) as exit_info:
-        main(
-            [
-                "pretrain",
-                "--method",
-                "genesis",
-                *map(str, paths),
-                "--modality",
-                "MR",
-                "--out",
-                str(run),
-                "--steps",
-                "3",
-                "--batch-size",
-                "2",
-                "--num-workers",
-                "0",
-                "--precision",
-                "fp32",
-                "--set",
-                "model=unet3d_tiny",
-                "--set",
-                "progress=false",
-                "--set",
-                "method_options={crop_shape: [16, 16, 16], preprocess: {grid: 32}}",
-            ]
-        )
+        main([*args, "--set", f"method_options={options}"])
     assert exit_info.value.code in (0, None)
     assert (run / "log.csv").read_text().splitlines()[-1].startswith("3,")
+    assert (run / "checkpoints" / "best.pt").is_file()
     unet = build_model_from_weights(run / "model.pt")
     assert isinstance(unet, UNet3D)
     load_encoder_weights(create_model("unet3d_tiny", out_channels=3), run / "encoder.pt")

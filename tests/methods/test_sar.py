@@ -193,6 +193,15 @@ def test_mial_pools_every_level_to_the_coarsest():
     assert x.grad.tolist() == [-0.5, -0.5, -0.5]
 
 
+def test_validate_leaves_the_adversary_out(tmp_path):
+    method = create_method("sar", **TINY, val_items=3)
+    method.make_dataset(write_records(tmp_path), CFG, 0)
+    model = method.build_model(CFG).eval()
+    with torch.no_grad():
+        first, again = method.validate(model, CFG), method.validate(model, CFG)
+    assert np.isfinite(first["val_loss"]) and first == again
+
+
 def test_volume_smaller_than_the_cube_without_padding_is_a_clear_error(tmp_path):
     recs = write_records(tmp_path, modalities=("CT", "MR"), shape=(32, 12, 32))
     dataset = create_method("sar", **TINY).make_dataset(recs, CFG, 0)

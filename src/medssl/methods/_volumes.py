@@ -242,6 +242,32 @@ def make_views(
     return views if length else SampleStream(views)
 
 
+def held_out_batches(dataset: Dataset, *, batch_size: int, like: Any) -> list[dict[str, Any]]:
+    """Every item of a (small, finite) dataset, collated into batches for ``like``'s device.
+
+    5-D float tensors take ``like``'s memory format (channels_last_3d when its first
+    5-D parameter has it), as the engine does for training batches.
+    """
+    import torch
+    from torch.utils.data import default_collate
+
+    device = next(like.parameters()).device
+    channels_last = any(
+        p.dim() == 5 and p.is_contiguous(memory_format=torch.channels_last_3d) and not p.is_contiguous()
+        for p in like.parameters()
+    )
+    batches = []
+    for start in range(0, len(dataset), batch_size):
+        batch = default_collate([dataset[i] for i in range(start, min(len(dataset), start + batch_size))])
+        for key, value in batch.items():
+            value = value.to(device)
+            if channels_last and value.dim() == 5 and value.is_floating_point():
+                value = value.contiguous(memory_format=torch.channels_last_3d)
+            batch[key] = value
+        batches.append(batch)
+    return batches
+
+
 def check_options(method: str, cls: type, unknown: Mapping[str, Any]) -> None:
     """Reject options a method's constructor does not know, listing the valid ones.
 

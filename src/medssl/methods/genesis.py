@@ -18,7 +18,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from medssl.errors import MedsslError
-from medssl.methods._volumes import VolumeOptions, as_shape, check_options, load_volumes, make_views
+from medssl.methods._volumes import (
+    VolumeOptions,
+    as_shape,
+    check_options,
+    held_out_batches,
+    load_volumes,
+    make_views,
+)
 from medssl.methods.base import METHODS
 from medssl.models import create_model, encoder_of
 from medssl.models.segnet import SegNet
@@ -60,6 +67,7 @@ class Genesis:
         transform: Overrides of the transforms' probabilities
             (:class:`~medssl.transforms.GenesisConfig` fields).
         length: Samples per epoch; None for an endless stream of new samples.
+        val_items: Held-out items (same volumes, another seed) scored by ``validate``.
         preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields.
 
     Raises:
@@ -75,6 +83,7 @@ class Genesis:
         pad: bool = False,
         transform: Mapping[str, Any] | None = None,
         length: int | None = None,
+        val_items: int = 8,
         preprocess: Mapping[str, Any] | None = None,
         **unknown: Any,
     ) -> None:
@@ -84,20 +93,31 @@ class Genesis:
             transform=genesis_transform(transform),
             pad=bool(pad),
         )
-        self.length = length
+        self.length, self.val_items = length, val_items
         self.volume_options = VolumeOptions.from_mapping(preprocess)
+        self.held_out: torch.utils.data.Dataset | None = None
 
     def build_model(self, cfg: Any) -> nn.Module:
         return restoration_unet(cfg)
 
     def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
         volumes = load_volumes(records, self.volume_options)
+        self.held_out = make_views(make_genesis_dataset, volumes, seed=seed + 1,
+                                   length=max(1, self.val_items), config=self.view)
         return make_views(make_genesis_dataset, volumes, seed=seed, length=self.length,
                           config=self.view)
 
     def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
         loss = restoration_loss(model(batch["input"]), batch["target"])
         return loss, {"mse": float(loss.detach())}
+
+    def validate(self, model: nn.Module, cfg: Any) -> dict[str, float]:
+        """Restoration MSE on the held-out items (label-free; lower is better)."""
+        if self.held_out is None:
+            return {}
+        batches = held_out_batches(self.held_out, batch_size=cfg.batch_size, like=model)
+        losses = [float(self.loss(model, batch)[0]) for batch in batches]
+        return {"val_loss": sum(losses) / len(losses)}
 
     def encoder_of(self, model: nn.Module) -> nn.Module:
         return encoder_of(model)

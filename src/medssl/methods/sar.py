@@ -19,7 +19,8 @@ MIAL in ``configs/sar.yaml``).
 Ablations: ``use_scale: false`` (+MIAL only), ``use_mial: false`` (+SA only), both off
 (Models Genesis on multi-scale cubes), ``scales: [0.25]`` with ``scale_probs: [1.0]``
 and ``use_scale: false`` (one scale). MIAL needs CT and MR volumes with their modality;
-otherwise it is turned off with a warning.
+otherwise it is turned off with a warning (its parameters then get no gradient, which
+DistributedDataParallel accepts with the default ``ddp_find_unused: true``).
 """
 
 from __future__ import annotations
@@ -33,7 +34,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from medssl.errors import MedsslError
-from medssl.methods._volumes import VolumeOptions, as_shape, check_options, load_volumes, make_views
+from medssl.methods._volumes import (
+    VolumeOptions,
+    as_shape,
+    check_options,
+    held_out_batches,
+    load_volumes,
+    make_views,
+)
 from medssl.methods.base import METHODS
 from medssl.methods.genesis import genesis_transform, restoration_loss, restoration_unet
 from medssl.methods.mial import MIAL
@@ -101,6 +109,7 @@ class SAR:
         reversal: Weight of the reversed gradient reaching the encoder from MIAL.
         transform: Overrides of the Models Genesis transforms' probabilities.
         length: Samples per epoch; None for an endless stream of new samples.
+        val_items: Held-out items (same volumes, another seed) scored by ``validate``.
         preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields.
 
     Raises:
@@ -129,6 +138,7 @@ class SAR:
         reversal: float = 1.0,
         transform: Mapping[str, Any] | None = None,
         length: int | None = None,
+        val_items: int = 8,
         preprocess: Mapping[str, Any] | None = None,
         **unknown: Any,
     ) -> None:
@@ -153,8 +163,9 @@ class SAR:
         self.scale_lr, self.mial_lr = float(scale_lr), float(mial_lr)
         self.scale_hidden, self.mial_width, self.mial_hidden = scale_hidden, mial_width, mial_hidden
         self.mial_levels = None if mial_levels is None else list(mial_levels)
-        self.length = length
+        self.length, self.val_items = length, val_items
         self.volume_options = VolumeOptions.from_mapping(preprocess)
+        self.held_out: torch.utils.data.Dataset | None = None
         self.adversary_on = self.use_mial  # turned off by make_dataset for one modality
 
     def build_model(self, cfg: Any) -> SarNet:
@@ -184,6 +195,8 @@ class SAR:
                 warnings.warn(f"SAR: {reason}; training without MIAL (set use_mial: false "
                               "to silence this)", stacklevel=2)
             self.adversary_on = not reason
+        self.held_out = make_views(make_sar_dataset, volumes, seed=seed + 1,
+                                   length=max(1, self.val_items), config=self.view)
         return make_views(make_sar_dataset, volumes, seed=seed, length=self.length,
                           config=self.view, modalities=modalities if self.adversary_on else None)
 
@@ -201,6 +214,23 @@ class SAR:
             loss = loss + l_adv
             logs["l_adv"] = float(l_adv.detach())
         return loss, logs
+
+    def validate(self, model: SarNet, cfg: Any) -> dict[str, float]:
+        """``β · L_res + α · L_scale`` on the held-out items (label-free; lower is better).
+
+        ``L_adv`` is left out: it is a min-max term, not a measure of the encoder.
+        """
+        if self.held_out is None:
+            return {}
+        total = 0.0
+        batches = held_out_batches(self.held_out, batch_size=cfg.batch_size, like=model)
+        for batch in batches:
+            out = model(batch["input"], adversary=False)
+            loss = self.beta * restoration_loss(out.restored, batch["target"])
+            if out.scale is not None:
+                loss = loss + self.alpha * F.cross_entropy(out.scale.float(), batch["scale"])
+            total += float(loss)
+        return {"val_loss": total / len(batches)}
 
     def encoder_of(self, model: SarNet) -> nn.Module:
         return model.unet.encoder
