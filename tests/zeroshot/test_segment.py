@@ -124,6 +124,16 @@ def test_two_inputs_same_output_name(tmp_path, tiny_model):
         _segment(paths, tmp_path / "out", tiny_model)
 
 
+def test_baseline_has_no_layers(tmp_path):
+    with pytest.raises(MedsslError, match="--baseline zscore gives a mask only"):
+        _segment([tmp_path / "a.nii.gz"], tmp_path / "out", None, baseline="zscore", panel=True)
+
+
+def test_unknown_baseline(tmp_path):
+    with pytest.raises(MedsslError, match="unknown baseline 'otsu'; valid: zscore"):
+        _segment([tmp_path / "a.nii.gz"], tmp_path / "out", None, baseline="otsu")
+
+
 @pytest.mark.parametrize("threshold", [0.0, 1.0, -0.2])
 def test_bad_threshold(tmp_path, tiny_model, threshold):
     with pytest.raises(MedsslError, match="threshold must be in"):

@@ -217,6 +217,11 @@ def segment_files(
         raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
     if baseline is not None and baseline not in BASELINES:
         raise MedsslError(f"unknown baseline '{baseline}'; valid: {', '.join(BASELINES)}")
+    if baseline is not None and (save_layers or panel):
+        raise MedsslError(
+            f"layers and panels come from the network; --baseline {baseline} gives a mask only "
+            "(drop --save-layers/--panel)"
+        )
     if not paths:
         raise MedsslError("no input images given")
     if label is not None and len(paths) != 1:
