@@ -14,7 +14,7 @@ from monai.metrics import (
 )
 from scipy import ndimage
 
-from medssl.evaluation import compute_mask_metrics, evaluate_labelmaps, hd95, parse_labels
+from medssl.evaluation import compute_mask_metrics, evaluate_labelmaps, parse_labels
 from medssl.io import read_label
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -80,20 +80,22 @@ def test_brats_whole_tumour_vs_morphed(brats, op):
 
 
 def test_brats_full_volume_agrees_with_cropped_evaluation(brats):
+    """evaluate_labelmaps crops to the foreground; MONAI here sees all 240×240×155 voxels."""
     labels, spacing = brats
     pred = labels * ndimage.binary_erosion(labels > 0, iterations=1)
     rows, _ = evaluate_labelmaps(
         pred, labels, spacing=spacing, labels=parse_labels("wt=1+2+3+4"), case="pat0006"
     )
-    ref = _monai(pred > 0, labels > 0, spacing, tol=1.0)
-    assert rows[0].dice == pytest.approx(ref["dice"], abs=1e-4)
-    assert rows[0].hd95 == pytest.approx(ref["hd95"], abs=0.5)
-    assert rows[0].nsd == pytest.approx(ref["nsd"], abs=1e-4)
-    p = torch.from_numpy((pred > 0).astype(np.float32))[None, None]
-    g = torch.from_numpy((labels > 0).astype(np.float32))[None, None]
-    cm = get_confusion_matrix(p, g)
+    p = torch.from_numpy(pred > 0)[None, None]
+    g = torch.from_numpy(labels > 0)[None, None]
+    cm = get_confusion_matrix(p.float(), g.float())
+    assert rows[0].dice == pytest.approx(float(compute_confusion_matrix_metric("f1 score", cm)))
     spec = float(compute_confusion_matrix_metric("specificity", cm))
     assert rows[0].specificity == pytest.approx(spec, abs=1e-9)
+    hd = compute_hausdorff_distance(p, g, include_background=True, percentile=95, spacing=spacing)
+    nsd = compute_surface_dice(p, g, [1.0], include_background=True, spacing=list(spacing))
+    assert rows[0].hd95 == pytest.approx(float(hd), abs=0.5)
+    assert rows[0].nsd == pytest.approx(float(nsd), abs=1e-4)
 
 
 def test_spleen_shifted_anisotropic(spleen):
@@ -105,7 +107,6 @@ def test_spleen_shifted_anisotropic(spleen):
     ours = _check(pred, gt, spacing, tol=2.0)
     shift_mm = float(np.linalg.norm(np.multiply(shift, spacing)))
     assert 0 < ours["hd95"] <= shift_mm + 1e-3
-    assert hd95(pred, gt, spacing=(1.0, 1.0, 1.0)) < ours["hd95"]  # the 7.5 mm slices count
 
 
 @pytest.mark.slow
