@@ -78,8 +78,9 @@ def generation_rate(method: Any, records: list[Record], cfg: TrainConfig, items:
 
 def training_rate(method: Any, records: list[Record], cfg: TrainConfig, steps: int) -> float:
     """Samples per second of full training steps (forward, backward, every optimizer)."""
-    device = torch.device(cfg.device if cfg.device != "auto" else
-                          ("cuda" if torch.cuda.is_available() else "cpu"))
+    device = torch.device(
+        cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    )
     channels_last = use_channels_last(device, cfg.channels_last)
     torch.manual_seed(0)
     model = method.build_model(cfg).to(device)
@@ -89,8 +90,10 @@ def training_rate(method: Any, records: list[Record], cfg: TrainConfig, steps: i
     dataset = method.make_dataset(records, cfg, 1)
     batch = default_collate([dataset[i] for i in range(cfg.batch_size)])
     memory = torch.channels_last_3d if channels_last else torch.contiguous_format
-    batch = {k: (v.to(device).contiguous(memory_format=memory) if v.ndim == 5 else v.to(device))
-             for k, v in batch.items()}
+    batch = {
+        k: (v.to(device).contiguous(memory_format=memory) if v.ndim == 5 else v.to(device))
+        for k, v in batch.items()
+    }
 
     def step() -> None:
         for opt in optimizers.values():
@@ -123,19 +126,28 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         records = real_records() or random_records(Path(tmp))
         source = ", ".join(f"{r.id} ({r.modality})" for r in records)
-        print(f"volumes: {source}; torch threads {torch.get_num_threads()}; "
-              f"batch {args.batch_size} of 64x64x32")
+        print(
+            f"volumes: {source}; torch threads {torch.get_num_threads()}; "
+            f"batch {args.batch_size} of 64x64x32"
+        )
         print(f"{'method':8s} {'generation (1 worker)':>22s} {'training':>16s} {'ratio':>7s}")
         for name in args.methods:
-            cfg = load_config(REPO / "configs" / f"{name}.yaml", {
-                "batch_size": args.batch_size, "device": args.device, "out": tmp,
-                "method_options.preprocess.cache": str(Path(tmp) / "cache"),
-            })
+            cfg = load_config(
+                REPO / "configs" / f"{name}.yaml",
+                {
+                    "batch_size": args.batch_size,
+                    "device": args.device,
+                    "out": tmp,
+                    "method_options.preprocess.cache": str(Path(tmp) / "cache"),
+                },
+            )
             method = create_method(cfg.method, **cfg.method_options)
             generated = generation_rate(method, records, cfg, args.items)
             trained = training_rate(method, records, cfg, args.steps)
-            print(f"{name:8s} {generated:15.1f} samples/s {trained:9.2f} samples/s "
-                  f"{generated / trained:6.1f}x")
+            print(
+                f"{name:8s} {generated:15.1f} samples/s {trained:9.2f} samples/s "
+                f"{generated / trained:6.1f}x"
+            )
     return 0
 
 

@@ -16,8 +16,14 @@ from medssl.errors import MedsslError
 from medssl.methods import create_method
 
 CFG = SimpleNamespace(model="unet3d_tiny", model_kwargs={})
-TINY = {"grid": 2, "cell": 10, "tile": 8, "n_permutations": 6, "hidden": 32,
-        "preprocess": {"preset": "none"}}
+TINY = {
+    "grid": 2,
+    "cell": 10,
+    "tile": 8,
+    "n_permutations": 6,
+    "hidden": 32,
+    "preprocess": {"preset": "none"},
+}
 
 
 @pytest.fixture(autouse=True)
@@ -77,8 +83,8 @@ def test_small_volume_without_padding_is_a_clear_error(tmp_path):
     recs = write_records(tmp_path, shape=(16, 24, 24))
     with pytest.raises(MedsslError, match=r"smaller than the cube size \(20, 20, 20\) on axis 0"):
         create_method("jigsaw", **TINY).make_dataset(recs, CFG, 0)[0]
-    assert create_method("jigsaw", **TINY, pad=True).make_dataset(recs, CFG, 0)[0]["tiles"].shape == (
-        8, 1, 8, 8, 8)
+    padded = create_method("jigsaw", **TINY, pad=True).make_dataset(recs, CFG, 0)
+    assert padded[0]["tiles"].shape == (8, 1, 8, 8, 8)
 
 
 def test_tile_larger_than_cell_is_an_error():

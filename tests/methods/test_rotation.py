@@ -77,10 +77,12 @@ def test_small_volume_without_padding_is_a_clear_error(tmp_path):
     recs = write_records(tmp_path, shape=(24, 24, 10))
     with pytest.raises(MedsslError, match=r"smaller than the cube size \(16, 16, 16\) on axis 2"):
         create_method("rotation", **TINY).make_dataset(recs, CFG, 0)[0]
-    assert create_method("rotation", **TINY, pad=True).make_dataset(recs, CFG, 0)[0]["input"].shape == (
-        1, 16, 16, 16)
+    padded = create_method("rotation", **TINY, pad=True).make_dataset(recs, CFG, 0)
+    assert padded[0]["input"].shape == (1, 16, 16, 16)
 
 
 def test_unknown_option_lists_the_valid_ones():
-    with pytest.raises(MedsslError, match="unknown option 'cube' for method 'rotation'; valid: size"):
+    with pytest.raises(
+        MedsslError, match="unknown option 'cube' for method 'rotation'; valid: size"
+    ):
         create_method("rotation", cube=16)

@@ -76,5 +76,5 @@ def test_small_volume_without_padding_is_a_clear_error(tmp_path):
     recs = write_records(tmp_path, shape=(32, 20, 32))
     with pytest.raises(MedsslError, match=r"smaller than the cube size \(30, 30, 30\) on axis 1"):
         create_method("rpl", **TINY).make_dataset(recs, CFG, 0)[0]
-    assert create_method("rpl", **TINY, pad=True).make_dataset(recs, CFG, 0)[0]["centre"].shape == (
-        1, 8, 8, 8)
+    padded = create_method("rpl", **TINY, pad=True).make_dataset(recs, CFG, 0)
+    assert padded[0]["centre"].shape == (1, 8, 8, 8)

@@ -31,7 +31,9 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def write_records(folder: Path, modalities=("CT", "MR", "CT", "MR"), shape=(32, 32, 32)) -> list[Record]:
+def write_records(
+    folder: Path, modalities=("CT", "MR", "CT", "MR"), shape=(32, 32, 32)
+) -> list[Record]:
     recs = []
     for i, modality in enumerate(modalities):
         r = np.random.default_rng(i)
@@ -58,11 +60,18 @@ def test_builds_unet_scale_head_and_mial():
     assert method.encoder_of(model) is model.unet.encoder
 
 
-@pytest.mark.parametrize("options, scale, mial", [
-    ({"use_mial": False}, True, False),
-    ({"use_scale": False}, False, True),
-    ({"scales": [0.25], "scale_probs": [1.0], "use_scale": False, "use_mial": False}, False, False),
-])
+@pytest.mark.parametrize(
+    "options, scale, mial",
+    [
+        ({"use_mial": False}, True, False),
+        ({"use_scale": False}, False, True),
+        (
+            {"scales": [0.25], "scale_probs": [1.0], "use_scale": False, "use_mial": False},
+            False,
+            False,
+        ),
+    ],
+)
 def test_ablation_switches(options, scale, mial):
     method = create_method("sar", **options)
     model = method.build_model(CFG)
@@ -95,10 +104,13 @@ def test_items_are_reproducible_and_carry_scale_and_modality(tmp_path):
     assert not torch.equal(first["input"], batch_of(method, recs, seed=1)["input"])
 
 
-@pytest.mark.parametrize("modalities, match", [
-    (("MR", "FLAIR"), "MIAL needs both CT and MR volumes; all 2 are MR"),
-    (("CT", None), "MIAL needs the modality"),
-])
+@pytest.mark.parametrize(
+    "modalities, match",
+    [
+        (("MR", "FLAIR"), "MIAL needs both CT and MR volumes; all 2 are MR"),
+        (("CT", None), "MIAL needs the modality"),
+    ],
+)
 def test_mial_is_turned_off_with_a_warning(tmp_path, modalities, match):
     method = create_method("sar", **TINY)
     recs = write_records(tmp_path, modalities=modalities)
@@ -174,8 +186,10 @@ def test_gradient_reversal_flips_only_the_encoder_gradient(tmp_path):
         model.mial.reversal = weight
         out = model(batch["input"])
         torch.nn.functional.cross_entropy(out.modality, batch["modality"]).backward()
-        grads[weight] = [p.grad.clone() for p in model.unet.encoder.parameters()], [
-            p.grad.clone() for p in model.mial.parameters()]
+        grads[weight] = (
+            [p.grad.clone() for p in model.unet.encoder.parameters()],
+            [p.grad.clone() for p in model.mial.parameters()],
+        )
     for reversed_, plain in zip(grads[1.0][0], grads[-1.0][0]):
         torch.testing.assert_close(reversed_, -plain)
     for reversed_, plain in zip(grads[1.0][1], grads[-1.0][1]):
@@ -183,7 +197,9 @@ def test_gradient_reversal_flips_only_the_encoder_gradient(tmp_path):
 
 
 def test_mial_pools_every_level_to_the_coarsest():
-    features = [torch.rand(2, c, s, s, s, requires_grad=True) for c, s in ((4, 16), (8, 8), (16, 4))]
+    features = [
+        torch.rand(2, c, s, s, s, requires_grad=True) for c, s in ((4, 16), (8, 8), (16, 4))
+    ]
     mial = MIAL([4, 8, 16], width=8, hidden=8)
     assert mial(features).shape == (2, 2)
     with pytest.raises(MedsslError, match="MIAL levels must be indices in 0..2"):
@@ -219,15 +235,17 @@ def test_cli_pretrain_on_ct_and_mr(tmp_path, monkeypatch):
     table = tmp_path / "data.csv"
     table.write_text("image,modality\n" + "".join(f"{r.image.name},{r.modality}\n" for r in recs))
     run = tmp_path / "run"
+    args = f"""pretrain --method sar {table} --out {run} --steps 3 --batch-size 2
+        --num-workers 0 --precision fp32 --lr 0.01 --set optimizer=sgd --set model=unet3d_tiny
+        --set progress=false""".split()
+    options = "{out_shape: [16, 16, 16], preprocess: {grid: 32}}"
     with pytest.raises(SystemExit) as exit_info:
-        main(["pretrain", "--method", "sar", str(table), "--out", str(run), "--steps", "3",
-              "--batch-size", "2", "--num-workers", "0", "--precision", "fp32", "--lr", "0.01",
-              "--set", "optimizer=sgd", "--set", "model=unet3d_tiny", "--set", "progress=false",
-              "--set", "method_options={out_shape: [16, 16, 16], preprocess: {grid: 32}}"])
+        main([*args, "--set", f"method_options={options}"])
     assert exit_info.value.code in (0, None)
     header, last = (run / "log.csv").read_text().splitlines()[-2:]
     row = dict(zip(header.split(","), last.split(",")))
     assert row["step"] == "3" and np.isfinite(float(row["loss"]))
     assert {"l_adv", "l_scale", "l_res"} <= set(row)
-    assert (float(row["lr_unet"]), float(row["lr_scale"]), float(row["lr_mial"])) == (0.01, 0.1, 1e-3)
+    lrs = {name: float(row[f"lr_{name}"]) for name in ("unet", "scale", "mial")}
+    assert lrs == {"unet": 0.01, "scale": 0.1, "mial": 1e-3}
     assert (run / "encoder.pt").is_file()

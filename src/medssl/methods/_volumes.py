@@ -180,8 +180,9 @@ def load_volumes(records: Sequence[Any], options: VolumeOptions) -> Volumes:
         arrays = []
         for record, modality in zip(records, modalities):
             image = read_image(record.image).array
-            arrays.append(to_unit_range(image, *intensity_range(image, modality=modality,
-                                                                   preset="none")))
+            arrays.append(
+                to_unit_range(image, *intensity_range(image, modality=modality, preset="none"))
+            )
         return Volumes(InMemoryVolumes(arrays), len(arrays), modalities, ids)
     from medssl.preprocess import PreprocessCache, preset
 
@@ -237,8 +238,14 @@ def make_views(
         config: The view's config.
         modalities: ``"ct"``/``"mr"`` per volume, to add ``"modality"`` to items.
     """
-    views = factory(volumes.loader, seed=seed, length=length or ENDLESS, config=config,
-                    modalities=modalities, n_volumes=volumes.n_volumes)
+    views = factory(
+        volumes.loader,
+        seed=seed,
+        length=length or ENDLESS,
+        config=config,
+        modalities=modalities,
+        n_volumes=volumes.n_volumes,
+    )
     return views if length else SampleStream(views)
 
 
@@ -253,12 +260,16 @@ def held_out_batches(dataset: Dataset, *, batch_size: int, like: Any) -> list[di
 
     device = next(like.parameters()).device
     channels_last = any(
-        p.dim() == 5 and p.is_contiguous(memory_format=torch.channels_last_3d) and not p.is_contiguous()
+        p.dim() == 5
+        and p.is_contiguous(memory_format=torch.channels_last_3d)
+        and not p.is_contiguous()
         for p in like.parameters()
     )
     batches = []
     for start in range(0, len(dataset), batch_size):
-        batch = default_collate([dataset[i] for i in range(start, min(len(dataset), start + batch_size))])
+        batch = default_collate(
+            [dataset[i] for i in range(start, min(len(dataset), start + batch_size))]
+        )
         for key, value in batch.items():
             value = value.to(device)
             if channels_last and value.dim() == 5 and value.is_floating_point():
@@ -277,7 +288,7 @@ def check_options(method: str, cls: type, unknown: Mapping[str, Any]) -> None:
     if unknown:
         valid = [p for p in inspect.signature(cls).parameters if p != "unknown"]
         raise MedsslError(
-            f"unknown option '{sorted(unknown)[0]}' for method '{method}'; valid: {', '.join(valid)}"
+            f"unknown option '{min(unknown)}' for method '{method}'; valid: {', '.join(valid)}"
         )
 
 

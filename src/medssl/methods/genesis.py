@@ -102,12 +102,20 @@ class Genesis:
 
     def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
         volumes = load_volumes(records, self.volume_options)
-        self.held_out = make_views(make_genesis_dataset, volumes, seed=seed + 1,
-                                   length=max(1, self.val_items), config=self.view)
-        return make_views(make_genesis_dataset, volumes, seed=seed, length=self.length,
-                          config=self.view)
+        self.held_out = make_views(
+            make_genesis_dataset,
+            volumes,
+            seed=seed + 1,
+            length=max(1, self.val_items),
+            config=self.view,
+        )
+        return make_views(
+            make_genesis_dataset, volumes, seed=seed, length=self.length, config=self.view
+        )
 
-    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, model: nn.Module, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         loss = restoration_loss(model(batch["input"]), batch["target"])
         return loss, {"mse": float(loss.detach())}
 

@@ -59,21 +59,34 @@ class Jigsaw:
         **unknown: Any,
     ) -> None:
         check_options(self.name, type(self), unknown)
-        self.view = JigsawConfig(grid=grid, cell=cell, tile=tile, n_permutations=n_permutations,
-                                 permutation_seed=permutation_seed, pad=bool(pad))
+        self.view = JigsawConfig(
+            grid=grid,
+            cell=cell,
+            tile=tile,
+            n_permutations=n_permutations,
+            permutation_seed=permutation_seed,
+            pad=bool(pad),
+        )
         self.hidden, self.length = hidden, length
         self.volume_options = VolumeOptions.from_mapping(preprocess)
 
     def build_model(self, cfg: Any) -> TileClassifier:
-        return TileClassifier(build_encoder(cfg), n_tiles=self.view.grid**3,
-                              n_classes=self.view.n_permutations, hidden=self.hidden)
+        return TileClassifier(
+            build_encoder(cfg),
+            n_tiles=self.view.grid**3,
+            n_classes=self.view.n_permutations,
+            hidden=self.hidden,
+        )
 
     def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
         volumes = load_volumes(records, self.volume_options)
-        return make_views(make_jigsaw_dataset, volumes, seed=seed, length=self.length,
-                          config=self.view)
+        return make_views(
+            make_jigsaw_dataset, volumes, seed=seed, length=self.length, config=self.view
+        )
 
-    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, model: nn.Module, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         return classification_loss(model(batch["tiles"]), batch["label"])
 
     def encoder_of(self, model: TileClassifier) -> nn.Module:

@@ -28,12 +28,12 @@ from medssl.models.blocks import init_weights
 
 class _ReverseGradient(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x: torch.Tensor, weight: float) -> torch.Tensor:  # noqa: ANN001
+    def forward(ctx, x: torch.Tensor, weight: float) -> torch.Tensor:
         ctx.weight = weight
         return x.view_as(x)
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # noqa: ANN001
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, None]:
         return -ctx.weight * grad, None
 
 
@@ -93,7 +93,10 @@ class MIAL(nn.Module):
         c_in = sum(channels[i] for i in self.levels)
         layers: list[nn.Module] = []
         for c in (c_in, width, width):
-            layers += [nn.Conv3d(c, width, kernel_size=3, padding=1), nn.LeakyReLU(0.2, inplace=True)]
+            layers += [
+                nn.Conv3d(c, width, kernel_size=3, padding=1),
+                nn.LeakyReLU(0.2, inplace=True),
+            ]
         self.convs = nn.Sequential(*layers)
         self.classifier = GlobalPoolHead(width, hidden, n_modalities)
         init_weights(self.convs)

@@ -54,14 +54,19 @@ class Rotation:
         self.volume_options = VolumeOptions.from_mapping(preprocess)
 
     def build_model(self, cfg: Any) -> TileClassifier:
-        return TileClassifier(build_encoder(cfg), n_tiles=1, n_classes=N_ROTATIONS, hidden=self.hidden)
+        return TileClassifier(
+            build_encoder(cfg), n_tiles=1, n_classes=N_ROTATIONS, hidden=self.hidden
+        )
 
     def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
         volumes = load_volumes(records, self.volume_options)
-        return make_views(make_rotation_dataset, volumes, seed=seed, length=self.length,
-                          config=self.view)
+        return make_views(
+            make_rotation_dataset, volumes, seed=seed, length=self.length, config=self.view
+        )
 
-    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, model: nn.Module, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         return classification_loss(model(batch["input"].unsqueeze(1)), batch["label"])
 
     def encoder_of(self, model: TileClassifier) -> nn.Module:

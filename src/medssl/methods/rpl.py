@@ -57,14 +57,19 @@ class RelativePatchLocation:
         self.volume_options = VolumeOptions.from_mapping(preprocess)
 
     def build_model(self, cfg: Any) -> TileClassifier:
-        return TileClassifier(build_encoder(cfg), n_tiles=2, n_classes=N_NEIGHBOURS, hidden=self.hidden)
+        return TileClassifier(
+            build_encoder(cfg), n_tiles=2, n_classes=N_NEIGHBOURS, hidden=self.hidden
+        )
 
     def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
         volumes = load_volumes(records, self.volume_options)
-        return make_views(make_rpl_dataset, volumes, seed=seed, length=self.length,
-                          config=self.view)
+        return make_views(
+            make_rpl_dataset, volumes, seed=seed, length=self.length, config=self.view
+        )
 
-    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, model: nn.Module, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         tiles = torch.stack([batch["centre"], batch["query"]], dim=1)
         return classification_loss(model(tiles), batch["label"])
 

@@ -143,9 +143,12 @@ class SAR:
         **unknown: Any,
     ) -> None:
         check_options(self.name, type(self), unknown)
-        cubes = ScaleCubeConfig(scales=tuple(float(s) for s in scales),
-                                probs=tuple(float(p) for p in scale_probs),
-                                out_shape=as_shape(out_shape, name="out_shape"), pad=bool(pad))
+        cubes = ScaleCubeConfig(
+            scales=tuple(float(s) for s in scales),
+            probs=tuple(float(p) for p in scale_probs),
+            out_shape=as_shape(out_shape, name="out_shape"),
+            pad=bool(pad),
+        )
         if use_scale and len(cubes.scales) < 2:
             raise MedsslError(
                 f"the scale head needs at least two scales; got {list(cubes.scales)} "
@@ -172,9 +175,20 @@ class SAR:
         unet = restoration_unet(cfg)
         channels = list(unet.encoder.out_channels)
         n_scales = len(self.view.cubes.scales)
-        scale_head = GlobalPoolHead(channels[-1], self.scale_hidden, n_scales) if self.use_scale else None
-        mial = (MIAL(channels, levels=self.mial_levels, width=self.mial_width,
-                     hidden=self.mial_hidden, reversal=self.reversal) if self.use_mial else None)
+        scale_head = (
+            GlobalPoolHead(channels[-1], self.scale_hidden, n_scales) if self.use_scale else None
+        )
+        mial = (
+            MIAL(
+                channels,
+                levels=self.mial_levels,
+                width=self.mial_width,
+                hidden=self.mial_hidden,
+                reversal=self.reversal,
+            )
+            if self.use_mial
+            else None
+        )
         return SarNet(unet, scale_head=scale_head, mial=mial)
 
     def optimizers(self, model: SarNet, cfg: Any) -> dict[str, dict[str, Any]]:
@@ -192,15 +206,30 @@ class SAR:
         if self.use_mial:
             reason = mial_unusable(modalities)
             if reason:
-                warnings.warn(f"SAR: {reason}; training without MIAL (set use_mial: false "
-                              "to silence this)", stacklevel=2)
+                warnings.warn(
+                    f"SAR: {reason}; training without MIAL (set use_mial: false to silence this)",
+                    stacklevel=2,
+                )
             self.adversary_on = not reason
-        self.held_out = make_views(make_sar_dataset, volumes, seed=seed + 1,
-                                   length=max(1, self.val_items), config=self.view)
-        return make_views(make_sar_dataset, volumes, seed=seed, length=self.length,
-                          config=self.view, modalities=modalities if self.adversary_on else None)
+        self.held_out = make_views(
+            make_sar_dataset,
+            volumes,
+            seed=seed + 1,
+            length=max(1, self.val_items),
+            config=self.view,
+        )
+        return make_views(
+            make_sar_dataset,
+            volumes,
+            seed=seed,
+            length=self.length,
+            config=self.view,
+            modalities=modalities if self.adversary_on else None,
+        )
 
-    def loss(self, model: nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(
+        self, model: nn.Module, batch: dict[str, torch.Tensor]
+    ) -> tuple[torch.Tensor, dict[str, float]]:
         out = model(batch["input"], adversary=self.adversary_on)
         l_res = restoration_loss(out.restored, batch["target"])
         loss = self.beta * l_res
@@ -243,10 +272,11 @@ def mial_unusable(modalities: Sequence[str | None]) -> str | None:
     """
     missing = sum(m is None for m in modalities)
     if missing:
-        return (f"MIAL needs the modality (CT or MR) of every volume; {missing} of "
-                f"{len(modalities)} have none (give --modality or a CSV 'modality' column)")
+        return (
+            f"MIAL needs the modality (CT or MR) of every volume; {missing} of "
+            f"{len(modalities)} have none (give --modality or a CSV 'modality' column)"
+        )
     present = sorted(set(modalities))
     if len(present) < 2:
-        return (f"MIAL needs both CT and MR volumes; all {len(modalities)} are "
-                f"{present[0].upper()}")
+        return f"MIAL needs both CT and MR volumes; all {len(modalities)} are {present[0].upper()}"
     return None

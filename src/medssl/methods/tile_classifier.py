@@ -50,10 +50,14 @@ class TileClassifier(nn.Module):
         ``(N, n_tiles, C, X, Y, Z) → (N, n_classes)`` logits.
     """
 
-    def __init__(self, encoder: nn.Module, *, n_tiles: int, n_classes: int, hidden: int = 1024) -> None:
+    def __init__(
+        self, encoder: nn.Module, *, n_tiles: int, n_classes: int, hidden: int = 1024
+    ) -> None:
         super().__init__()
         if n_tiles < 1 or n_classes < 2:
-            raise MedsslError(f"need n_tiles >= 1 and n_classes >= 2; got {n_tiles} and {n_classes}")
+            raise MedsslError(
+                f"need n_tiles >= 1 and n_classes >= 2; got {n_tiles} and {n_classes}"
+            )
         self.encoder = encoder
         self.n_tiles = n_tiles
         self.classifier = MLP(n_tiles * encoder.out_channels[-1], [hidden], n_classes)
@@ -71,7 +75,9 @@ class TileClassifier(nn.Module):
         return self.classifier(pooled.reshape(n, -1))
 
 
-def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+def classification_loss(
+    logits: torch.Tensor, labels: torch.Tensor
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Cross-entropy and accuracy.
 
     Shape:
