@@ -10,6 +10,7 @@ T = TypeVar("T")
 
 def progress_bar(*, transient: bool = False):
     """A ``rich.progress.Progress`` with description, bar, count, elapsed and ETA columns."""
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -28,6 +29,7 @@ def progress_bar(*, transient: bool = False):
         TimeRemainingColumn(),
         TextColumn("{task.fields[info]}"),
         transient=transient,
+        console=Console(stderr=True),
     )
 
 

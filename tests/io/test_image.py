@@ -270,3 +270,14 @@ def test_partial_dicom_series_reads_its_slices(shared_data, tmp_path):
         shutil.copy(f, folder / f.name)
     img = read_image(folder)
     assert img.geometry.shape[2] == 3
+
+
+def test_outputs_get_normal_permissions(tmp_path):
+    import os
+    import stat
+
+    geometry = Geometry((4, 4, 4), np.eye(4), "ref.nii.gz")
+    out = write_image(np.zeros((4, 4, 4), np.uint8), geometry, tmp_path / "x.nii.gz")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
