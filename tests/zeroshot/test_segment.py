@@ -124,6 +124,12 @@ def test_two_inputs_same_output_name(tmp_path, tiny_model):
         _segment(paths, tmp_path / "out", tiny_model)
 
 
+def test_missing_input_fails_before_any_work(tmp_path, tiny_model):
+    with pytest.raises(MedsslError, match="input image not found: .*nothing.nii.gz"):
+        _segment([tmp_path / "nothing.nii.gz"], tmp_path / "out", tiny_model)
+    assert not (tmp_path / "out").exists()
+
+
 def test_baseline_has_no_layers(tmp_path):
     with pytest.raises(MedsslError, match="--baseline zscore gives a mask only"):
         _segment([tmp_path / "a.nii.gz"], tmp_path / "out", None, baseline="zscore", panel=True)

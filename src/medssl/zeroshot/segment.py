@@ -226,6 +226,9 @@ def segment_files(
         raise MedsslError("no input images given")
     if label is not None and len(paths) != 1:
         raise MedsslError(f"a ground-truth label needs exactly one input image; got {len(paths)}")
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise MedsslError(f"input image not found: {missing[0]} ({len(missing)} missing in all)")
     out = ensure_writable_dir(out_dir)
     targets = [output_path(p, out) for p in paths]
     seen: dict[Path, str] = {}
