@@ -14,6 +14,7 @@ from torch.utils.data import default_collate
 from medssl.data import Record
 from medssl.errors import MedsslError
 from medssl.methods import create_method
+from medssl.models import create_model, load_encoder_weights
 from medssl.transforms import N_ROTATIONS
 
 CFG = SimpleNamespace(model="unet3d_tiny", model_kwargs={})
@@ -86,3 +87,20 @@ def test_unknown_option_lists_the_valid_ones():
         MedsslError, match="unknown option 'cube' for method 'rotation'; valid: size"
     ):
         create_method("rotation", cube=16)
+
+
+def test_cli_pretrain_exports_the_encoder(tmp_path, monkeypatch):
+    from medssl.cli.main import main
+
+    monkeypatch.setenv("MEDSSL_CACHE", str(tmp_path / "cache"))
+    recs = write_records(tmp_path)
+    run = tmp_path / "run"
+    args = f"""pretrain --method rotation {recs[0].image} {recs[1].image} --modality CT
+        --out {run} --steps 2 --batch-size 2 --num-workers 0 --precision fp32
+        --set model=unet3d_tiny --set progress=false""".split()
+    options = "{size: 16, hidden: 32, preprocess: {grid: 24, target_spacing: 1.0}}"
+    with pytest.raises(SystemExit) as exit_info:
+        main([*args, "--set", f"method_options={options}"])
+    assert exit_info.value.code in (0, None)
+    assert "accuracy" in (run / "log.csv").read_text().splitlines()[0]
+    load_encoder_weights(create_model("unet3d_tiny"), run / "encoder.pt")

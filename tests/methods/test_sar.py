@@ -17,6 +17,7 @@ from medssl.engine import build_optimizers
 from medssl.errors import MedsslError
 from medssl.methods import create_method
 from medssl.methods.mial import MIAL, reverse_gradient
+from medssl.models import create_model, load_encoder_weights
 
 REPO = Path(__file__).resolve().parents[2]
 CFG = TrainConfig(method="sar", model="unet3d_tiny")
@@ -248,4 +249,4 @@ def test_cli_pretrain_on_ct_and_mr(tmp_path, monkeypatch):
     assert {"l_adv", "l_scale", "l_res"} <= set(row)
     lrs = {name: float(row[f"lr_{name}"]) for name in ("unet", "scale", "mial")}
     assert lrs == {"unet": 0.01, "scale": 0.1, "mial": 1e-3}
-    assert (run / "encoder.pt").is_file()
+    load_encoder_weights(create_model("unet3d_tiny", out_channels=2), run / "encoder.pt")
