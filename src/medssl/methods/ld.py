@@ -12,9 +12,12 @@ Data. Each record's image is preprocessed once by the preset's pipeline
 (:mod:`medssl.zeroshot.presets`) and cached on disk (:class:`PreprocessCache`). An
 item draws, from its own generator seeded by ``(seed, index)``: a normal volume
 ``i``, a different texture volume ``j``, a crop of ``patch_size`` centred on a random
-organ voxel of each, the synthesis parameters and, with probability
-``real_fraction``, turns the item into a real unlabelled crop trained with the
-reconstruction loss alone (α = 1). Synthesis runs in the DataLoader workers.
+organ voxel of each (kept inside the volume; a volume smaller than the crop is padded
+with the median of its outer faces, 0 around a brain), the synthesis parameters and,
+with probability ``real_fraction``, turns the item into a real unlabelled crop trained
+with the reconstruction loss alone (α = 1). A crop whose organ fits no tumour is
+re-drawn up to three times, then used without a tumour (m = 0, α = 0). Synthesis runs
+in the DataLoader workers.
 
 Brain FLAIR. No healthy FLAIR is available, so the normal volumes are unlabelled
 FLAIR scans (e.g. BraTS), as in the paper's public code; their real tumours are then
@@ -60,6 +63,7 @@ class Volume:
     roi: np.ndarray
     spacing: tuple[float, float, float]
     organ_voxels: np.ndarray  # flat indices of roi voxels
+    fill: float = 0.0  # padding value of crops (see border_value)
 
 
 def load_volumes(
@@ -101,16 +105,24 @@ def load_volumes(
         roi = roi > 0
         if not roi.any():
             raise MedsslError(f"organ mask is empty after preprocessing: {record.image}")
+        image = np.asarray(sample.image, dtype=np.float32)
         volumes.append(
             Volume(
                 str(record.id),
-                np.asarray(sample.image, dtype=np.float32),
+                image,
                 roi,
                 tuple(sample.spacing),
                 np.flatnonzero(roi),
+                border_value(image),
             )
         )
     return volumes
+
+
+def border_value(image: np.ndarray) -> float:
+    """Median of the volume's outer faces: the value to pad crops with (0 around a brain)."""
+    faces = [image[0], image[-1], image[:, 0], image[:, -1], image[:, :, 0], image[:, :, -1]]
+    return float(np.median(np.concatenate([f.ravel() for f in faces])))
 
 
 def crop_around(
@@ -162,7 +174,7 @@ class LDDataset(Dataset):
 
     def _crop(self, rng: np.random.Generator, v: Volume) -> tuple[np.ndarray, np.ndarray]:
         centre = np.unravel_index(v.organ_voxels[rng.integers(v.organ_voxels.size)], v.roi.shape)
-        size, fill = self.preset.patch_size, float(v.image.min())
+        size, fill = self.preset.patch_size, v.fill
         return (
             crop_around(v.image, np.asarray(centre), size, fill),
             crop_around(v.roi, np.asarray(centre), size, False),
