@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -90,6 +91,7 @@ class Trainer:
         self.dist = D.init_distributed(cfg.device)
         dev = self.dist.device
         if cfg.deterministic:
+            os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # needed by cuBLAS
             torch.use_deterministic_algorithms(True)
             torch.backends.cudnn.benchmark = False
         elif dev.type == "cuda":
@@ -213,7 +215,8 @@ class Trainer:
                 f"method '{self.cfg.method}' never called model(...) in a training step; under "
                 "DistributedDataParallel gradients are only synchronised through forward()")
         value = float(loss.detach().float()) if isinstance(loss, torch.Tensor) else float(loss)
-        return value, {k: float(v) for k, v in (logs or {}).items()}
+        return value, {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
+                       for k, v in (logs or {}).items()}
 
     # ----------------------------------------------------- logs, validation
     def _log(self, log: RunLog | None, seconds: float) -> None:
