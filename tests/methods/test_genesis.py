@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -112,6 +113,8 @@ def test_preset_path_reads_through_the_cache(tmp_path, monkeypatch):
     volume = dataset.views.source.volume(0)
     assert volume.shape == (32, 32, 32) and volume.min() >= 0.0 and volume.max() <= 1.0
     assert list((tmp_path / "cache").rglob("image.npy"))
+    copy = pickle.loads(pickle.dumps(dataset))  # as a spawned DataLoader worker gets it
+    assert torch.equal(copy[3]["input"], dataset[3]["input"])
 
 
 @pytest.mark.parametrize(
