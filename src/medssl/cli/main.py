@@ -43,6 +43,7 @@ def _register() -> None:
     from medssl.cli.finetune import finetune; app.command("finetune")(finetune)  # noqa: E702
     from medssl.cli.predict import predict; app.command("predict")(predict)  # noqa: E702
     from medssl.cli.segment import segment; app.command("segment")(segment)  # noqa: E702
+    from medssl.cli.experiment import experiment; app.command("experiment")(experiment)  # noqa: E702
 
 
 _register()
