@@ -37,8 +37,9 @@ def build_net(name: str) -> nn.Module:
     if name == "basicunet":
         from monai.networks.nets import BasicUNet
 
-        return BasicUNet(spatial_dims=3, in_channels=1, out_channels=1,
-                         features=(32, 32, 64, 128, 256, 32))
+        return BasicUNet(
+            spatial_dims=3, in_channels=1, out_channels=1, features=(32, 32, 64, 128, 256, 32)
+        )
     from medssl.models import create_model
 
     return create_model("unet3d", in_channels=1, out_channels=1)
@@ -98,7 +99,7 @@ def run_baseline(args: argparse.Namespace) -> list[tuple[float, float]]:
         now = (time.perf_counter(), time.process_time())
         times.append((now[0] - last[0], now[1] - last[1]))
         last = now
-    return times[args.warmup:]
+    return times[args.warmup :]
 
 
 def run_medssl(args: argparse.Namespace) -> list[tuple[float, float]]:
@@ -108,21 +109,32 @@ def run_medssl(args: argparse.Namespace) -> list[tuple[float, float]]:
 
     method = BenchMethod(args.net, args.size)
     with tempfile.TemporaryDirectory() as out:
-        cfg = TrainConfig(method="bench", model=args.net, steps=args.warmup + args.steps,
-                          batch_size=args.batch, lr=1e-4, precision="bf16", channels_last=True,
-                          num_workers=0, ckpt_every=0, log_every=1000, progress=False,
-                          out=f"{out}/run")
+        cfg = TrainConfig(
+            method="bench",
+            model=args.net,
+            steps=args.warmup + args.steps,
+            batch_size=args.batch,
+            lr=1e-4,
+            precision="bf16",
+            channels_last=True,
+            num_workers=0,
+            ckpt_every=0,
+            log_every=1000,
+            progress=False,
+            out=f"{out}/run",
+        )
         Trainer(method, cfg).fit()
     # Step i lasts from the end of step i-1 to its own end (loading included, as in the
     # baseline); warm-up steps (at least one) are dropped.
     durations = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(method.times, method.times[1:])]
-    return durations[-args.steps:]
+    return durations[-args.steps :]
 
 
 def cpu_bf16_support() -> str:
     """Which bf16 instructions the CPU reports (AMX-BF16 gives the large speed-ups)."""
     try:
-        flags = set(open("/proc/cpuinfo").read().split())
+        with open("/proc/cpuinfo") as f:
+            flags = set(f.read().split())
     except OSError:
         return "unknown"
     found = [f for f in ("amx_bf16", "avx512_bf16") if f in flags]
@@ -151,26 +163,45 @@ def main() -> None:
         return
     results = {}
     for side in ("baseline", "medssl"):
-        cmd = [sys.executable, __file__, "--only", side, "--steps", str(args.steps),
-               "--warmup", str(args.warmup), "--size", str(args.size), "--batch",
-               str(args.batch), "--net", args.net]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        cmd = [
+            sys.executable,
+            __file__,
+            "--only",
+            side,
+            "--steps",
+            str(args.steps),
+            "--warmup",
+            str(args.warmup),
+            "--size",
+            str(args.size),
+            "--batch",
+            str(args.batch),
+            "--net",
+            args.net,
+        ]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             sys.exit(f"{side} run failed:\n{proc.stderr[-3000:]}")
         results[side] = json.loads(proc.stdout.strip().splitlines()[-1])
-    print(f"network {args.net}, {args.size}^3, batch {args.batch}, {args.steps} timed steps "
-          f"after {args.warmup} warm-up, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, CPU bf16: {cpu_bf16_support()}")
+    print(
+        f"network {args.net}, {args.size}^3, batch {args.batch}, {args.steps} timed steps "
+        f"after {args.warmup} warm-up, torch {torch.__version__}, "
+        f"{torch.get_num_threads()} threads, CPU bf16: {cpu_bf16_support()}"
+    )
     medians = {}
     for side, label in (("baseline", "plain fp32 loop"), ("medssl", "medssl bf16+CL3d")):
         wall = sorted(t[0] for t in results[side]["times"])
         cpu = sorted(t[1] for t in results[side]["times"])
         medians[side] = (wall[len(wall) // 2], cpu[len(cpu) // 2])
-        print(f"{label:18s} median {medians[side][0]:7.3f} s/step wall (min {wall[0]:.3f}, "
-              f"max {wall[-1]:.3f}), {medians[side][1]:7.3f} s/step CPU, "
-              f"peak RSS {results[side]['peak_mib']:7.1f} MiB")
-    print(f"speed-up {medians['baseline'][0] / medians['medssl'][0]:.2f}x wall, "
-          f"{medians['baseline'][1] / medians['medssl'][1]:.2f}x CPU (target >= 2.5x)")
+        print(
+            f"{label:18s} median {medians[side][0]:7.3f} s/step wall (min {wall[0]:.3f}, "
+            f"max {wall[-1]:.3f}), {medians[side][1]:7.3f} s/step CPU, "
+            f"peak RSS {results[side]['peak_mib']:7.1f} MiB"
+        )
+    print(
+        f"speed-up {medians['baseline'][0] / medians['medssl'][0]:.2f}x wall, "
+        f"{medians['baseline'][1] / medians['medssl'][1]:.2f}x CPU (target >= 2.5x)"
+    )
 
 
 if __name__ == "__main__":

@@ -115,8 +115,14 @@ class TrainConfig:
         _at_least("batch_size", self.batch_size, 1)
         _at_least("log_every", self.log_every, 1)
         _at_least("prefetch_factor", self.prefetch_factor, 1)
-        for key in ("warmup_steps", "num_workers", "ckpt_every", "val_every", "seed",
-                    "plateau_patience"):
+        for key in (
+            "warmup_steps",
+            "num_workers",
+            "ckpt_every",
+            "val_every",
+            "seed",
+            "plateau_patience",
+        ):
             _at_least(key, getattr(self, key), 0)
         for key in ("weight_decay", "grad_clip", "min_lr_ratio"):
             _at_least(key, getattr(self, key), 0.0)
@@ -171,7 +177,7 @@ def config_from_dict(cls: type[C], data: Mapping[str, Any], *, source: str = "co
     return cls(**values)
 
 
-def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:  # noqa: C901
+def _coerce(value: Any, tp: Any, key: str, source: str) -> Any:
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:

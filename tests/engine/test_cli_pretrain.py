@@ -21,8 +21,9 @@ def images(tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
     for i in range(2):
-        nib.save(nib.Nifti1Image(np.zeros((4, 4, 4), np.float32), np.eye(4)),
-                 folder / f"case{i}.nii.gz")
+        nib.save(
+            nib.Nifti1Image(np.zeros((4, 4, 4), np.float32), np.eye(4)), folder / f"case{i}.nii.gz"
+        )
     return folder
 
 
@@ -36,8 +37,22 @@ def test_pretrain_then_resume(images, tmp_path, capsys):
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text("precision: fp32\nlog_every: 1\nprogress: false\nmodel: tinynet\n")
     out = tmp_path / "run"
-    base = ["pretrain", "--method", "tiny_cli", str(images), "--out", str(out), "--config",
-            str(cfg), "--num-workers", "0", "--set", "ckpt_every=1", "--set", "method_options.n=4"]
+    base = [
+        "pretrain",
+        "--method",
+        "tiny_cli",
+        str(images),
+        "--out",
+        str(out),
+        "--config",
+        str(cfg),
+        "--num-workers",
+        "0",
+        "--set",
+        "ckpt_every=1",
+        "--set",
+        "method_options.n=4",
+    ]
     code, io = _run([*base, "--steps", "2"], capsys)
     assert code in (0, None), io.err
     assert "trained 2 steps" in io.out
@@ -58,8 +73,19 @@ def test_pretrain_then_resume(images, tmp_path, capsys):
     ],
 )
 def test_bad_input_is_one_line_on_stderr(images, tmp_path, capsys, extra, message):
-    args = ["pretrain", "--method", "tiny_cli", str(images), "--out", str(tmp_path / "r"),
-            "--steps", "1", "--set", "progress=false", *extra]
+    args = [
+        "pretrain",
+        "--method",
+        "tiny_cli",
+        str(images),
+        "--out",
+        str(tmp_path / "r"),
+        "--steps",
+        "1",
+        "--set",
+        "progress=false",
+        *extra,
+    ]
     code, io = _run(args, capsys)
     assert code == 2
     assert message in io.err and len(io.err.strip().splitlines()) == 1

@@ -30,15 +30,37 @@ def _free_port() -> int:
 
 def _worker(rank: int, out: str, port: int, workers: int) -> None:
     torch.set_num_threads(1)
-    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2",
-                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    cfg = TrainConfig(method="tiny", model="tinynet", steps=4, batch_size=2, lr=1e-2,
-                      precision="fp32", num_workers=workers, ckpt_every=2, log_every=1,
-                      out=f"{out}/run", progress=False, seed=3)
+    os.environ.update(
+        RANK=str(rank),
+        LOCAL_RANK=str(rank),
+        WORLD_SIZE="2",
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+    )
+    cfg = TrainConfig(
+        method="tiny",
+        model="tinynet",
+        steps=4,
+        batch_size=2,
+        lr=1e-2,
+        precision="fp32",
+        num_workers=workers,
+        ckpt_every=2,
+        log_every=1,
+        out=f"{out}/run",
+        progress=False,
+        seed=3,
+    )
     trainer = Trainer(TinyMethod(), cfg)
     result = trainer.fit()
-    torch.save({"state": trainer.model.state_dict(), "world": trainer.dist.world_size,
-                "losses": result.losses}, f"{out}/rank{rank}.pt")
+    torch.save(
+        {
+            "state": trainer.model.state_dict(),
+            "world": trainer.dist.world_size,
+            "losses": result.losses,
+        },
+        f"{out}/rank{rank}.pt",
+    )
 
 
 def _check(out: Path) -> None:
@@ -52,8 +74,9 @@ def _check(out: Path) -> None:
 
 
 def test_two_process_gloo_run_keeps_ranks_identical(tmp_path: Path):
-    mp.start_processes(_worker, args=(str(tmp_path), _free_port(), 0), nprocs=2,
-                       start_method="fork")
+    mp.start_processes(
+        _worker, args=(str(tmp_path), _free_port(), 0), nprocs=2, start_method="fork"
+    )
     _check(tmp_path)
 
 
@@ -72,8 +95,16 @@ def test_torchrun_two_processes_with_workers(tmp_path: Path):
     script = tmp_path / "ddp_train.py"
     script.write_text(SCRIPT)
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent), OMP_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
-           "2", str(script), str(tmp_path)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    cmd = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        "--nproc_per_node",
+        "2",
+        str(script),
+        str(tmp_path),
+    ]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     _check(tmp_path)

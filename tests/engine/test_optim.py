@@ -52,9 +52,11 @@ class _Two(nn.Module):
 
 class _SarLike:
     def optimizers(self, model, cfg):
-        return {"unet": {"params": model.unet.parameters()},
-                "scale_head": {"params": model.head.parameters(), "lr_scale": 0.1},
-                "adversary": {"params": model.adv.parameters(), "lr": 1e-3, "optimizer": "sgd"}}
+        return {
+            "unet": {"params": model.unet.parameters()},
+            "scale_head": {"params": model.head.parameters(), "lr_scale": 0.1},
+            "adversary": {"params": model.adv.parameters(), "lr": 1e-3, "optimizer": "sgd"},
+        }
 
 
 def test_method_specs_give_one_optimizer_each_with_its_lr():
@@ -74,7 +76,7 @@ def test_bad_spec_is_an_error():
 
 
 def test_warmup_and_cosine_factors():
-    kw = dict(name="cosine", total_steps=10, warmup_steps=2, min_lr_ratio=0.1)
+    kw = {"name": "cosine", "total_steps": 10, "warmup_steps": 2, "min_lr_ratio": 0.1}
     assert lr_factor(0, **kw) == 0.5 and lr_factor(1, **kw) == 1.0
     assert lr_factor(2, **kw) == pytest.approx(1.0)
     assert lr_factor(6, **kw) == pytest.approx(0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * 0.5)))

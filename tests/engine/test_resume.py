@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -10,10 +12,16 @@ from medssl.errors import MedsslError
 
 
 @pytest.mark.parametrize("workers", [0, 2])
-def test_interrupted_then_resumed_run_matches_straight_run(tiny_cfg, tiny_method, tmp_path,
-                                                           workers):
-    kw = dict(num_workers=workers, schedule="cosine", warmup_steps=2, optimizer="adamw",
-              weight_decay=0.01)
+def test_interrupted_then_resumed_run_matches_straight_run(
+    tiny_cfg, tiny_method, tmp_path, workers
+):
+    kw = {
+        "num_workers": workers,
+        "schedule": "cosine",
+        "warmup_steps": 2,
+        "optimizer": "adamw",
+        "weight_decay": 0.01,
+    }
     straight = Trainer(tiny_method(), tiny_cfg(out=str(tmp_path / "a"), **kw)).fit()
 
     crashing = Trainer(tiny_method(fail_at=5), tiny_cfg(out=str(tmp_path / "b"), **kw))
@@ -24,8 +32,9 @@ def test_interrupted_then_resumed_run_matches_straight_run(tiny_cfg, tiny_method
     resumed = resumed_trainer.fit()
 
     assert first == 5 and resumed.step == 6 and len(resumed.losses) == 3
-    torch.testing.assert_close(torch.tensor(resumed.losses), torch.tensor(straight.losses[3:]),
-                               rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        torch.tensor(resumed.losses), torch.tensor(straight.losses[3:]), rtol=0, atol=1e-6
+    )
     a = torch.load(tmp_path / "a" / "checkpoints" / "last.pt", weights_only=False)
     b = torch.load(tmp_path / "b" / "checkpoints" / "last.pt", weights_only=False)
     for key, value in a["model_state"].items():
@@ -48,10 +57,8 @@ def test_existing_run_without_resume_is_refused(tiny_cfg, tiny_method):
 def test_corrupt_checkpoint(tiny_cfg, tiny_method):
     cfg = tiny_cfg(steps=1)
     Trainer(tiny_method(), cfg).fit()
-    last = tmp = cfg.out + "/checkpoints/last.pt"
-    data = open(last, "rb").read()
-    with open(tmp, "wb") as f:
-        f.write(data[: len(data) // 2])
+    last = Path(cfg.out) / "checkpoints" / "last.pt"
+    last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
     with pytest.raises(MedsslError, match="corrupt or unreadable"):
         Trainer(tiny_method(), tiny_cfg(steps=2, resume=True)).fit()
 

@@ -18,7 +18,9 @@ def test_run_folder_holds_config_log_card_checkpoint_and_weights(tiny_cfg, tiny_
     cfg = tiny_cfg(steps=4, log_every=2, ckpt_every=0)
     method = tiny_method()
     method.encoder_of = lambda model: model.encoder
-    result = Trainer(method, cfg, records=[{"image": "case_001.nii.gz"}], argv=["medssl", "x"]).fit()
+    result = Trainer(
+        method, cfg, records=[{"image": "case_001.nii.gz"}], argv=["medssl", "x"]
+    ).fit()
     run = result.run_dir
     assert yaml.safe_load((run / "config.yaml").read_text())["steps"] == 4
     rows = list(csv.DictReader((run / "log.csv").open()))
@@ -49,8 +51,9 @@ def test_split_optimizers_log_their_own_lr(tiny_cfg, tiny_method):
 
 
 def test_validate_writes_best_checkpoint(tiny_cfg, tiny_method):
-    result = Trainer(tiny_method(validate=True),
-                     tiny_cfg(steps=4, val_every=2, schedule="plateau")).fit()
+    result = Trainer(
+        tiny_method(validate=True), tiny_cfg(steps=4, val_every=2, schedule="plateau")
+    ).fit()
     best = load_checkpoint(result.run_dir / "checkpoints" / "best.pt")
     assert best["best_val"] == result.best_val_loss and best["step"] in (2, 4)
 

@@ -38,8 +38,14 @@ class TinyMethod:
 
     name = "tiny"
 
-    def __init__(self, *, n: int = 10, fail_at: int | None = None, validate: bool = False,
-                 split: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        n: int = 10,
+        fail_at: int | None = None,
+        validate: bool = False,
+        split: bool = False,
+    ) -> None:
         self.n, self.fail_at, self.split = n, fail_at, split
         if validate:
             self.validate = self._validate
@@ -58,8 +64,10 @@ class TinyMethod:
         if not self.split:
             return [("main", {"params": model.parameters()})]
         net = getattr(model, "module", model)
-        return [("encoder", {"params": net.encoder.parameters()}),
-                ("head", {"params": net.head.parameters(), "lr_scale": 0.1})]
+        return [
+            ("encoder", {"params": net.encoder.parameters()}),
+            ("head", {"params": net.head.parameters(), "lr_scale": 0.1}),
+        ]
 
     def on_step_end(self, model, step: int) -> None:
         if self.fail_at is not None and step == self.fail_at:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -31,29 +31,52 @@ def records_from_specs(specs: list[str], *, modality: str | None = None) -> list
 
 
 def pretrain(
-    data: list[str] = typer.Argument(None, help="Image files/folders/globs, CSV or dataset.json."),
-    method: str | None = typer.Option(None, "--method", help="Self-supervised method."),
-    out: Path | None = typer.Option(None, "--out", help="Run folder."),
-    config: Path | None = typer.Option(None, "--config", help="YAML file of TrainConfig keys."),
-    steps: int | None = typer.Option(None, "--steps", help="Optimiser steps."),
-    batch_size: int | None = typer.Option(None, "--batch-size", help="Samples per step/process."),
-    lr: float | None = typer.Option(None, "--lr", help="Base learning rate."),
-    precision: str | None = typer.Option(None, "--precision", help="bf16 or fp32."),
-    num_workers: int | None = typer.Option(None, "--num-workers", help="DataLoader workers."),
-    seed: int | None = typer.Option(None, "--seed", help="Run seed."),
-    modality: str | None = typer.Option(None, "--modality", help="Modality of the images."),
-    resume: bool = typer.Option(False, "--resume", help="Continue OUT/checkpoints/last.pt."),
-    sets: list[str] = typer.Option([], "--set", help="Any config key: --set key=value."),
+    data: Annotated[
+        list[str] | None, typer.Argument(help="Image files/folders/globs, CSV or dataset.json.")
+    ] = None,
+    method: Annotated[str | None, typer.Option("--method", help="Self-supervised method.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Run folder.")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="YAML file of TrainConfig keys.")
+    ] = None,
+    steps: Annotated[int | None, typer.Option("--steps", help="Optimiser steps.")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option("--batch-size", help="Samples per step and process.")
+    ] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Base learning rate.")] = None,
+    precision: Annotated[str | None, typer.Option("--precision", help="bf16 or fp32.")] = None,
+    num_workers: Annotated[
+        int | None, typer.Option("--num-workers", help="DataLoader worker processes.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Run seed.")] = None,
+    modality: Annotated[
+        str | None, typer.Option("--modality", help="Modality of the images (CT, MRI...).")
+    ] = None,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from OUT/checkpoints/last.pt.")
+    ] = False,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Any config key: --set key=value (repeatable)."),
+    ] = None,
 ) -> None:
     """Pre-train a network with a self-supervised method."""
     from medssl.config import load_config, parse_overrides
     from medssl.engine import pretrain as run_pretrain
     from medssl.errors import MedsslError
 
-    overrides: dict[str, Any] = parse_overrides(sets)
-    named = {"method": method, "out": str(out) if out else None, "steps": steps,
-             "batch_size": batch_size, "lr": lr, "precision": precision,
-             "num_workers": num_workers, "seed": seed, "data": list(data) if data else None}
+    overrides: dict[str, Any] = parse_overrides(sets or [])
+    named = {
+        "method": method,
+        "out": str(out) if out else None,
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "precision": precision,
+        "num_workers": num_workers,
+        "seed": seed,
+        "data": list(data) if data else None,
+    }
     overrides.update({k: v for k, v in named.items() if v is not None})
     if resume:
         overrides["resume"] = True
@@ -66,5 +89,7 @@ def pretrain(
     result = run_pretrain(cfg, records, argv=["medssl", *sys.argv[1:]])
     if os.environ.get("RANK", "0") == "0":
         loss = f"{result.losses[-1]:.4g}" if result.losses else "n/a"
-        typer.echo(f"trained {result.step} steps in {result.wall_time_s:.1f} s "
-                   f"(last loss {loss}); run folder {result.run_dir}")
+        typer.echo(
+            f"trained {result.step} steps in {result.wall_time_s:.1f} s "
+            f"(last loss {loss}); run folder {result.run_dir}"
+        )

@@ -8,10 +8,10 @@ from medssl.engine.checkpoint import load_checkpoint, save_checkpoint, unwrap
 from medssl.engine.distributed import DistInfo, init_distributed
 from medssl.engine.lars import LARS
 from medssl.engine.optim import build_optimizer, build_optimizers
+from medssl.engine.pretrain import pretrain
 from medssl.engine.schedules import Schedule, lr_factor
 from medssl.engine.seeding import derive_seed, epoch_rng, sample_rng
 from medssl.engine.trainer import Trainer, TrainResult
-from medssl.engine.pretrain import pretrain
 
 __all__ = [
     "LARS",

@@ -29,7 +29,10 @@ def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
 
 
 def load_checkpoint(
-    path: str | Path, *, method: str | None = None, model: str | None = None,
+    path: str | Path,
+    *,
+    method: str | None = None,
+    model: str | None = None,
     model_kwargs: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Read a checkpoint and check that it belongs to this run's method and network.
@@ -52,7 +55,7 @@ def load_checkpoint(
         raise MedsslError(f"no checkpoint to resume from: {path} does not exist")
     try:
         state = torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # torch raises many types on truncated/corrupt files
+    except Exception as exc:  # noqa: BLE001 - zip, unpickling and EOF errors mean the same
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MedsslError(f"checkpoint {path} is corrupt or unreadable: {first}") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
@@ -73,8 +76,13 @@ def load_model_state(model: torch.nn.Module, state_dict: dict[str, Any], path: s
     except RuntimeError as exc:
         missing = sorted(set(model.state_dict()) - set(state_dict))[:3]
         extra = sorted(set(state_dict) - set(model.state_dict()))[:3]
-        detail = f"missing {missing}, unexpected {extra}" if missing or extra else \
-            str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+        detail = (
+            f"missing {missing}, unexpected {extra}"
+            if missing or extra
+            else str(exc).splitlines()[1].strip()
+            if len(str(exc).splitlines()) > 1
+            else str(exc)
+        )
         raise MedsslError(
             f"checkpoint {path} does not fit this network's architecture: {detail}"
         ) from None

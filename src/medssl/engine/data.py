@@ -53,8 +53,17 @@ class StepBatchSampler:
         world_size: Number of processes.
     """
 
-    def __init__(self, length: int | None, *, batch_size: int, seed: int, start: int, stop: int,
-                 rank: int = 0, world_size: int = 1) -> None:
+    def __init__(
+        self,
+        length: int | None,
+        *,
+        batch_size: int,
+        seed: int,
+        start: int,
+        stop: int,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
         if length is not None and length < 1:
             raise MedsslError("the method's dataset is empty; check the data paths")
         self.length, self.batch_size, self.seed = length, batch_size, seed
@@ -107,9 +116,20 @@ class StreamDataset(Dataset):
                 set_rng_state(saved)
 
 
-def make_loader(dataset: Any, *, batch_size: int, seed: int, start: int, stop: int,
-                rank: int, world_size: int, num_workers: int, prefetch_factor: int,
-                pin_memory: bool = False, collate_fn: Any = None) -> DataLoader:
+def make_loader(
+    dataset: Any,
+    *,
+    batch_size: int,
+    seed: int,
+    start: int,
+    stop: int,
+    rank: int,
+    world_size: int,
+    num_workers: int,
+    prefetch_factor: int,
+    pin_memory: bool = False,
+    collate_fn: Any = None,
+) -> DataLoader:
     """A DataLoader over steps ``start..stop-1`` of the deterministic sample stream.
 
     Raises:
@@ -120,17 +140,32 @@ def make_loader(dataset: Any, *, batch_size: int, seed: int, start: int, stop: i
             "the method's dataset must be map-style (item i reproducible from (seed, i)); "
             "got an IterableDataset"
         )
-    sampler = StepBatchSampler(dataset_length(dataset), batch_size=batch_size, seed=seed,
-                               start=start, stop=stop, rank=rank, world_size=world_size)
+    sampler = StepBatchSampler(
+        dataset_length(dataset),
+        batch_size=batch_size,
+        seed=seed,
+        start=start,
+        stop=stop,
+        rank=rank,
+        world_size=world_size,
+    )
     extra: dict[str, Any] = {}
     if num_workers > 0:
-        extra = dict(persistent_workers=True, prefetch_factor=prefetch_factor,
-                     worker_init_fn=worker_init(seed, rank))
+        extra = {
+            "persistent_workers": True,
+            "prefetch_factor": prefetch_factor,
+            "worker_init_fn": worker_init(seed, rank),
+        }
     # Its own generator: creating the loader must not draw from the global torch RNG.
     generator = torch.Generator().manual_seed(derive_seed(seed, _TAG_LOADER, rank))
     return DataLoader(
-        StreamDataset(dataset, seed), batch_sampler=sampler, num_workers=num_workers,
-        pin_memory=pin_memory, collate_fn=collate_fn, generator=generator, **extra,
+        StreamDataset(dataset, seed),
+        batch_sampler=sampler,
+        num_workers=num_workers,
+        pin_memory=pin_memory,
+        collate_fn=collate_fn,
+        generator=generator,
+        **extra,
     )
 
 

@@ -33,7 +33,7 @@ class DistInfo:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
-    device: torch.device = torch.device("cpu")
+    device: torch.device = dataclasses.field(default_factory=lambda: torch.device("cpu"))
     owns_group: bool = False
 
     @property
@@ -77,7 +77,7 @@ def init_distributed(device: str = "auto") -> DistInfo:
         This process's :class:`DistInfo`.
     """
     world = _env_int("WORLD_SIZE", 1)
-    rank, local_rank = _env_int("RANK", 0), _env_int("LOCAL_RANK", 0)
+    _rank, local_rank = _env_int("RANK", 0), _env_int("LOCAL_RANK", 0)
     dev = pick_device(device, local_rank)
     if world <= 1:
         return DistInfo(device=dev)
@@ -87,8 +87,13 @@ def init_distributed(device: str = "auto") -> DistInfo:
         kwargs: dict[str, Any] = {"device_id": dev} if dev.type == "cuda" else {}
         dist.init_process_group(backend=backend, init_method="env://", **kwargs)
         owns = True
-    return DistInfo(rank=dist.get_rank(), world_size=dist.get_world_size(),
-                    local_rank=local_rank, device=dev, owns_group=owns)
+    return DistInfo(
+        rank=dist.get_rank(),
+        world_size=dist.get_world_size(),
+        local_rank=local_rank,
+        device=dev,
+        owns_group=owns,
+    )
 
 
 def barrier(info: DistInfo) -> None:

@@ -19,8 +19,15 @@ from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_path
 
 
-def _save(path: Path, module: torch.nn.Module, *, arch: str, config: dict[str, Any],
-          part: str, extra: dict[str, Any]) -> Path:
+def _save(
+    path: Path,
+    module: torch.nn.Module,
+    *,
+    arch: str,
+    config: dict[str, Any],
+    part: str,
+    extra: dict[str, Any],
+) -> Path:
     from medssl.models import model_names, save_weights
 
     if arch in model_names():
@@ -31,9 +38,16 @@ def _save(path: Path, module: torch.nn.Module, *, arch: str, config: dict[str, A
     import medssl
 
     state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
-    payload = {"format": "medssl-weights", "format_version": 1, "arch": arch, "config": config,
-               "part": part, "medssl_version": medssl.__version__, "extra": extra,
-               "state_dict": state}
+    payload = {
+        "format": "medssl-weights",
+        "format_version": 1,
+        "arch": arch,
+        "config": config,
+        "part": part,
+        "medssl_version": medssl.__version__,
+        "extra": extra,
+        "state_dict": state,
+    }
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     return path
@@ -51,8 +65,15 @@ def _encoder(model: torch.nn.Module, method: Any) -> torch.nn.Module | None:
         return None
 
 
-def export_weights(model: torch.nn.Module, method: Any, run_dir: str | Path, *, arch: str,
-                   config: dict[str, Any], extra: dict[str, Any] | None = None) -> list[Path]:
+def export_weights(
+    model: torch.nn.Module,
+    method: Any,
+    run_dir: str | Path,
+    *,
+    arch: str,
+    config: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+) -> list[Path]:
     """Write ``model.pt`` and, when there is an encoder, ``encoder.pt``.
 
     Args:
@@ -67,10 +88,19 @@ def export_weights(model: torch.nn.Module, method: Any, run_dir: str | Path, *, 
         The paths written.
     """
     run_dir, extra = Path(run_dir), dict(extra or {})
-    written = [_save(run_dir / "model.pt", model, arch=arch, config=config, part="model",
-                     extra=extra)]
+    written = [
+        _save(run_dir / "model.pt", model, arch=arch, config=config, part="model", extra=extra)
+    ]
     encoder = _encoder(model, method)
     if encoder is not None:
-        written.append(_save(run_dir / "encoder.pt", encoder, arch=arch, config=config,
-                             part="encoder", extra=extra))
+        written.append(
+            _save(
+                run_dir / "encoder.pt",
+                encoder,
+                arch=arch,
+                config=config,
+                part="encoder",
+                extra=extra,
+            )
+        )
     return written

@@ -40,10 +40,14 @@ class LARS(torch.optim.Optimizer):
     ) -> None:
         if lr <= 0:
             raise ValueError(f"lr must be positive; got {lr}")
-        defaults = dict(
-            lr=lr, momentum=momentum, weight_decay=weight_decay, eta=eta,
-            exclude_1d=exclude_1d, eps=eps,
-        )
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "weight_decay": weight_decay,
+            "eta": eta,
+            "exclude_1d": exclude_1d,
+            "eps": eps,
+        }
         super().__init__(params, defaults)
 
     @torch.no_grad()

@@ -54,34 +54,38 @@ def write_model_card(
     if len(records) > 10:
         shown.append(f"- ... and {len(records) - 10} more")
     loss = "n/a" if final_loss is None else f"{final_loss:.6g}"
-    text = "\n".join([
-        f"# Model card: {cfg.method} / {cfg.model}",
-        "",
-        "Self-supervised pre-training run of medssl. Fill in the intended use and limits.",
-        "",
-        "## Run",
-        f"- Command: `{shlex.join(list(argv))}`",
-        f"- Method: {cfg.method} {cfg.method_options or ''}",
-        f"- Network: {cfg.model} {cfg.model_kwargs or ''}",
-        f"- Seed: {cfg.seed} (deterministic: {cfg.deterministic})",
-        f"- Steps: {steps_done} of {cfg.steps}, batch {cfg.batch_size} x {world_size} process(es)",
-        f"- Optimizer: {cfg.optimizer}, lr {cfg.lr}, schedule {cfg.schedule} "
-        f"(warm-up {cfg.warmup_steps})",
-        f"- Precision: {cfg.precision}, device {device}",
-        f"- Final loss: {loss}",
-        f"- Wall time: {wall_time_s:.1f} s (this invocation)",
-        f"- Finished: {_dt.datetime.now(_dt.timezone.utc).isoformat(timespec='seconds')}",
-        f"- medssl {medssl.__version__}, Python {platform.python_version()}",
-        "",
-        f"## Data ({len(records)} records)",
-        *shown,
-        "",
-        "## Files",
-        "- `config.yaml`: resolved configuration",
-        "- `checkpoints/last.pt`, `checkpoints/best.pt`: training state",
-        "- `model.pt`, `encoder.pt`: exported weights",
-        "- `log.csv`, `tb/`: training curves",
-        "",
-    ])
+    text = "\n".join(
+        [
+            f"# Model card: {cfg.method} / {cfg.model}",
+            "",
+            "Self-supervised pre-training run of medssl. Fill in the intended use and limits.",
+            "",
+            "## Run",
+            f"- Command: `{shlex.join(list(argv))}`",
+            f"- Method: {cfg.method} {cfg.method_options or ''}",
+            f"- Network: {cfg.model} {cfg.model_kwargs or ''}",
+            f"- Seed: {cfg.seed} (deterministic: {cfg.deterministic})",
+            f"- Steps: {steps_done} of {cfg.steps}, batch {cfg.batch_size} x {world_size} process(es)",
+            (
+                f"- Optimizer: {cfg.optimizer}, lr {cfg.lr}, schedule {cfg.schedule} "
+                f"(warm-up {cfg.warmup_steps})"
+            ),
+            f"- Precision: {cfg.precision}, device {device}",
+            f"- Final loss: {loss}",
+            f"- Wall time: {wall_time_s:.1f} s (this invocation)",
+            f"- Finished: {_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}",
+            f"- medssl {medssl.__version__}, Python {platform.python_version()}",
+            "",
+            f"## Data ({len(records)} records)",
+            *shown,
+            "",
+            "## Files",
+            "- `config.yaml`: resolved configuration",
+            "- `checkpoints/last.pt`, `checkpoints/best.pt`: training state",
+            "- `model.pt`, `encoder.pt`: exported weights",
+            "- `log.csv`, `tb/`: training curves",
+            "",
+        ]
+    )
     atomic_write_text(path, text)
     return Path(path)

@@ -63,7 +63,10 @@ def build_optimizer(
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     if name == "sgd":
         return torch.optim.SGD(
-            params, lr=lr, momentum=momentum, nesterov=nesterov and momentum > 0,
+            params,
+            lr=lr,
+            momentum=momentum,
+            nesterov=nesterov and momentum > 0,
             weight_decay=weight_decay,
         )
     if name == "lars":

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import ContextManager
+from contextlib import AbstractContextManager
 
 import torch
 
 
-def autocast_factory(device: torch.device, precision: str) -> Callable[[], ContextManager]:
+def autocast_factory(device: torch.device, precision: str) -> Callable[[], AbstractContextManager]:
     """A zero-argument callable returning the autocast context of this run.
 
     Args:

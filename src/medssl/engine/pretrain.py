@@ -9,8 +9,9 @@ from medssl.config import TrainConfig
 from medssl.engine.trainer import Trainer, TrainResult
 
 
-def pretrain(cfg: TrainConfig, records: Sequence[Any], *,
-             argv: Sequence[str] | None = None) -> TrainResult:
+def pretrain(
+    cfg: TrainConfig, records: Sequence[Any], *, argv: Sequence[str] | None = None
+) -> TrainResult:
     """Pre-train ``cfg.method`` on ``records``.
 
     Args:

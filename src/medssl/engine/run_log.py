@@ -28,8 +28,15 @@ class RunLog:
         tensorboard: Write TensorBoard events when tensorboard is installed.
     """
 
-    def __init__(self, run_dir: str | Path, *, total_steps: int, start_step: int = 0,
-                 progress: bool = True, tensorboard: bool = True) -> None:
+    def __init__(
+        self,
+        run_dir: str | Path,
+        *,
+        total_steps: int,
+        start_step: int = 0,
+        progress: bool = True,
+        tensorboard: bool = True,
+    ) -> None:
         self.path = Path(run_dir) / "log.csv"
         self.columns: list[str] = []
         self.rows: list[dict[str, Any]] = self._read_kept(start_step)
@@ -43,8 +50,9 @@ class RunLog:
 
             self._bar = progress_bar()
             self._bar.start()
-            self._task = self._bar.add_task("pretrain", total=total_steps, completed=start_step,
-                                            info="")
+            self._task = self._bar.add_task(
+                "pretrain", total=total_steps, completed=start_step, info=""
+            )
 
     def _read_kept(self, start_step: int) -> list[dict[str, Any]]:
         if start_step == 0 or not self.path.is_file():

@@ -22,8 +22,9 @@ from medssl.config import SCHEDULES
 from medssl.errors import MedsslError
 
 
-def lr_factor(step: int, *, name: str, total_steps: int, warmup_steps: int,
-              min_lr_ratio: float = 0.0) -> float:
+def lr_factor(
+    step: int, *, name: str, total_steps: int, warmup_steps: int, min_lr_ratio: float = 0.0
+) -> float:
     """Factor of the base learning rate used by update ``step`` (pure function)."""
     if step < warmup_steps:
         return (step + 1) / warmup_steps
@@ -68,12 +69,18 @@ class Schedule:
         ramp_name = "constant" if name == "plateau" else name
         self._ramp = LambdaLR(
             optimizer,
-            lambda s: lr_factor(s, name=ramp_name, total_steps=total_steps,
-                                warmup_steps=warmup_steps, min_lr_ratio=min_lr_ratio),
+            lambda s: lr_factor(
+                s,
+                name=ramp_name,
+                total_steps=total_steps,
+                warmup_steps=warmup_steps,
+                min_lr_ratio=min_lr_ratio,
+            ),
         )
         self._plateau = (
             ReduceLROnPlateau(optimizer, mode="min", factor=factor, patience=patience)
-            if name == "plateau" else None
+            if name == "plateau"
+            else None
         )
         self._steps = 0
 

@@ -70,8 +70,14 @@ class Trainer:
         MedsslError: On a bad config, or (in :meth:`fit`) on resume problems.
     """
 
-    def __init__(self, method: Any, cfg: TrainConfig, records: Sequence[Any] = (), *,
-                 argv: Sequence[str] | None = None) -> None:
+    def __init__(
+        self,
+        method: Any,
+        cfg: TrainConfig,
+        records: Sequence[Any] = (),
+        *,
+        argv: Sequence[str] | None = None,
+    ) -> None:
         self.method, self.cfg = method, cfg.check()
         self.records = list(records)
         self.argv = list(sys.argv if argv is None else argv)
@@ -102,9 +108,15 @@ class Trainer:
         self.model = to_channels_last(model) if self.channels_last else model
         self.optimizers = build_optimizers(self.model, self.method, cfg)
         self.schedules = {
-            n: Schedule(o, name=cfg.schedule, total_steps=cfg.steps, warmup_steps=cfg.warmup_steps,
-                        min_lr_ratio=cfg.min_lr_ratio, patience=cfg.plateau_patience,
-                        factor=cfg.plateau_factor)
+            n: Schedule(
+                o,
+                name=cfg.schedule,
+                total_steps=cfg.steps,
+                warmup_steps=cfg.warmup_steps,
+                min_lr_ratio=cfg.min_lr_ratio,
+                patience=cfg.plateau_patience,
+                factor=cfg.plateau_factor,
+            )
             for n, o in self.optimizers.items()
         }
         last = self.run_dir / "checkpoints" / "last.pt"
@@ -119,13 +131,20 @@ class Trainer:
         if self.dist.distributed:
             ids = [dev.index] if dev.type == "cuda" else None
             self.net = torch.nn.parallel.DistributedDataParallel(
-                self.model, device_ids=ids, find_unused_parameters=cfg.ddp_find_unused)
+                self.model, device_ids=ids, find_unused_parameters=cfg.ddp_find_unused
+            )
         self.net.register_forward_pre_hook(self._count_forward)
         self.autocast = autocast_factory(dev, cfg.precision)
         self.dataset = self.method.make_dataset(self.records, cfg, dataset_seed(cfg.seed))
         self.sampler_info = StepBatchSampler(
-            dataset_length(self.dataset), batch_size=cfg.batch_size, seed=cfg.seed, start=0,
-            stop=cfg.steps, rank=self.dist.rank, world_size=self.dist.world_size)
+            dataset_length(self.dataset),
+            batch_size=cfg.batch_size,
+            seed=cfg.seed,
+            start=0,
+            stop=cfg.steps,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
+        )
 
     # ------------------------------------------------------------- the loop
     def fit(self) -> TrainResult:
@@ -137,14 +156,22 @@ class Trainer:
         if main:
             (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
             save_config(cfg, self.run_dir / "config.yaml")
-            log = RunLog(self.run_dir, total_steps=cfg.steps, start_step=self.step,
-                         progress=cfg.progress)
+            log = RunLog(
+                self.run_dir, total_steps=cfg.steps, start_step=self.step, progress=cfg.progress
+            )
         loader = make_loader(
-            self.dataset, batch_size=cfg.batch_size, seed=cfg.seed, start=self.step,
-            stop=cfg.steps, rank=self.dist.rank, world_size=self.dist.world_size,
-            num_workers=cfg.num_workers, prefetch_factor=cfg.prefetch_factor,
+            self.dataset,
+            batch_size=cfg.batch_size,
+            seed=cfg.seed,
+            start=self.step,
+            stop=cfg.steps,
+            rank=self.dist.rank,
+            world_size=self.dist.world_size,
+            num_workers=cfg.num_workers,
+            prefetch_factor=cfg.prefetch_factor,
             pin_memory=self.dist.device.type == "cuda",
-            collate_fn=getattr(self.method, "collate", None))
+            collate_fn=getattr(self.method, "collate", None),
+        )
         losses: list[float] = []
         if self._pending_rng is not None:  # after every set-up draw, as in an unbroken run
             set_rng_state(self._pending_rng)
@@ -153,8 +180,9 @@ class Trainer:
         try:
             for batch in loader:
                 mid_update = True  # weights may change from here until the step is counted
-                loss, logs = self._train_step(move_batch(batch, self.dist.device,
-                                                         channels_last=self.channels_last))
+                loss, logs = self._train_step(
+                    move_batch(batch, self.dist.device, channels_last=self.channels_last)
+                )
                 for schedule in self.schedules.values():
                     schedule.step()
                 self.step += 1
@@ -181,13 +209,25 @@ class Trainer:
             del loader
         wall = time.perf_counter() - t_start
         if main:
-            export_weights(self.model, self.method, self.run_dir, arch=cfg.model,
-                           config=dict(cfg.model_kwargs),
-                           extra={"method": cfg.method, "step": self.step})
+            export_weights(
+                self.model,
+                self.method,
+                self.run_dir,
+                arch=cfg.model,
+                config=dict(cfg.model_kwargs),
+                extra={"method": cfg.method, "step": self.step},
+            )
             write_model_card(
-                self.run_dir / "model_card.md", cfg=cfg, argv=self.argv, records=self.records,
-                wall_time_s=wall, steps_done=self.step, final_loss=losses[-1] if losses else None,
-                world_size=self.dist.world_size, device=self.dist.device.type)
+                self.run_dir / "model_card.md",
+                cfg=cfg,
+                argv=self.argv,
+                records=self.records,
+                wall_time_s=wall,
+                steps_done=self.step,
+                final_loss=losses[-1] if losses else None,
+                world_size=self.dist.world_size,
+                device=self.dist.device.type,
+            )
         D.barrier(self.dist)
         D.shutdown(self.dist)
         return TrainResult(self.run_dir, self.step, losses, self.best_val, wall)
@@ -213,10 +253,13 @@ class Trainer:
         if self.dist.distributed and self._forward_calls == 0:
             raise MedsslError(
                 f"method '{self.cfg.method}' never called model(...) in a training step; under "
-                "DistributedDataParallel gradients are only synchronised through forward()")
+                "DistributedDataParallel gradients are only synchronised through forward()"
+            )
         value = float(loss.detach().float()) if isinstance(loss, torch.Tensor) else float(loss)
-        return value, {k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
-                       for k, v in (logs or {}).items()}
+        return value, {
+            k: float(v.detach()) if isinstance(v, torch.Tensor) else float(v)
+            for k, v in (logs or {}).items()
+        }
 
     # ----------------------------------------------------- logs, validation
     def _log(self, log: RunLog | None, seconds: float) -> None:
@@ -224,22 +267,32 @@ class Trainer:
         mean_loss = sum(w[0] for w in self._window) / n
         keys = {k for _, logs in self._window for k in logs}
         extra = {k: sum(l.get(k, 0.0) for _, l in self._window) / n for k in sorted(keys)}
-        values = D.mean_across(torch.tensor([mean_loss, *extra.values()], dtype=torch.float64,
-                                            device=self.dist.device), self.dist).tolist()
+        values = D.mean_across(
+            torch.tensor(
+                [mean_loss, *extra.values()], dtype=torch.float64, device=self.dist.device
+            ),
+            self.dist,
+        ).tolist()
         self._window.clear()
         if not math.isfinite(values[0]):
-            raise MedsslError(f"loss became {values[0]} at step {self.step}; lower the lr "
-                              "or check the data")
+            raise MedsslError(
+                f"loss became {values[0]} at step {self.step}; lower the lr or check the data"
+            )
         if self.cfg.schedule == "plateau" and not hasattr(self.method, "validate"):
             for schedule in self.schedules.values():
                 schedule.observe(values[0])
         if log is None:
             return
         step_time = seconds / max(1, n)
-        row = {"step": self.step, "epoch": self.sampler_info.epoch_of(self.step),
-               "loss": values[0], **dict(zip(extra, values[1:])), **current_lrs(self.optimizers),
-               "step_time_s": step_time,
-               "samples_per_s": self.cfg.batch_size * self.dist.world_size / max(step_time, 1e-9)}
+        row = {
+            "step": self.step,
+            "epoch": self.sampler_info.epoch_of(self.step),
+            "loss": values[0],
+            **dict(zip(extra, values[1:])),
+            **current_lrs(self.optimizers),
+            "step_time_s": step_time,
+            "samples_per_s": self.cfg.batch_size * self.dist.world_size / max(step_time, 1e-9),
+        }
         log.log(row)
         log.advance(self.step, f"loss {values[0]:.4g}")
 
@@ -270,13 +323,19 @@ class Trainer:
     def _state(self, rng_states: list[Any]) -> dict[str, Any]:
         cfg = self.cfg
         return {
-            "method": cfg.method, "model": cfg.model, "model_kwargs": dict(cfg.model_kwargs),
-            "config": config_to_dict(cfg), "step": self.step,
-            "epoch": self.sampler_info.epoch_of(self.step), "best_val": self.best_val,
+            "method": cfg.method,
+            "model": cfg.model,
+            "model_kwargs": dict(cfg.model_kwargs),
+            "config": config_to_dict(cfg),
+            "step": self.step,
+            "epoch": self.sampler_info.epoch_of(self.step),
+            "best_val": self.best_val,
             "model_state": self.model.state_dict(),
             "optimizers": {n: o.state_dict() for n, o in self.optimizers.items()},
             "schedules": {n: s.state_dict() for n, s in self.schedules.items()},
-            "window": list(self._window), "rng": rng_states, "world_size": self.dist.world_size,
+            "window": list(self._window),
+            "rng": rng_states,
+            "world_size": self.dist.world_size,
         }
 
     def _checkpoint(self, name: str, *, write: bool = True) -> None:
@@ -287,12 +346,15 @@ class Trainer:
 
     def _restore(self, path: Path) -> None:
         cfg = self.cfg
-        state = ckpt.load_checkpoint(path, method=cfg.method, model=cfg.model,
-                                     model_kwargs=dict(cfg.model_kwargs))
+        state = ckpt.load_checkpoint(
+            path, method=cfg.method, model=cfg.model, model_kwargs=dict(cfg.model_kwargs)
+        )
         ckpt.load_model_state(self.model, state["model_state"], path)
         if set(state["optimizers"]) != set(self.optimizers):
-            raise MedsslError(f"checkpoint {path} has optimizers {sorted(state['optimizers'])}, "
-                              f"this run has {sorted(self.optimizers)}")
+            raise MedsslError(
+                f"checkpoint {path} has optimizers {sorted(state['optimizers'])}, "
+                f"this run has {sorted(self.optimizers)}"
+            )
         try:
             for n, opt in self.optimizers.items():
                 opt.load_state_dict(state["optimizers"][n])
