@@ -124,6 +124,8 @@ def test_preset_path_reads_through_the_cache(tmp_path, monkeypatch):
         ({"transform": {"flip": 0.1}}, "unknown transform option 'flip'"),
         ({"preprocess": {"spacing": 1}}, "unknown preprocess option 'spacing'"),
         ({"crop_shape": [16, 16]}, "crop_shape must be three positive integers"),
+        ({"length": 0}, "length must be an integer >= 1; got 0"),
+        ({"val_items": -1}, "val_items must be an integer >= 0; got -1"),
     ],
 )
 def test_bad_options_raise(options, match):

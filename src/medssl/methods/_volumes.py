@@ -292,6 +292,19 @@ def check_options(method: str, cls: type, unknown: Mapping[str, Any]) -> None:
         )
 
 
+def check_counts(*, length: int | None, val_items: int = 0) -> tuple[int | None, int]:
+    """``length`` (None or >= 1) and ``val_items`` (>= 0), checked.
+
+    Raises:
+        MedsslError: If either is not an integer in range.
+    """
+    from medssl.transforms._checks import check_positive_int
+
+    if length is not None:
+        length = check_positive_int(length, name="length")
+    return length, check_positive_int(val_items, name="val_items", minimum=0)
+
+
 def as_shape(value: Sequence[int], *, name: str) -> tuple[int, int, int]:
     """Three positive integers (a YAML list becomes a tuple).
 

@@ -21,6 +21,7 @@ from medssl.errors import MedsslError
 from medssl.methods._volumes import (
     VolumeOptions,
     as_shape,
+    check_counts,
     check_options,
     held_out_batches,
     load_volumes,
@@ -67,7 +68,8 @@ class Genesis:
         transform: Overrides of the transforms' probabilities
             (:class:`~medssl.transforms.GenesisConfig` fields).
         length: Samples per epoch; None for an endless stream of new samples.
-        val_items: Held-out items (same volumes, another seed) scored by ``validate``.
+        val_items: Held-out items (same volumes, another seed) scored by ``validate``;
+            0 turns validation off.
         preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields.
 
     Raises:
@@ -93,7 +95,7 @@ class Genesis:
             transform=genesis_transform(transform),
             pad=bool(pad),
         )
-        self.length, self.val_items = length, val_items
+        self.length, self.val_items = check_counts(length=length, val_items=val_items)
         self.volume_options = VolumeOptions.from_mapping(preprocess)
         self.held_out: torch.utils.data.Dataset | None = None
 
@@ -102,13 +104,15 @@ class Genesis:
 
     def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
         volumes = load_volumes(records, self.volume_options)
-        self.held_out = make_views(
-            make_genesis_dataset,
-            volumes,
-            seed=seed + 1,
-            length=max(1, self.val_items),
-            config=self.view,
-        )
+        self.held_out = None
+        if self.val_items:
+            self.held_out = make_views(
+                make_genesis_dataset,
+                volumes,
+                seed=seed + 1,
+                length=self.val_items,
+                config=self.view,
+            )
         return make_views(
             make_genesis_dataset, volumes, seed=seed, length=self.length, config=self.view
         )

@@ -16,7 +16,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from medssl.methods._volumes import VolumeOptions, check_options, load_volumes, make_views
+from medssl.methods._volumes import (
+    VolumeOptions,
+    check_counts,
+    check_options,
+    load_volumes,
+    make_views,
+)
 from medssl.methods.base import METHODS
 from medssl.methods.tile_classifier import TileClassifier, build_encoder, classification_loss
 from medssl.transforms import JigsawConfig
@@ -67,7 +73,8 @@ class Jigsaw:
             permutation_seed=permutation_seed,
             pad=bool(pad),
         )
-        self.hidden, self.length = hidden, length
+        self.hidden = hidden
+        self.length, _ = check_counts(length=length)
         self.volume_options = VolumeOptions.from_mapping(preprocess)
 
     def build_model(self, cfg: Any) -> TileClassifier:

@@ -37,6 +37,7 @@ from medssl.errors import MedsslError
 from medssl.methods._volumes import (
     VolumeOptions,
     as_shape,
+    check_counts,
     check_options,
     held_out_batches,
     load_volumes,
@@ -109,7 +110,8 @@ class SAR:
         reversal: Weight of the reversed gradient reaching the encoder from MIAL.
         transform: Overrides of the Models Genesis transforms' probabilities.
         length: Samples per epoch; None for an endless stream of new samples.
-        val_items: Held-out items (same volumes, another seed) scored by ``validate``.
+        val_items: Held-out items (same volumes, another seed) scored by ``validate``;
+            0 turns validation off.
         preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields.
 
     Raises:
@@ -166,7 +168,7 @@ class SAR:
         self.scale_lr, self.mial_lr = float(scale_lr), float(mial_lr)
         self.scale_hidden, self.mial_width, self.mial_hidden = scale_hidden, mial_width, mial_hidden
         self.mial_levels = None if mial_levels is None else list(mial_levels)
-        self.length, self.val_items = length, val_items
+        self.length, self.val_items = check_counts(length=length, val_items=val_items)
         self.volume_options = VolumeOptions.from_mapping(preprocess)
         self.held_out: torch.utils.data.Dataset | None = None
         self.adversary_on = self.use_mial  # turned off by make_dataset for one modality
@@ -211,13 +213,11 @@ class SAR:
                     stacklevel=2,
                 )
             self.adversary_on = not reason
-        self.held_out = make_views(
-            make_sar_dataset,
-            volumes,
-            seed=seed + 1,
-            length=max(1, self.val_items),
-            config=self.view,
-        )
+        self.held_out = None
+        if self.val_items:
+            self.held_out = make_views(
+                make_sar_dataset, volumes, seed=seed + 1, length=self.val_items, config=self.view
+            )
         return make_views(
             make_sar_dataset,
             volumes,
