@@ -9,12 +9,17 @@ import typer
 
 
 def experiment(
-    config: Annotated[Path, typer.Argument(help="Experiment YAML (methods, fractions, seeds, data).")],
+    config: Annotated[
+        Path, typer.Argument(help="Experiment YAML (methods, fractions, seeds, data).")
+    ],
     out: Annotated[Path | None, typer.Option("--out", help="Experiment folder.")] = None,
-    sets: Annotated[list[str] | None, typer.Option(
-        "--set", help="Any config key: --set key=value (finetune.steps=2).")] = None,
-    report_only: Annotated[bool, typer.Option(
-        "--report-only", help="Run no cell; rebuild results.csv and table.md.")] = False,
+    sets: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Any config key: --set key=value (finetune.steps=2)."),
+    ] = None,
+    report_only: Annotated[
+        bool, typer.Option("--report-only", help="Run no cell; rebuild results.csv and table.md.")
+    ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
 ) -> None:
     """Fine-tune every method × fraction × seed (× fold), predict and evaluate the test cases.
@@ -31,5 +36,7 @@ def experiment(
     cfg = load_experiment_config(config, overrides)
     result = run_experiment(cfg, report_only=report_only, progress=not no_progress)
     skipped = len(result.results) - len(result.ran)
-    typer.echo(f"{len(result.ran)} cell(s) run, {skipped} already done; "
-               f"results in {result.results_csv} and {result.table_md}")
+    typer.echo(
+        f"{len(result.ran)} cell(s) run, {skipped} already done; "
+        f"results in {result.results_csv} and {result.table_md}"
+    )

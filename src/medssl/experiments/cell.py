@@ -76,15 +76,30 @@ def write_split_csv(cell: Cell, out: Path) -> Path:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["id", "image", "label", "roi", "modality"])
     for r in cell.split.train + cell.split.val:
-        writer.writerow([r.id, Path(r.image).resolve(), Path(r.label).resolve() if r.label else "",
-                         Path(r.roi).resolve() if r.roi else "", r.modality or ""])
+        writer.writerow(
+            [
+                r.id,
+                Path(r.image).resolve(),
+                Path(r.label).resolve() if r.label else "",
+                Path(r.roi).resolve() if r.roi else "",
+                r.modality or "",
+            ]
+        )
     path = out / SPLITS / f"{cell.split.name}.csv"
     atomic_write_text(path, buffer.getvalue())
     return path
 
 
-def predict_and_evaluate(model_path: Path, cell: Cell, pred_dir: Path, *, eval_labels: str | None,
-                         overlap: float, mirror: bool, precision: str) -> list[dict[str, Any]]:
+def predict_and_evaluate(
+    model_path: Path,
+    cell: Cell,
+    pred_dir: Path,
+    *,
+    eval_labels: str | None,
+    overlap: float,
+    mirror: bool,
+    precision: str,
+) -> list[dict[str, Any]]:
     """Predict every test case into ``pred_dir`` and score it against its label."""
     from medssl.evaluation import evaluate_labelmaps, parse_labels
     from medssl.io import read_image, read_label, write_image
@@ -95,21 +110,46 @@ def predict_and_evaluate(model_path: Path, cell: Cell, pred_dir: Path, *, eval_l
     rows = []
     for record in cell.split.test:
         image = read_image(record.image, channel=extra.get("channel"))
-        mask = predict_image(model, extra, groups, image, overlap=overlap,
-                             mirror_axes=(0, 1, 2) if mirror else (), precision=precision)
+        mask = predict_image(
+            model,
+            extra,
+            groups,
+            image,
+            overlap=overlap,
+            mirror_axes=(0, 1, 2) if mirror else (),
+            precision=precision,
+        )
         write_image(mask, image.geometry, pred_dir / f"{record.id}.nii.gz")
         gt = read_label(record.label)
         voxel_ml = float(np.prod(gt.geometry.spacing)) / 1000.0
-        results, _ = evaluate_labelmaps(np.asarray(mask), gt.array, spacing=gt.geometry.spacing,
-                                        labels=labels, case=record.id)
-        rows += [{"case": record.id, "label": r.label, "dice": r.dice, "hd95": r.hd95,
-                  "volume_ml": r.gt_voxels * voxel_ml, "pred_volume_ml": r.pred_voxels * voxel_ml}
-                 for r in results]
+        results, _ = evaluate_labelmaps(
+            np.asarray(mask), gt.array, spacing=gt.geometry.spacing, labels=labels, case=record.id
+        )
+        rows += [
+            {
+                "case": record.id,
+                "label": r.label,
+                "dice": r.dice,
+                "hd95": r.hd95,
+                "volume_ml": r.gt_voxels * voxel_ml,
+                "pred_volume_ml": r.pred_voxels * voxel_ml,
+            }
+            for r in results
+        ]
     return rows
 
 
-def run_cell(cell: Cell, *, out: Path, ft_template, train_template, settings: dict[str, Any],
-             eval_labels: str | None, overlap: float, mirror: bool) -> CellResult:
+def run_cell(
+    cell: Cell,
+    *,
+    out: Path,
+    ft_template,
+    train_template,
+    settings: dict[str, Any],
+    eval_labels: str | None,
+    overlap: float,
+    mirror: bool,
+) -> CellResult:
     """Run (or resume, or skip) one cell.
 
     Args:
@@ -139,17 +179,38 @@ def run_cell(cell: Cell, *, out: Path, ft_template, train_template, settings: di
     if not resume and folder.exists():
         shutil.rmtree(folder)  # a half-made cell without a checkpoint starts afresh
     ft = dataclasses.replace(
-        ft_template, train=str(write_split_csv(cell, out)), val=None,
-        val_ids=[r.id for r in cell.split.val], label_rule=None, out=str(folder),
-        pretrained=cell.weights, fraction=cell.fraction)
+        ft_template,
+        train=str(write_split_csv(cell, out)),
+        val=None,
+        val_ids=[r.id for r in cell.split.val],
+        label_rule=None,
+        out=str(folder),
+        pretrained=cell.weights,
+        fraction=cell.fraction,
+    )
     tr = dataclasses.replace(train_template, seed=cell.seed, resume=resume)
     model_path = finetune(ft, tr, argv=["medssl", "experiment", cell.name])
-    rows = predict_and_evaluate(model_path, cell, folder / "pred", eval_labels=eval_labels,
-                                overlap=overlap, mirror=mirror, precision=tr.precision)
-    record = {"cell": cell.name, "method": cell.method, "weights": cell.weights,
-              "fraction": cell.fraction, "seed": cell.seed, "fold": cell.split.fold,
-              "split": cell.split.ids(), "fingerprint": fingerprint, "resumed": resume,
-              "rows": rows}
+    rows = predict_and_evaluate(
+        model_path,
+        cell,
+        folder / "pred",
+        eval_labels=eval_labels,
+        overlap=overlap,
+        mirror=mirror,
+        precision=tr.precision,
+    )
+    record = {
+        "cell": cell.name,
+        "method": cell.method,
+        "weights": cell.weights,
+        "fraction": cell.fraction,
+        "seed": cell.seed,
+        "fold": cell.split.fold,
+        "split": cell.split.ids(),
+        "fingerprint": fingerprint,
+        "resumed": resume,
+        "rows": rows,
+    }
     from medssl.io import atomic_write_text
 
     atomic_write_text(done, json.dumps(_plain(record), indent=1) + "\n")

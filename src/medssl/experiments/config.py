@@ -32,12 +32,28 @@ from medssl.errors import MedsslError
 
 # Options the grid sets per cell; the user may not fix them in ``finetune``.
 GRID_KEYS = frozenset(
-    {"train", "val", "val_ids", "label_rule", "labels", "out", "pretrained", "fraction",
-     "seed", "method", "method_options", "data", "resume"}
+    {
+        "train",
+        "val",
+        "val_ids",
+        "label_rule",
+        "labels",
+        "out",
+        "pretrained",
+        "fraction",
+        "seed",
+        "method",
+        "method_options",
+        "data",
+        "resume",
+    }
 )
 # Defaults of ``medssl finetune`` that differ from a pre-training run's.
 FINETUNE_DEFAULTS: dict[str, Any] = {
-    "schedule": "cosine", "lr": 3e-4, "steps": 500, "progress": False,
+    "schedule": "cosine",
+    "lr": 3e-4,
+    "steps": 500,
+    "progress": False,
 }
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _FOLD_KEYS = ("train", "val", "test")
@@ -111,10 +127,12 @@ class ExperimentConfig:
             raise MedsslError(f"overlap must be in [0, 1); got {self.overlap}")
         if self.folds:
             fixed = [k for k in ("train", "val", "test") if getattr(self, k)] + (
-                ["val_ids"] if self.val_ids else [])
+                ["val_ids"] if self.val_ids else []
+            )
             if fixed:
                 raise MedsslError(
-                    f"give either folds (over data) or a fixed split; got folds and {fixed}")
+                    f"give either folds (over data) or a fixed split; got folds and {fixed}"
+                )
             if not self.data:
                 raise MedsslError("folds need data: the records spec their case ids come from")
             for k, fold in enumerate(self.folds):
@@ -175,8 +193,9 @@ def split_finetune_options(options: dict[str, Any], *, source: str):
             raise MedsslError(
                 f"unknown key 'finetune.{key}' in {source}; valid: {', '.join(sorted(ft_keys | tr_keys))}"
             )
-    ft = config_from_dict(FinetuneConfig, {k: v for k, v in options.items() if k in ft_keys},
-                          source=source)
+    ft = config_from_dict(
+        FinetuneConfig, {k: v for k, v in options.items() if k in ft_keys}, source=source
+    )
     if len(ft.patch) != 3 or any(int(p) < 1 for p in ft.patch):
         raise MedsslError(f"finetune.patch must be 3 positive integers; got {ft.patch}")
     tr_data = {**FINETUNE_DEFAULTS, "method": "finetune"}

@@ -71,8 +71,14 @@ class Cell:
 
     def fingerprint(self, settings: dict[str, Any]) -> str:
         """Hash of everything that decides this cell's result (shared settings included)."""
-        data = {"method": self.method, "weights": self.weights, "fraction": self.fraction,
-                "seed": self.seed, "split": self.split.ids(), "settings": settings}
+        data = {
+            "method": self.method,
+            "weights": self.weights,
+            "fraction": self.fraction,
+            "seed": self.seed,
+            "split": self.split.ids(),
+            "settings": settings,
+        }
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -114,8 +120,11 @@ def load_splits(cfg: ExperimentConfig) -> list[Split]:
         splits = [Split(None, tuple(train), tuple(val), tuple(test))]
     for split in splits:
         _check_disjoint(split)
-        validate_records(list(split.train + split.val + split.test), require_label=True,
-                         channel=cfg.finetune.get("channel"))
+        validate_records(
+            list(split.train + split.val + split.test),
+            require_label=True,
+            channel=cfg.finetune.get("channel"),
+        )
     return splits
 
 
@@ -126,7 +135,8 @@ def _check_disjoint(split: Split) -> None:
     for a, b in pairs:
         ids = {r.id for r in parts[a]} & {r.id for r in parts[b]}
         paths = {Path(r.image).resolve() for r in parts[a]} & {
-            Path(r.image).resolve() for r in parts[b]}
+            Path(r.image).resolve() for r in parts[b]
+        }
         if ids or paths:
             shown = sorted(ids) or sorted(str(p) for p in paths)
             raise MedsslError(f"{where}{a} and {b} cases must not overlap; both hold {shown}")
@@ -190,7 +200,7 @@ def plan(cfg: ExperimentConfig) -> list[Cell]:
         MedsslError: See :func:`load_splits`, :func:`check_weights`, :func:`check_fractions`.
     """
     cfg.check()
-    splits = load_splits(cfg)
     check_weights(cfg.methods)
+    splits = load_splits(cfg)
     check_fractions(cfg.fractions, splits, cfg.seeds)
     return make_cells(cfg, splits)

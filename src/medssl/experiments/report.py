@@ -24,8 +24,19 @@ import numpy as np
 
 from medssl.experiments.cell import CellResult
 
-COLUMNS = ("method", "fraction", "seed", "fold", "case", "label", "dice", "hd95",
-           "volume_ml", "pred_volume_ml", "cell")
+COLUMNS = (
+    "method",
+    "fraction",
+    "seed",
+    "fold",
+    "case",
+    "label",
+    "dice",
+    "hd95",
+    "volume_ml",
+    "pred_volume_ml",
+    "cell",
+)
 FEW_CASES = 9  # below this, a size group holds fewer than 3 test cases
 
 
@@ -35,13 +46,18 @@ def result_rows(results: Sequence[CellResult]) -> list[dict[str, Any]]:
     for res in results:
         cell = res.cell
         for row in res.rows:
-            rows.append({
-                "method": cell.method, "fraction": cell.fraction, "seed": cell.seed,
-                "fold": "" if cell.split.fold is None else cell.split.fold,
-                "case": row["case"], "label": row["label"],
-                **{k: float(row[k]) for k in ("dice", "hd95", "volume_ml", "pred_volume_ml")},
-                "cell": cell.name,
-            })
+            rows.append(
+                {
+                    "method": cell.method,
+                    "fraction": cell.fraction,
+                    "seed": cell.seed,
+                    "fold": "" if cell.split.fold is None else cell.split.fold,
+                    "case": row["case"],
+                    "label": row["label"],
+                    **{k: float(row[k]) for k in ("dice", "hd95", "volume_ml", "pred_volume_ml")},
+                    "cell": cell.name,
+                }
+            )
     return rows
 
 
@@ -51,8 +67,12 @@ def results_csv(rows: Sequence[dict[str, Any]]) -> str:
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: f"{v:.4f}" if isinstance(v, float) and k != "fraction" else v
-                         for k, v in row.items()})
+        writer.writerow(
+            {
+                k: f"{v:.4f}" if isinstance(v, float) and k != "fraction" else v
+                for k, v in row.items()
+            }
+        )
     return buffer.getvalue()
 
 
@@ -69,11 +89,14 @@ def _fraction_name(fraction: float) -> str:
     return f"{fraction * 100:g}%"
 
 
-def fraction_table(rows: Sequence[dict[str, Any]], methods: Sequence[str],
-                   fractions: Sequence[float]) -> str:
+def fraction_table(
+    rows: Sequence[dict[str, Any]], methods: Sequence[str], fractions: Sequence[float]
+) -> str:
     """Methods × fractions table of mean ± std over runs of each run's mean test Dice."""
-    lines = ["| Method | " + " | ".join(_fraction_name(f) for f in fractions) + " |",
-             "|---|" + "---:|" * len(fractions)]
+    lines = [
+        "| Method | " + " | ".join(_fraction_name(f) for f in fractions) + " |",
+        "|---|" + "---:|" * len(fractions),
+    ]
     for method in methods:
         cells = []
         for fraction in fractions:
@@ -98,13 +121,21 @@ def size_group(volume: float, low: float, high: float) -> int:
     return 0 if volume <= low else (1 if volume <= high else 2)
 
 
-def size_table(rows: Sequence[dict[str, Any]], methods: Sequence[str],
-               fractions: Sequence[float]) -> tuple[str, str]:
+def _cases(n: int) -> str:
+    return f"{n} test case" if n == 1 else f"{n} test cases"
+
+
+def size_table(
+    rows: Sequence[dict[str, Any]], methods: Sequence[str], fractions: Sequence[float]
+) -> tuple[str, str]:
     """Methods (× fractions) × size-group table of Dice, and its caption."""
     low, high, volumes = size_edges(rows)
     counts = [sum(size_group(v, low, high) == g for v in volumes.values()) for g in range(3)]
-    heads = [f"small (≤ {low:.1f} mL, {counts[0]} cases)",
-             f"medium ({counts[1]} cases)", f"large (> {high:.1f} mL, {counts[2]} cases)"]
+    heads = [
+        f"small (≤ {low:.1f} mL, {_cases(counts[0])})",
+        f"medium ({_cases(counts[1])})",
+        f"large (> {high:.1f} mL, {_cases(counts[2])})",
+    ]
     lines = ["| Method | Fraction | " + " | ".join(heads) + " |", "|---|---:|---:|---:|---:|"]
     for method in methods:
         for fraction in fractions:
@@ -112,20 +143,33 @@ def size_table(rows: Sequence[dict[str, Any]], methods: Sequence[str],
             for r in rows:
                 if r["method"] == method and r["fraction"] == fraction:
                     groups[size_group(volumes[r["case"]], low, high)].append(r["dice"])
-            lines.append(f"| {method} | {_fraction_name(fraction)} | "
-                         + " | ".join(_mean_std(g) for g in groups) + " |")
+            lines.append(
+                f"| {method} | {_fraction_name(fraction)} | "
+                + " | ".join(_mean_std(g) for g in groups)
+                + " |"
+            )
     n = len(volumes)
-    caption = (f"Size groups are the tertiles of the reference volumes of the {n} test "
-               f"case{'s' if n != 1 else ''} (edges {low:.1f} and {high:.1f} mL).")
+    caption = (
+        f"Size groups are the tertiles of the reference volumes of the {_cases(n)} "
+        f"of the test splits (edges {low:.1f} and {high:.1f} mL)."
+    )
     if n < FEW_CASES:
-        caption += (f" Only {n} test case{'s' if n != 1 else ''}: each group holds "
-                    f"{min(counts)}–{max(counts)}, so these numbers describe single "
-                    "tumours, not size trends.")
+        held = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}"
+        caption += (
+            f" With only {_cases(n)}, each group holds {held}, so a group's Dice "
+            "describes single tumours more than a size trend."
+        )
     return "\n".join(lines), caption
 
 
-def table_markdown(rows: Sequence[dict[str, Any]], *, methods: Sequence[str],
-                   fractions: Sequence[float], title: str, runs_note: str) -> str:
+def table_markdown(
+    rows: Sequence[dict[str, Any]],
+    *,
+    methods: Sequence[str],
+    fractions: Sequence[float],
+    title: str,
+    runs_note: str,
+) -> str:
     """The whole ``table.md`` text (one section per evaluated label)."""
     parts = [f"# {title}", ""]
     if not rows:
@@ -133,24 +177,44 @@ def table_markdown(rows: Sequence[dict[str, Any]], *, methods: Sequence[str],
     for label in dict.fromkeys(r["label"] for r in rows):
         sub = [r for r in rows if r["label"] == label]
         n_runs = len({r["cell"] for r in sub})
-        parts += [f"## Dice ({label}) by labelled fraction", "",
-                  f"Mean ± std over {runs_note} of each run's mean test Dice "
-                  f"({n_runs} finished runs; one value: a single run).", "",
-                  fraction_table(sub, methods, fractions), ""]
+        parts += [
+            f"## Dice ({label}) by labelled fraction",
+            "",
+            (
+                f"Mean ± std over {runs_note} of each run's mean test Dice "
+                f"({n_runs} finished runs; one value: a single run)."
+            ),
+            "",
+            fraction_table(sub, methods, fractions),
+            "",
+        ]
         table, caption = size_table(sub, methods, fractions)
         parts += [f"## Dice ({label}) by tumour size", "", caption, "", table, ""]
     return "\n".join(parts)
 
 
-def write_reports(results: Sequence[CellResult], out: Path, *, methods: Sequence[str],
-                  fractions: Sequence[float], runs_note: str) -> tuple[Path, Path]:
+def write_reports(
+    results: Sequence[CellResult],
+    out: Path,
+    *,
+    methods: Sequence[str],
+    fractions: Sequence[float],
+    runs_note: str,
+) -> tuple[Path, Path]:
     """Write ``OUT/results.csv`` and ``OUT/table.md`` atomically; return their paths."""
     from medssl.io import atomic_write_text
 
     rows = result_rows(results)
     csv_path, md_path = out / "results.csv", out / "table.md"
     atomic_write_text(csv_path, results_csv(rows))
-    atomic_write_text(md_path, table_markdown(
-        rows, methods=methods, fractions=fractions, runs_note=runs_note,
-        title=f"Fine-tuning results: {out.name}"))
+    atomic_write_text(
+        md_path,
+        table_markdown(
+            rows,
+            methods=methods,
+            fractions=fractions,
+            runs_note=runs_note,
+            title=f"Fine-tuning results: {out.name}",
+        ),
+    )
     return csv_path, md_path

@@ -47,18 +47,35 @@ def _runs_note(cfg: ExperimentConfig) -> str:
 def shared_settings(cfg: ExperimentConfig, ft, tr) -> dict[str, Any]:
     """Settings common to every cell, hashed into each cell's fingerprint."""
     keep = dataclasses.asdict(tr)
-    for key in ("progress", "num_workers", "prefetch_factor", "log_every", "ckpt_every",
-                "resume", "seed", "out", "data", "device"):
+    for key in (
+        "progress",
+        "num_workers",
+        "prefetch_factor",
+        "log_every",
+        "ckpt_every",
+        "resume",
+        "seed",
+        "out",
+        "data",
+        "device",
+    ):
         keep.pop(key, None)  # how a run is watched or where it runs, not what it computes
     fine = dataclasses.asdict(ft)
     for key in ("train", "val", "val_ids", "out", "pretrained", "fraction", "cache"):
         fine.pop(key, None)
-    return {"finetune": fine, "train": keep, "labels": cfg.labels,
-            "eval_labels": cfg.eval_labels, "overlap": cfg.overlap, "mirror": cfg.mirror}
+    return {
+        "finetune": fine,
+        "train": keep,
+        "labels": cfg.labels,
+        "eval_labels": cfg.eval_labels,
+        "overlap": cfg.overlap,
+        "mirror": cfg.mirror,
+    }
 
 
-def run_experiment(cfg: ExperimentConfig, *, report_only: bool = False,
-                   progress: bool = True) -> ExperimentResult:
+def run_experiment(
+    cfg: ExperimentConfig, *, report_only: bool = False, progress: bool = True
+) -> ExperimentResult:
     """Run (or resume) the grid of ``cfg`` and write ``results.csv`` and ``table.md``.
 
     Args:
@@ -78,6 +95,7 @@ def run_experiment(cfg: ExperimentConfig, *, report_only: bool = False,
 
     cells = plan(cfg)
     ft, tr = split_finetune_options(cfg.finetune, source="finetune")
+    ft = dataclasses.replace(ft, labels=cfg.labels)
     out = ensure_writable_dir(cfg.out)
     save_config(cfg, out / "config.yaml")
     settings = shared_settings(cfg, ft, tr)
@@ -86,15 +104,28 @@ def run_experiment(cfg: ExperimentConfig, *, report_only: bool = False,
     def run(cell: Cell) -> CellResult | None:
         if report_only and not (out / "cells" / cell.name / "done.json").is_file():
             return None
-        return run_cell(cell, out=out, ft_template=ft, train_template=tr, settings=settings,
-                        eval_labels=cfg.eval_labels, overlap=cfg.overlap, mirror=cfg.mirror)
+        return run_cell(
+            cell,
+            out=out,
+            ft_template=ft,
+            train_template=tr,
+            settings=settings,
+            eval_labels=cfg.eval_labels,
+            overlap=cfg.overlap,
+            mirror=cfg.mirror,
+        )
 
     results: list[CellResult] = []
     ran: list[str] = []
 
     def report() -> tuple[Path, Path]:
-        return write_reports(results, out, methods=list(cfg.methods),
-                             fractions=cfg.fractions, runs_note=_runs_note(cfg))
+        return write_reports(
+            results,
+            out,
+            methods=list(cfg.methods),
+            fractions=cfg.fractions,
+            runs_note=_runs_note(cfg),
+        )
 
     if not progress:
         for cell in cells:
@@ -120,8 +151,10 @@ def run_experiment(cfg: ExperimentConfig, *, report_only: bool = False,
                 continue
             ran.append(cell.name)
             dice = [r["dice"] for r in res.rows]
-            bar.console.print(f"{cell.name}: mean Dice {sum(dice) / len(dice):.3f} "
-                              f"({time.perf_counter() - start:.0f} s)")
+            bar.console.print(
+                f"{cell.name}: mean Dice {sum(dice) / len(dice):.3f} "
+                f"({time.perf_counter() - start:.0f} s)"
+            )
             bar.advance(task)
             report()
         bar.update(task, info="")
