@@ -182,7 +182,8 @@ def table_markdown(
             "",
             (
                 f"Mean ± std over {runs_note} of each run's mean test Dice "
-                f"({n_runs} finished runs; one value: a single run)."
+                f"({n_runs} finished run{'s' if n_runs != 1 else ''}; "
+                "population std; a lone value comes from a single run)."
             ),
             "",
             fraction_table(sub, methods, fractions),
