@@ -1,0 +1,62 @@
+"""Half-finished cells: resume from checkpoints/last.pt, or start afresh without one."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from experiment_helpers import experiment_options
+
+import medssl.experiments.cell as cell_module
+from medssl.experiments import load_experiment_config, run_experiment
+
+
+def _config(cases, out):
+    return load_experiment_config(
+        None, experiment_options(cases, out, methods={"random": None}, fractions=[1.0])
+    )
+
+
+def test_cell_interrupted_after_training_resumes(cases, tmp_path, monkeypatch):
+    cfg = _config(cases, tmp_path / "exp")
+    folder = tmp_path / "exp" / "cells" / "random_f1.0_s0"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cell_module, "predict_and_evaluate", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            run_experiment(cfg, progress=False)
+    assert (folder / "checkpoints" / "last.pt").is_file()
+    assert not (folder / "done.json").exists()
+    result = run_experiment(cfg, progress=False)
+    assert result.ran == ["random_f1.0_s0"]
+    assert json.loads((folder / "done.json").read_text())["resumed"] is True
+
+
+def test_cell_without_checkpoint_starts_afresh(cases, tmp_path):
+    cfg = _config(cases, tmp_path / "exp")
+    folder = tmp_path / "exp" / "cells" / "random_f1.0_s0"
+    (folder / "pred").mkdir(parents=True)
+    (folder / "pred" / "stale.nii.gz").write_bytes(b"half written")
+    result = run_experiment(cfg, progress=False)
+    assert result.ran == ["random_f1.0_s0"]
+    assert not (folder / "pred" / "stale.nii.gz").exists()
+    assert json.loads((folder / "done.json").read_text())["resumed"] is False
+
+
+def test_report_only_runs_nothing(cases, tmp_path):
+    result = run_experiment(_config(cases, tmp_path / "exp"), report_only=True, progress=False)
+    assert result.ran == [] and not (tmp_path / "exp" / "cells").exists()
+    assert "No cell has finished yet" in result.table_md.read_text()
+
+
+def test_changed_settings_are_not_mixed_with_finished_cells(cases, tmp_path):
+    from medssl.errors import MedsslError
+
+    run_experiment(_config(cases, tmp_path / "exp"), progress=False)
+    options = experiment_options(cases, tmp_path / "exp", methods={"random": None}, fractions=[1.0])
+    options["finetune"]["lr"] = 1e-2
+    with pytest.raises(MedsslError, match="written with other settings"):
+        run_experiment(load_experiment_config(None, options), progress=False)
