@@ -25,7 +25,12 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q -m "" --durations=10
 
 bench: $(STAMP)
-	$(PY) -m medssl.cli.main bench all
+	$(PY) benchmarks/bench_train_step.py
+	$(PY) benchmarks/bench_predict.py
+	$(PY) benchmarks/bench_cache.py
+	$(PY) benchmarks/bench_synthesis.py
+	$(PY) benchmarks/bench_segment.py
+	$(PY) benchmarks/bench_pretext_throughput.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests
