@@ -39,6 +39,11 @@ def _plan(cases, tmp_path, **changes):
         ({"finetune": {"fraction": 0.5}}, "finetune.fraction is set by the experiment grid"),
         ({"finetune": {"lr": -1}}, "lr must be a positive"),
         ({"test": None}, "an experiment needs folds"),
+        ({"labels": "fg=1+x"}, "each label must be a whole number"),
+        ({"eval_labels": "0"}, "0 is the background"),
+        ({"finetune": {"model": "vnet"}}, "unknown model 'vnet'; valid names"),
+        ({"finetune": {"model": "unet3d"}}, "holds weights for 'unet3d_tiny', expected 'unet3d'"),
+        ({"finetune": {"preprocess": {"preset": "nope"}}}, "nope"),
     ],
 )
 def test_bad_config(cases, tmp_path, changes, message):

@@ -125,6 +125,11 @@ class ExperimentConfig:
                 raise MedsslError(f"seeds must be >= 0; got {seed}")
         if not 0.0 <= self.overlap < 1.0:
             raise MedsslError(f"overlap must be in [0, 1); got {self.overlap}")
+        from medssl.evaluation import parse_labels
+        from medssl.segmentation.classes import parse_classes
+
+        parse_classes(self.labels)
+        parse_labels(self.eval_labels)
         if self.folds:
             fixed = [k for k in ("train", "val", "test") if getattr(self, k)] + (
                 ["val_ids"] if self.val_ids else []
@@ -200,7 +205,14 @@ def split_finetune_options(options: dict[str, Any], *, source: str):
         raise MedsslError(f"finetune.patch must be 3 positive integers; got {ft.patch}")
     tr_data = {**FINETUNE_DEFAULTS, "method": "finetune"}
     tr_data.update({k: v for k, v in options.items() if k in tr_keys and k not in ft_keys})
-    return ft, load_config(None, tr_data, cls=TrainConfig)
+    tr = load_config(None, tr_data, cls=TrainConfig)
+    from medssl.models import model_names
+    from medssl.preprocess import Pipeline
+
+    if tr.model not in model_names():
+        raise MedsslError(f"unknown model '{tr.model}'; valid names: {', '.join(model_names())}")
+    Pipeline.from_config(dict(ft.preprocess))
+    return ft, tr
 
 
 def load_experiment_config(

@@ -144,8 +144,8 @@ def _check_disjoint(split: Split) -> None:
         raise MedsslError(f"{where}test cases must not repeat")
 
 
-def check_weights(methods: dict[str, str | None]) -> None:
-    """Every named weights file exists and is a readable medssl weights file.
+def check_weights(methods: dict[str, str | None], *, arch: str | None = None) -> None:
+    """Every named weights file exists, is a medssl weights file, and fits ``arch``.
 
     Raises:
         MedsslError: Naming the method and the path.
@@ -160,7 +160,7 @@ def check_weights(methods: dict[str, str | None]) -> None:
                 f"method '{name}': weights file {path} not found (use null for random init)"
             )
         try:
-            load_weights(path)
+            load_weights(path, expected_arch=arch)
         except MedsslError as exc:
             raise MedsslError(f"method '{name}': {exc}") from None
 
@@ -199,8 +199,11 @@ def plan(cfg: ExperimentConfig) -> list[Cell]:
     Raises:
         MedsslError: See :func:`load_splits`, :func:`check_weights`, :func:`check_fractions`.
     """
+    from medssl.experiments.config import split_finetune_options
+
     cfg.check()
-    check_weights(cfg.methods)
+    _, train = split_finetune_options(cfg.finetune, source="finetune")
+    check_weights(cfg.methods, arch=train.model)
     splits = load_splits(cfg)
     check_fractions(cfg.fractions, splits, cfg.seeds)
     return make_cells(cfg, splits)
