@@ -1,11 +1,13 @@
-"""Seconds per training step: a plain fp32 loop against the medssl engine (bf16 + channels_last_3d).
+"""Seconds per training step: a plain fp32 loop against the medssl engine (bf16, layout auto).
 
 Both sides train the same network on the same synthetic data (a 64³ volume, batch 2,
 reconstruction with an MSE loss, Adam):
 
 - **baseline**: a hand-written fp32 loop in the default memory layout;
-- **medssl**: :class:`medssl.engine.Trainer` with ``precision=bf16`` and
-  ``channels_last=True`` (what ``medssl pretrain`` uses on CPU).
+- **medssl**: :class:`medssl.engine.Trainer` with its CPU defaults: ``precision=bf16``
+  and ``channels_last`` left to the engine (channels_last_3d unless the network has
+  instance-norm layers, as BasicUNet has); ``--no-channels-last`` forces the default
+  layout. The layout used is printed.
 
 The network is MONAI's ``BasicUNet`` with features ``(32, 32, 64, 128, 256, 32)``
 (``--net basicunet``, default) or medssl's own ``unet3d`` (``--net unet3d``). Each side
@@ -68,6 +70,7 @@ class BenchMethod:
     def __init__(self, net: str, size: int) -> None:
         self.net, self.size = net, size
         self.times: list[tuple[float, float]] = []
+        self.layout = "default layout"
 
     def build_model(self, cfg) -> nn.Module:
         return build_net(self.net)
@@ -76,6 +79,11 @@ class BenchMethod:
         return _Stream(self.size)
 
     def loss(self, model, batch):
+        self.layout = (
+            "channels_last_3d"
+            if batch["x"].is_contiguous(memory_format=torch.channels_last_3d)
+            else "default layout"
+        )
         return nn.functional.mse_loss(model(batch["x"]).float(), batch["y"]), {}
 
     def on_step_end(self, model, step: int) -> None:
@@ -102,8 +110,8 @@ def run_baseline(args: argparse.Namespace) -> list[tuple[float, float]]:
     return times[args.warmup :]
 
 
-def run_medssl(args: argparse.Namespace) -> list[tuple[float, float]]:
-    """The medssl Trainer (bf16 + channels_last_3d); returns each step's (wall, CPU) seconds."""
+def run_medssl(args: argparse.Namespace) -> tuple[list[tuple[float, float]], str]:
+    """The medssl Trainer (bf16); returns each step's (wall, CPU) seconds and the layout."""
     from medssl.config import TrainConfig
     from medssl.engine import Trainer
 
@@ -116,7 +124,7 @@ def run_medssl(args: argparse.Namespace) -> list[tuple[float, float]]:
             batch_size=args.batch,
             lr=1e-4,
             precision="bf16",
-            channels_last=True,
+            channels_last=False if args.no_channels_last else None,
             num_workers=0,
             ckpt_every=0,
             log_every=1000,
@@ -127,7 +135,7 @@ def run_medssl(args: argparse.Namespace) -> list[tuple[float, float]]:
     # Step i lasts from the end of step i-1 to its own end (loading included, as in the
     # baseline); warm-up steps (at least one) are dropped.
     durations = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(method.times, method.times[1:])]
-    return durations[-args.steps :]
+    return durations[-args.steps :], method.layout
 
 
 def cpu_bf16_support() -> str:
@@ -142,9 +150,12 @@ def cpu_bf16_support() -> str:
 
 
 def _child(args: argparse.Namespace) -> None:
-    times = run_baseline(args) if args.only == "baseline" else run_medssl(args)
+    if args.only == "baseline":
+        times, layout = run_baseline(args), "default layout"
+    else:
+        times, layout = run_medssl(args)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"times": times, "peak_mib": peak_mib}))
+    print(json.dumps({"times": times, "peak_mib": peak_mib, "layout": layout}))
 
 
 def main() -> None:
@@ -154,6 +165,9 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=64, help="cube edge in voxels")
     parser.add_argument("--batch", type=int, default=2, help="batch size")
     parser.add_argument("--net", choices=("basicunet", "unet3d"), default="basicunet")
+    parser.add_argument(
+        "--no-channels-last", action="store_true", help="medssl side in the default layout"
+    )
     parser.add_argument("--only", choices=("baseline", "medssl"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warmup < 1 or args.steps < 1:
@@ -178,6 +192,7 @@ def main() -> None:
             str(args.batch),
             "--net",
             args.net,
+            *(["--no-channels-last"] if args.no_channels_last else []),
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -189,14 +204,14 @@ def main() -> None:
         f"{torch.get_num_threads()} threads, CPU bf16: {cpu_bf16_support()}"
     )
     medians = {}
-    for side, label in (("baseline", "plain fp32 loop"), ("medssl", "medssl bf16+CL3d")):
+    for side, label in (("baseline", "plain fp32 loop"), ("medssl", "medssl bf16")):
         wall = sorted(t[0] for t in results[side]["times"])
         cpu = sorted(t[1] for t in results[side]["times"])
         medians[side] = (wall[len(wall) // 2], cpu[len(cpu) // 2])
         print(
             f"{label:18s} median {medians[side][0]:7.3f} s/step wall (min {wall[0]:.3f}, "
             f"max {wall[-1]:.3f}), {medians[side][1]:7.3f} s/step CPU, "
-            f"peak RSS {results[side]['peak_mib']:7.1f} MiB"
+            f"peak RSS {results[side]['peak_mib']:7.1f} MiB, {results[side]['layout']}"
         )
     print(
         f"speed-up {medians['baseline'][0] / medians['medssl'][0]:.2f}x wall, "

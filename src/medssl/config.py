@@ -52,7 +52,8 @@ class TrainConfig:
         plateau_factor: Factor applied to the LR on a plateau.
         grad_clip: Clip the global gradient norm to this value (0 = off).
         precision: ``bf16`` (autocast) or ``fp32``.
-        channels_last: Use channels_last_3d memory layout on CPU.
+        channels_last: channels_last_3d memory layout on CPU: true, false, or null
+            (default) to use it unless the network has instance-norm layers.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
         num_workers: DataLoader worker processes (0 = load in the main process).
         prefetch_factor: Batches prefetched per worker.
@@ -88,7 +89,7 @@ class TrainConfig:
     plateau_factor: float = 0.5
     grad_clip: float = 0.0
     precision: str = "bf16"
-    channels_last: bool = True
+    channels_last: bool | None = None
     device: str = "auto"
     num_workers: int = 2
     prefetch_factor: int = 2

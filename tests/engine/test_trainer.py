@@ -36,7 +36,7 @@ def test_run_folder_holds_config_log_card_checkpoint_and_weights(tiny_cfg, tiny_
 
 
 def test_bf16_channels_last_trains(tiny_cfg, tiny_method):
-    trainer = Trainer(tiny_method(), tiny_cfg(steps=3, precision="bf16", channels_last=True))
+    trainer = Trainer(tiny_method(), tiny_cfg(steps=3, precision="bf16"))
     result = trainer.fit()
     assert all(torch.isfinite(torch.tensor(result.losses)))
     weight = trainer.model.encoder[0].weight
@@ -77,3 +77,16 @@ def test_nan_loss_stops_with_a_clear_error(tiny_cfg, tiny_method):
     method.loss = lambda model, batch: (model(batch["x"]).mean() * float("nan"), {})
     with pytest.raises(MedsslError, match="loss became nan at step 1"):
         Trainer(method, tiny_cfg(steps=2)).fit()
+
+
+def test_channels_last_auto_skips_instance_norm_networks(tiny_cfg, tiny_method):
+    method = tiny_method()
+    method.build_model = lambda cfg: torch.nn.Sequential(
+        torch.nn.Conv3d(1, 2, 3, padding=1), torch.nn.InstanceNorm3d(2), torch.nn.Conv3d(2, 1, 1)
+    )
+    auto = Trainer(method, tiny_cfg(steps=1, precision="bf16"))
+    auto.fit()
+    assert not auto.channels_last
+    forced = Trainer(method, tiny_cfg(steps=1, channels_last=True, out=auto.cfg.out + "2"))
+    forced.fit()
+    assert forced.channels_last

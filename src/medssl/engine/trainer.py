@@ -9,6 +9,13 @@ channels_last_3d, schedules, seeding, DataLoader workers, DistributedDataParalle
 
     RUN/config.yaml  RUN/log.csv  RUN/tb/  RUN/model_card.md  RUN/model.pt  RUN/encoder.pt
     RUN/checkpoints/last.pt  RUN/checkpoints/best.pt
+
+Order within a step: load batch → (method ``train_step`` | zero, loss under autocast,
+backward, clip, step) → schedules → ``on_step_end`` → log row every ``log_every`` →
+``validate`` every ``val_every`` (drives ``best.pt`` and the ``plateau`` schedule; a
+method without ``validate`` drives ``plateau`` with the logged mean training loss) →
+``last.pt`` every ``ckpt_every`` and at the end. Resuming from several machines needs
+the run folder on a file system they share.
 """
 
 from __future__ import annotations
@@ -103,8 +110,8 @@ class Trainer:
         elif dev.type == "cuda":
             torch.backends.cudnn.benchmark = True
         seed_everything(cfg.seed)
-        self.channels_last = use_channels_last(dev, cfg.channels_last)
         model = self.method.build_model(cfg).to(dev)
+        self.channels_last = use_channels_last(dev, cfg.channels_last, model)
         self.model = to_channels_last(model) if self.channels_last else model
         self.optimizers = build_optimizers(self.model, self.method, cfg)
         self.schedules = {
