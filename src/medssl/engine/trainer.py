@@ -273,6 +273,8 @@ class Trainer:
         n = len(self._window)
         mean_loss = sum(w[0] for w in self._window) / n
         keys = {k for _, logs in self._window for k in logs}
+        if self.dist.distributed:  # ranks must reduce the same list of values
+            keys = set().union(*D.gather_objects(sorted(keys), self.dist))
         extra = {k: sum(l.get(k, 0.0) for _, l in self._window) / n for k in sorted(keys)}
         values = D.mean_across(
             torch.tensor(
