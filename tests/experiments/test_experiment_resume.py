@@ -58,5 +58,5 @@ def test_changed_settings_are_not_mixed_with_finished_cells(cases, tmp_path):
     run_experiment(_config(cases, tmp_path / "exp"), progress=False)
     options = experiment_options(cases, tmp_path / "exp", methods={"random": None}, fractions=[1.0])
     options["finetune"]["lr"] = 1e-2
-    with pytest.raises(MedsslError, match="written with other settings"):
+    with pytest.raises(MedsslError, match=r"made with other settings \(settings.finetune.lr\)"):
         run_experiment(load_experiment_config(None, options), progress=False)

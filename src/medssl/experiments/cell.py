@@ -4,7 +4,7 @@ Cell folder ``OUT/cells/<name>/``:
 
 - the fine-tuning run (``config.yaml``, ``checkpoints/``, ``log.csv``, ``model.pt``...);
 - ``pred/<case id>.nii.gz``: the test predictions, in each scan's own grid;
-- ``done.json``: the cell's settings fingerprint and one metrics row per test case and
+- ``done.json``: the cell's settings (and their hash) and one metrics row per test case and
   evaluated label. It is written atomically and last, so a cell is finished exactly
   when it exists.
 
@@ -46,23 +46,34 @@ class CellResult:
     skipped: bool
 
 
-def read_done(path: Path, fingerprint: str) -> list[dict[str, Any]]:
-    """The metrics rows of a finished cell.
+def read_done(path: Path, cell: Cell, settings: dict[str, Any]) -> list[dict[str, Any]]:
+    """The metrics rows of a finished cell, after checking it was run with ``settings``.
 
     Raises:
-        MedsslError: Unreadable file, or a cell finished with other settings.
+        MedsslError: Unreadable file, or a cell finished with other settings (the
+            message names the keys that differ).
     """
     try:
         data = json.loads(path.read_text())
         rows, stored = data["rows"], data["fingerprint"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise MedsslError(f"cannot read {path} ({exc}); delete it to redo that cell") from None
-    if stored != fingerprint:
+    if stored != cell.fingerprint(settings):
+        current = json.loads(json.dumps(cell.identity(settings), default=str))
+        keys = _differences(data.get("identity") or {}, current) or ["unknown"]
         raise MedsslError(
-            f"{path} was written with other settings (data, options or weights); "
+            f"{path} was made with other settings ({', '.join(keys)}); "
             "use another out folder, or delete that cell to redo it"
         )
     return rows
+
+
+def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two nested mappings."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return [] if old == new else [prefix.rstrip(".") or "value"]
+    keys = sorted(set(old) | set(new))
+    return [d for k in keys for d in _differences(old.get(k), new.get(k), f"{prefix}{k}.")]
 
 
 def write_split_csv(cell: Cell, out: Path) -> Path:
@@ -174,7 +185,7 @@ def run_cell(
     done = folder / DONE
     fingerprint = cell.fingerprint(settings)
     if done.is_file():
-        return CellResult(cell, read_done(done, fingerprint), skipped=True)
+        return CellResult(cell, read_done(done, cell, settings), skipped=True)
     resume = (folder / "checkpoints" / "last.pt").is_file()
     if not resume and folder.exists():
         shutil.rmtree(folder)  # a half-made cell without a checkpoint starts afresh
@@ -208,6 +219,7 @@ def run_cell(
         "fold": cell.split.fold,
         "split": cell.split.ids(),
         "fingerprint": fingerprint,
+        "identity": cell.identity(settings),
         "resumed": resume,
         "rows": rows,
     }

@@ -69,9 +69,9 @@ class Cell:
         fold = "" if self.split.fold is None else f"_fold{self.split.fold}"
         return f"{self.method}_f{self.fraction}_s{self.seed}{fold}"
 
-    def fingerprint(self, settings: dict[str, Any]) -> str:
-        """Hash of everything that decides this cell's result (shared settings included)."""
-        data = {
+    def identity(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Everything that decides this cell's result (the shared settings included)."""
+        return {
             "method": self.method,
             "weights": self.weights,
             "fraction": self.fraction,
@@ -79,7 +79,10 @@ class Cell:
             "split": self.split.ids(),
             "settings": settings,
         }
-        text = json.dumps(data, sort_keys=True, default=str)
+
+    def fingerprint(self, settings: dict[str, Any]) -> str:
+        """Short hash of :meth:`identity`."""
+        text = json.dumps(self.identity(settings), sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

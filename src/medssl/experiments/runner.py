@@ -44,28 +44,29 @@ def _runs_note(cfg: ExperimentConfig) -> str:
     return " × ".join(parts)
 
 
-def shared_settings(cfg: ExperimentConfig, ft, tr) -> dict[str, Any]:
-    """Settings common to every cell, hashed into each cell's fingerprint."""
-    keep = dataclasses.asdict(tr)
-    for key in (
+# Options that change how a run is watched, stored or laid out in memory, not its result.
+UNHASHED = frozenset(
+    {
         "progress",
         "num_workers",
         "prefetch_factor",
         "log_every",
         "ckpt_every",
-        "resume",
-        "seed",
-        "out",
-        "data",
         "device",
-    ):
-        keep.pop(key, None)  # how a run is watched or where it runs, not what it computes
-    fine = dataclasses.asdict(ft)
-    for key in ("train", "val", "val_ids", "out", "pretrained", "fraction", "cache"):
-        fine.pop(key, None)
+        "cache",
+        "channels_last",
+    }
+)
+
+
+def shared_settings(cfg: ExperimentConfig) -> dict[str, Any]:
+    """Settings common to every cell, as the user gave them, hashed into each fingerprint.
+
+    Library defaults are left out on purpose: a new release that adds an option does
+    not invalidate finished cells, while any option written in the config does.
+    """
     return {
-        "finetune": fine,
-        "train": keep,
+        "finetune": {k: v for k, v in sorted(cfg.finetune.items()) if k not in UNHASHED},
         "labels": cfg.labels,
         "eval_labels": cfg.eval_labels,
         "overlap": cfg.overlap,
@@ -98,7 +99,7 @@ def run_experiment(
     ft = dataclasses.replace(ft, labels=cfg.labels)
     out = ensure_writable_dir(cfg.out)
     save_config(cfg, out / "config.yaml")
-    settings = shared_settings(cfg, ft, tr)
+    settings = shared_settings(cfg)
     done_before = sum((out / "cells" / c.name / "done.json").is_file() for c in cells)
 
     def run(cell: Cell) -> CellResult | None:
