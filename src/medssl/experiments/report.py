@@ -133,7 +133,7 @@ def size_table(
     counts = [sum(size_group(v, low, high) == g for v in volumes.values()) for g in range(3)]
     heads = [
         f"small (≤ {low:.1f} mL, {_cases(counts[0])})",
-        f"medium ({_cases(counts[1])})",
+        f"medium ({low:.1f}–{high:.1f} mL, {_cases(counts[1])})",
         f"large (> {high:.1f} mL, {_cases(counts[2])})",
     ]
     lines = ["| Method | Fraction | " + " | ".join(heads) + " |", "|---|---:|---:|---:|---:|"]
@@ -151,7 +151,7 @@ def size_table(
     n = len(volumes)
     caption = (
         f"Size groups are the tertiles of the reference volumes of the {_cases(n)} "
-        f"of the test splits (edges {low:.1f} and {high:.1f} mL)."
+        f"(edges {low:.1f} and {high:.1f} mL)."
     )
     if n < FEW_CASES:
         held = f"{min(counts)}" if min(counts) == max(counts) else f"{min(counts)} to {max(counts)}"
