@@ -70,7 +70,6 @@ class BenchMethod:
     def __init__(self, net: str, size: int) -> None:
         self.net, self.size = net, size
         self.times: list[tuple[float, float]] = []
-        self.layout = "default layout"
 
     def build_model(self, cfg) -> nn.Module:
         return build_net(self.net)
@@ -79,11 +78,6 @@ class BenchMethod:
         return _Stream(self.size)
 
     def loss(self, model, batch):
-        self.layout = (
-            "channels_last_3d"
-            if batch["x"].is_contiguous(memory_format=torch.channels_last_3d)
-            else "default layout"
-        )
         return nn.functional.mse_loss(model(batch["x"]).float(), batch["y"]), {}
 
     def on_step_end(self, model, step: int) -> None:
@@ -131,11 +125,13 @@ def run_medssl(args: argparse.Namespace) -> tuple[list[tuple[float, float]], str
             progress=False,
             out=f"{out}/run",
         )
-        Trainer(method, cfg).fit()
+        trainer = Trainer(method, cfg)
+        trainer.fit()
+        layout = "channels_last_3d" if trainer.channels_last else "default layout"
     # Step i lasts from the end of step i-1 to its own end (loading included, as in the
     # baseline); warm-up steps (at least one) are dropped.
     durations = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(method.times, method.times[1:])]
-    return durations[-args.steps :], method.layout
+    return durations[-args.steps :], layout
 
 
 def cpu_bf16_support() -> str:
