@@ -6,8 +6,8 @@ reconstruction with an MSE loss, Adam):
 - **baseline**: a hand-written fp32 loop in the default memory layout;
 - **medssl**: :class:`medssl.engine.Trainer` with its CPU defaults: ``precision=bf16``
   and ``channels_last`` left to the engine (channels_last_3d unless the network has
-  instance-norm layers, as BasicUNet has); ``--no-channels-last`` forces the default
-  layout. The layout used is printed.
+  instance-norm layers, as BasicUNet has); ``--layout channels_last|default`` forces
+  one. The layout used is printed.
 
 The network is MONAI's ``BasicUNet`` with features ``(32, 32, 64, 128, 256, 32)``
 (``--net basicunet``, default) or medssl's own ``unet3d`` (``--net unet3d``). Each side
@@ -118,7 +118,7 @@ def run_medssl(args: argparse.Namespace) -> tuple[list[tuple[float, float]], str
             batch_size=args.batch,
             lr=1e-4,
             precision="bf16",
-            channels_last=False if args.no_channels_last else None,
+            channels_last={"auto": None, "channels_last": True, "default": False}[args.layout],
             num_workers=0,
             ckpt_every=0,
             log_every=1000,
@@ -162,7 +162,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2, help="batch size")
     parser.add_argument("--net", choices=("basicunet", "unet3d"), default="basicunet")
     parser.add_argument(
-        "--no-channels-last", action="store_true", help="medssl side in the default layout"
+        "--layout",
+        choices=("auto", "channels_last", "default"),
+        default="auto",
+        help="memory layout of the medssl side (auto: the engine's choice)",
     )
     parser.add_argument("--only", choices=("baseline", "medssl"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -188,7 +191,8 @@ def main() -> None:
             str(args.batch),
             "--net",
             args.net,
-            *(["--no-channels-last"] if args.no_channels_last else []),
+            "--layout",
+            args.layout,
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
