@@ -12,8 +12,14 @@ from tiny_method import TinyMethod
 from medssl.cli.main import main
 from medssl.methods import METHODS
 
-if "tiny_cli" not in METHODS:
-    METHODS.register("tiny_cli")(TinyMethod)
+
+@pytest.fixture(autouse=True)
+def _tiny_cli_method(monkeypatch):
+    """Register the tiny method for these tests only (the registry is left as it was)."""
+    from medssl.methods.base import _ensure_builtin_methods
+
+    _ensure_builtin_methods()
+    monkeypatch.setitem(METHODS._items, "tiny_cli", TinyMethod)
 
 
 @pytest.fixture
