@@ -9,7 +9,11 @@ T = TypeVar("T")
 
 
 def progress_bar(*, transient: bool = False):
-    """A ``rich.progress.Progress`` with description, bar, count, elapsed and ETA columns."""
+    """A ``rich.progress.Progress`` with description, bar, count, elapsed and ETA columns.
+
+    Bars draw on stderr. When stderr is not a terminal (a pipe, a log file, CI) they
+    leave nothing behind, so logs and error output stay clean.
+    """
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -20,6 +24,7 @@ def progress_bar(*, transient: bool = False):
         TimeRemainingColumn,
     )
 
+    console = Console(stderr=True)
     return Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -28,8 +33,8 @@ def progress_bar(*, transient: bool = False):
         TextColumn("eta"),
         TimeRemainingColumn(),
         TextColumn("{task.fields[info]}"),
-        transient=transient,
-        console=Console(stderr=True),
+        transient=transient or not console.is_terminal,
+        console=console,
     )
 
 

@@ -113,7 +113,7 @@ def prepare_cases(records, pipeline, groups, *, channel, cache_root, what: str):
     for record in track(records, f"preprocess {what}"):
         sample = cache.get(record.image, pipeline, record.label, record.roi, channel=channel)
         classes = to_class_indices(np.asarray(sample.label), groups, source=str(record.label))
-        cases.append(Case(record.id, np.asarray(sample.image, np.float32)[None], classes))
+        cases.append(Case(record.id, np.array(sample.image, np.float32)[None], classes))
     return cases
 
 
