@@ -56,6 +56,12 @@ def test_validate_writes_best_checkpoint(tiny_cfg, tiny_method):
     ).fit()
     best = load_checkpoint(result.run_dir / "checkpoints" / "best.pt")
     assert best["best_val"] == result.best_val_loss and best["step"] in (2, 4)
+    import csv
+
+    with open(result.run_dir / "log.csv", newline="") as f:
+        val_rows = [r for r in csv.DictReader(f) if r.get("val_loss")]
+    assert [int(r["step"]) for r in val_rows] == [2, 4]
+    assert min(float(r["val_loss"]) for r in val_rows) == pytest.approx(result.best_val_loss)
 
 
 def test_deterministic_mode_repeats_exactly(tiny_cfg, tiny_method, tmp_path):

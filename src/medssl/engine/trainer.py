@@ -166,6 +166,7 @@ class Trainer:
             log = RunLog(
                 self.run_dir, total_steps=cfg.steps, start_step=self.step, progress=cfg.progress
             )
+        self._runlog = log
         loader = make_loader(
             self.dataset,
             batch_size=cfg.batch_size,
@@ -316,6 +317,10 @@ class Trainer:
                 metrics = {k: float(v) for k, v in hook(self.model, self.cfg).items()}
             self.model.train()
         metrics = D.broadcast_object(metrics, self.dist)
+        if self.dist.is_main and getattr(self, "_runlog", None) is not None and metrics:
+            # A row of its own: validation columns next to the training ones in log.csv/tb.
+            self._runlog.log({"step": self.step, "epoch": self.sampler_info.epoch_of(self.step),
+                              **metrics})
         val = metrics.get("val_loss")
         if val is None:
             return
