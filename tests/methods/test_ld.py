@@ -240,3 +240,15 @@ def test_smoke_training_through_the_engine(tmp_path, records):
     assert (tmp_path / "run" / "checkpoints" / "best.pt").is_file()
     loaded = load_ld_model(tmp_path / "run" / "model.pt")  # preset read from config.yaml
     assert loaded.preset.patch_size == (16, 16, 16) and loaded.model.out_channels == 3
+    # the shipped file is packaged from the label-free best checkpoint, not the last step
+    from medssl.engine.checkpoint import load_checkpoint
+    from medssl.zeroshot.model_file import package_weights
+
+    best = tmp_path / "run" / "checkpoints" / "best.pt"
+    shipped = package_weights(tmp_path / "run" / "model.pt", tmp_path / "ship.pt",
+                              checkpoint=best)
+    packed = load_ld_model(shipped)
+    state = load_checkpoint(best)["model_state"]
+    for key, value in packed.model.state_dict().items():
+        torch.testing.assert_close(value, state[key])
+    assert packed.preset.patch_size == (16, 16, 16)

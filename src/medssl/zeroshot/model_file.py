@@ -139,20 +139,38 @@ def load_ld_model(name_or_path: str | Path | None = None) -> LDModel:
 
 
 def package_weights(
-    source: str | Path, dest: str | Path, *, preset: LDPreset | None = None
+    source: str | Path,
+    dest: str | Path,
+    *,
+    preset: LDPreset | None = None,
+    checkpoint: str | Path | None = None,
 ) -> Path:
     """Copy an ``ld`` run's ``model.pt`` to ``dest`` with its preset stored inside.
 
     The result is self-contained (no ``config.yaml`` needed), as a shipped model must be.
 
+    Args:
+        source: The run's ``model.pt`` (its network, method and preset).
+        dest: The file to write.
+        preset: Override of the stored preset.
+        checkpoint: A checkpoint of the same run (e.g. ``checkpoints/best.pt``, selected
+            on simulated validation samples) whose weights replace the final ones.
+
     Raises:
-        MedsslError: As :func:`load_ld_model`.
+        MedsslError: As :func:`load_ld_model`; a checkpoint of another run.
     """
-    from medssl.models import save_weights
+    from medssl.models import load_weights, save_weights
 
     loaded = load_ld_model(source)
-    from medssl.models import load_weights
-
     wf = load_weights(loaded.path)
     extra = dict(wf.extra) | {"ld": (preset or loaded.preset).to_dict()}
-    return save_weights(dest, loaded.model, arch=wf.arch, config=wf.config, extra=extra)
+    model = loaded.model
+    if checkpoint is not None:
+        from medssl.engine.checkpoint import load_checkpoint, load_model_state
+
+        state = load_checkpoint(checkpoint, method="ld", model=wf.arch,
+                                model_kwargs=dict(wf.config))
+        load_model_state(model, state["model_state"], checkpoint)
+        extra |= {"step": int(state["step"]), "checkpoint": Path(checkpoint).name,
+                  "val_loss": state.get("best_val")}
+    return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=extra)
