@@ -43,6 +43,7 @@ def _dice_hd95(metrics_csv: Path) -> tuple[str, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from medssl.errors import MedsslError
     from medssl.samples import sample_path
     from medssl.zeroshot.model_file import resolve_model_path
 
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         model = resolve_model_path(None)
-    except Exception as exc:  # the shipped weights are not in this copy
+    except MedsslError as exc:  # the shipped weights are not in this copy
         model = None
         print(f"\nskipping the layer-decomposition model: {exc}")
     if model is not None:

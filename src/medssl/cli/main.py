@@ -33,17 +33,23 @@ def _root(
 
 
 def _register() -> None:
-    # One line per command module; each module is light to import.
-    from medssl.cli import info
-
-    app.command("info")(info.info)
+    # One line per command module; each module is light to import (heavy imports live
+    # inside the command functions).
     from medssl.cli.evaluate import evaluate
+    from medssl.cli.experiment import experiment
+    from medssl.cli.finetune import finetune
+    from medssl.cli.info import info
+    from medssl.cli.predict import predict
+    from medssl.cli.pretrain import pretrain
+    from medssl.cli.segment import segment
+
+    app.command("info")(info)
     app.command("evaluate")(evaluate)
-    from medssl.cli.pretrain import pretrain; app.command("pretrain")(pretrain)  # noqa: E702
-    from medssl.cli.finetune import finetune; app.command("finetune")(finetune)  # noqa: E702
-    from medssl.cli.predict import predict; app.command("predict")(predict)  # noqa: E702
-    from medssl.cli.segment import segment; app.command("segment")(segment)  # noqa: E702
-    from medssl.cli.experiment import experiment; app.command("experiment")(experiment)  # noqa: E702
+    app.command("pretrain")(pretrain)
+    app.command("finetune")(finetune)
+    app.command("predict")(predict)
+    app.command("segment")(segment)
+    app.command("experiment")(experiment)
 
 
 _register()

@@ -171,7 +171,7 @@ def _read_nifti(path: Path) -> tuple[np.ndarray, np.ndarray]:
     try:
         img = nib.load(str(path))
         array = np.asanyarray(img.dataobj)
-    except Exception as exc:  # nibabel raises many types for corrupt files
+    except Exception as exc:  # noqa: BLE001 - nibabel raises many types for corrupt files
         raise MedsslError(f"cannot read {path} as NIfTI (corrupt or truncated?): {exc}") from None
     return array, np.asarray(img.affine, dtype=np.float64)
 
@@ -181,7 +181,7 @@ def _read_itk(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
     try:
         img = sitk.ReadImage(str(path))
-    except Exception as exc:
+    except RuntimeError as exc:
         first = str(exc).strip().splitlines()
         reason = next((ln for ln in first if ln.strip()), "unknown error")
         raise MedsslError(f"cannot read {path} as an image: {reason.strip()}") from None
@@ -193,7 +193,7 @@ def _dicom_files(folder: Path) -> list[str]:
 
     try:
         ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
-    except Exception:
+    except RuntimeError:
         return []
     return list(ids or [])
 
@@ -214,7 +214,7 @@ def _read_dicom_dir(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     reader.SetFileNames(names)
     try:
         img = reader.Execute()
-    except Exception as exc:
+    except RuntimeError as exc:
         raise MedsslError(f"cannot read DICOM series in {folder}: {exc}") from None
     return _from_sitk(img, folder)
 

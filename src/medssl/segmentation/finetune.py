@@ -70,7 +70,7 @@ def select_fraction(n: int, fraction: float, seed: int) -> list[int]:
     """
     if not (0.0 < fraction <= 1.0) or math.isnan(fraction):
         raise MedsslError(f"fraction must be in (0, 1]; got {fraction}")
-    k = int(round(fraction * n))
+    k = round(fraction * n)
     if k < 1:
         raise MedsslError(
             f"fraction {fraction} of {n} training cases leaves 0 cases; use at least {1 / n:.3g}"
