@@ -14,6 +14,10 @@ resident memory is its own:
 Usage::
 
     python benchmarks/bench_predict.py [--case PATH] [--threads 2] [--spacing 1.5]
+        [--grid 128] [--window 128] [--baseline-window 96]
+
+medssl infers at the model's training spacing (here 1.5 mm, brain cropped and fitted
+into a 128³ grid, one 128³ window) and maps the mask back to the 1 mm input grid.
 
 Timings on a shared machine are noisy; compare runs made back to back.
 """
@@ -84,7 +88,7 @@ def child(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(args.threads)
     if args.side == "baseline":
-        result = run_baseline(args.case, args.window)
+        result = run_baseline(args.case, args.baseline_window)
     else:
         result = run_medssl(args.case, args.model, args.out)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -93,7 +97,8 @@ def child(args: argparse.Namespace) -> None:
 
 def spawn(side: str, args: argparse.Namespace, **extra: str) -> dict:
     cmd = [sys.executable, __file__, "--child", side, "--case", str(args.case),
-           "--threads", str(args.threads), "--window", str(args.window)]
+           "--threads", str(args.threads), "--window", str(args.window),
+           "--baseline-window", str(args.baseline_window)]
     for key, value in extra.items():
         cmd += [f"--{key}", value]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -109,7 +114,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--spacing", type=float, default=1.5, help="medssl model grid spacing")
     parser.add_argument("--grid", type=int, default=128)
-    parser.add_argument("--window", type=int, default=96)
+    parser.add_argument("--window", type=int, default=128, help="medssl window (= grid: one window)")
+    parser.add_argument("--baseline-window", type=int, default=96)
     parser.add_argument("--child", choices=["baseline", "medssl"])
     parser.add_argument("--model")
     parser.add_argument("--out")
@@ -125,7 +131,7 @@ def main() -> None:
         medssl = spawn("medssl", args, model=str(model), out=str(Path(tmp) / "pred"))
         base = spawn("baseline", args)
     print(f"case: {args.case} (240×240×155, 1 mm), {args.threads} threads, unet3d base 32")
-    print(f"baseline  MONAI fp32 sliding window at 1 mm, {args.window}³ windows: "
+    print(f"baseline  MONAI fp32 sliding window at 1 mm, {args.baseline_window}³ windows: "
           f"{base['seconds']:7.2f} s  peak RSS {base['peak_rss_mb']:7.0f} MB")
     print(f"medssl    predict end to end (bf16, {args.spacing} mm grid):      "
           f"{medssl['seconds']:7.2f} s  peak RSS {medssl['peak_rss_mb']:7.0f} MB")
