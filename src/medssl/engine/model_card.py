@@ -58,7 +58,8 @@ def write_model_card(
         [
             f"# Model card: {cfg.method} / {cfg.model}",
             "",
-            "Self-supervised pre-training run of medssl. Fill in the intended use and limits.",
+            ("Supervised fine-tuning" if cfg.method == "finetune" else "Self-supervised pre-training")
+            + " run of medssl. Fill in the intended use and limits.",
             "",
             "## Run",
             f"- Command: `{shlex.join(list(argv))}`",
