@@ -271,6 +271,28 @@ def _merge(data: dict[str, Any], overrides: Mapping[str, Any], source: str) -> N
         _merge(inner, {rest: value}, source)
 
 
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """The ``key: value`` mapping of a YAML config file (empty file: empty mapping).
+
+    Raises:
+        MedsslError: If the file is missing, not valid YAML, or not a mapping.
+    """
+    import yaml
+
+    path = Path(path)
+    if not path.is_file():
+        raise MedsslError(f"config file not found: {path}")
+    try:
+        loaded = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise MedsslError(
+            f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}"
+        ) from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise MedsslError(f"config file {path} must hold a mapping of key: value pairs")
+    return dict(loaded or {})
+
+
 def load_config(
     path: str | Path | None = None,
     overrides: Mapping[str, Any] | Sequence[str] = (),
@@ -291,22 +313,11 @@ def load_config(
         MedsslError: If the file is missing or not a YAML mapping, a key is unknown,
             or a value is of the wrong type or out of range.
     """
-    import yaml
-
     data: dict[str, Any] = {}
     source = "overrides"
     if path is not None:
-        path = Path(path)
         source = str(path)
-        if not path.is_file():
-            raise MedsslError(f"config file not found: {path}")
-        try:
-            loaded = yaml.safe_load(path.read_text())
-        except yaml.YAMLError as exc:
-            raise MedsslError(f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}")
-        if loaded is not None and not isinstance(loaded, dict):
-            raise MedsslError(f"config file {path} must hold a mapping of key: value pairs")
-        data = dict(loaded or {})
+        data = read_config_file(path)
     if not isinstance(overrides, Mapping):
         overrides = parse_overrides(list(overrides))
     _merge(data, overrides, "overrides")

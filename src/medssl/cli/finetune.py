@@ -12,20 +12,11 @@ import typer
 
 def _split_config(path: Path | None, overrides: dict[str, Any]):
     """One YAML/--set namespace for both the fine-tuning and the training keys."""
-    import yaml
-
-    from medssl.config import TrainConfig, config_from_dict, load_config
+    from medssl.config import TrainConfig, config_from_dict, load_config, read_config_file
     from medssl.errors import MedsslError
     from medssl.segmentation.finetune import FinetuneConfig
 
-    data: dict[str, Any] = {}
-    if path is not None:
-        if not path.is_file():
-            raise MedsslError(f"config file not found: {path}")
-        loaded = yaml.safe_load(path.read_text()) or {}
-        if not isinstance(loaded, dict):
-            raise MedsslError(f"config file {path} must hold a mapping of key: value pairs")
-        data = loaded
+    data: dict[str, Any] = read_config_file(path) if path is not None else {}
     data.update(overrides)
     ft_keys = {f.name for f in dataclasses.fields(FinetuneConfig)}
     tr_keys = {f.name for f in dataclasses.fields(TrainConfig)}
