@@ -30,13 +30,10 @@ class Case:
 
 
 def dice_per_class(pred: np.ndarray, ref: np.ndarray, n_classes: int) -> list[float]:
-    """Dice of classes 1..n_classes-1 (1.0 when both are empty)."""
-    out = []
-    for k in range(1, n_classes):
-        p, r = pred == k, ref == k
-        denom = p.sum() + r.sum()
-        out.append(1.0 if denom == 0 else float(2 * np.logical_and(p, r).sum() / denom))
-    return out
+    """Dice of classes 1..n_classes-1, with medssl.evaluation's empty-mask rules."""
+    from medssl.evaluation.overlap import confusion_counts, dice_from_counts
+
+    return [dice_from_counts(confusion_counts(pred == k, ref == k)) for k in range(1, n_classes)]
 
 
 class SupervisedSegmentation:
