@@ -48,12 +48,15 @@ def draw_patch_start(
     patch: Sequence[int],
     *,
     foreground_fraction: float,
+    foreground: np.ndarray | None = None,
 ) -> tuple[int, int, int]:
     """Patch corner: centred on a random foreground voxel with probability
-    ``foreground_fraction`` (nnU-Net oversampling), else uniform over the volume."""
+    ``foreground_fraction`` (nnU-Net oversampling), else uniform over the volume.
+
+    ``foreground`` may hold ``np.flatnonzero(label)`` computed once per volume."""
     shape = label.shape
-    if rng.random() < foreground_fraction and label.any():
-        fg = np.flatnonzero(label)
+    fg = np.flatnonzero(label) if foreground is None else foreground
+    if rng.random() < foreground_fraction and len(fg):
         centre = np.unravel_index(fg[rng.integers(len(fg))], shape)
         jitter = [int(rng.integers(-(p // 4), p // 4 + 1)) for p in patch]
         return tuple(int(c) - p // 2 + j for c, p, j in zip(centre, patch, jitter))
@@ -104,6 +107,7 @@ class PatchDataset(torch.utils.data.Dataset):
                 )
             check_patch_fits(label.shape, patch, pad=pad, source=name)
         self.images, self.labels = list(images), list(labels)
+        self.foreground = [np.flatnonzero(label) for label in self.labels]  # once, not per item
         self.patch = tuple(int(p) for p in patch)
         self.length, self.seed = int(length), int(seed)
         self.foreground_fraction = foreground_fraction
@@ -117,7 +121,8 @@ class PatchDataset(torch.utils.data.Dataset):
         case = int(rng.integers(len(self.images)))
         label = self.labels[case]
         start = draw_patch_start(
-            rng, label, self.patch, foreground_fraction=self.foreground_fraction
+            rng, label, self.patch, foreground_fraction=self.foreground_fraction,
+            foreground=self.foreground[case],
         )
         image = crop_or_pad(self.images[case], start, self.patch)
         target = crop_or_pad(label, start, self.patch)[None]
