@@ -252,3 +252,26 @@ def test_smoke_training_through_the_engine(tmp_path, records):
     for key, value in packed.model.state_dict().items():
         torch.testing.assert_close(value, state[key])
     assert packed.preset.patch_size == (16, 16, 16)
+
+
+def test_lesion_fill_cleans_normals_and_real_items_keep_the_raw_scan(tmp_path, records):
+    from medssl.config import TrainConfig
+
+    cfg = TrainConfig(method="ld", model="unet3d_tiny")
+    ds = _method(tmp_path, real_fraction=0.5, lesion_fill=True).make_dataset(records, cfg, 0)
+    for v in ds.volumes:  # brain_like's bright blob sits off the midline: a 'lesion'
+        assert v.raw is not None and v.raw.max() > v.image.max()
+    raw_max = max(float(v.raw.max()) for v in ds.volumes)
+    clean_max = max(float(v.image.max()) for v in ds.volumes)
+    items = [ds[i] for i in range(16)]
+    real = [it for it in items if it["real"] == 1]
+    synthetic = [it for it in items if it["real"] == 0]
+    assert real and synthetic
+    assert all(float(it["x_n"].max()) <= clean_max + 1e-5 for it in synthetic)
+    assert any(float(it["x"].max()) > clean_max + 1e-3 for it in real)
+    assert raw_max > clean_max
+
+
+def test_lesion_fill_is_for_flair_only():
+    with pytest.raises(MedsslError, match="lesion_fill is for brain FLAIR"):
+        create_method("ld", preset="liver_ct", lesion_fill=True)

@@ -20,11 +20,15 @@ re-drawn up to three times, then used without a tumour (m = 0, α = 0). Synthesi
 in the DataLoader workers.
 
 Brain FLAIR. No healthy FLAIR is available, so the normal volumes are unlabelled
-FLAIR scans (e.g. BraTS), as in the paper's public code; their real tumours are then
-label noise in the normal layer. The T1 templates (MNI152, Colin27) are not used:
-their contrast is not FLAIR's (white matter brighter than grey matter, another
-intensity scale), so as normal layers they would teach a wrong normal appearance, and
-as textures they would bring T1 patterns into FLAIR tumours.
+FLAIR scans (e.g. BraTS), as in the paper's public code. Their real tumours would be
+taught as normal tissue (a model trained so keeps real tumours in its normal layer),
+so with ``lesion_fill`` the likely lesions, found without labels by a hysteresis
+z-score threshold and left-right asymmetry, are replaced by contralateral tissue
+first (:mod:`medssl.zeroshot.lesion_fill`); the real items keep the raw scans. The
+T1 templates (MNI152, Colin27) are not used: their contrast is not FLAIR's (white
+matter brighter than grey matter, another intensity scale), so as normal layers they
+would teach a wrong normal appearance, and as textures they would bring T1 patterns
+into FLAIR tumours.
 
 Validation (label-free): a fixed set of ``val_samples`` simulated samples, made once
 from the training volumes with ``val_seed``; ``validate`` returns their mean loss
@@ -64,6 +68,7 @@ class Volume:
     spacing: tuple[float, float, float]
     organ_voxels: np.ndarray  # flat indices of roi voxels
     fill: float = 0.0  # padding value of crops (see border_value)
+    raw: np.ndarray | None = None  # the image before lesion fill (real items use it)
 
 
 def load_volumes(
@@ -72,8 +77,13 @@ def load_volumes(
     *,
     cache_dir: str | None = None,
     roi_rule: str | None = None,
+    lesion_fill: dict[str, float] | None = None,
 ) -> list[Volume]:
     """Preprocess (or read from the cache) every record's image and organ mask.
+
+    With ``lesion_fill`` (options of :mod:`medssl.zeroshot.lesion_fill`), likely
+    lesions found without labels are replaced by normal-looking tissue in ``image``;
+    the untouched image is kept as ``raw``.
 
     Raises:
         MedsslError: No records, a record without the ROI map the preset needs, or an
@@ -106,6 +116,12 @@ def load_volumes(
         if not roi.any():
             raise MedsslError(f"organ mask is empty after preprocessing: {record.image}")
         image = np.asarray(sample.image, dtype=np.float32)
+        raw = None
+        if lesion_fill is not None:
+            from medssl.zeroshot.lesion_fill import remove_lesions
+
+            raw = image
+            image, _ = remove_lesions(image, roi, tuple(sample.spacing), lesion_fill)
         volumes.append(
             Volume(
                 str(record.id),
@@ -114,6 +130,7 @@ def load_volumes(
                 tuple(sample.spacing),
                 np.flatnonzero(roi),
                 border_value(image),
+                raw,
             )
         )
     return volumes
@@ -172,11 +189,14 @@ class LDDataset(Dataset):
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
         return self.make(self.rng(index))
 
-    def _crop(self, rng: np.random.Generator, v: Volume) -> tuple[np.ndarray, np.ndarray]:
+    def _crop(
+        self, rng: np.random.Generator, v: Volume, *, raw: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
         centre = np.unravel_index(v.organ_voxels[rng.integers(v.organ_voxels.size)], v.roi.shape)
         size, fill = self.preset.patch_size, v.fill
+        image = v.raw if raw and v.raw is not None else v.image
         return (
-            crop_around(v.image, np.asarray(centre), size, fill),
+            crop_around(image, np.asarray(centre), size, fill),
             crop_around(v.roi, np.asarray(centre), size, False),
         )
 
@@ -189,9 +209,9 @@ class LDDataset(Dataset):
         j = int((i + 1 + rng.integers(n - 1)) % n) if n > 1 else i
         real = allow_real and rng.random() < self.real_fraction
         vi = self.volumes[i]
-        x_n, roi = self._crop(rng, vi)
+        x_n, roi = self._crop(rng, vi, raw=real)
         zero = np.zeros_like(x_n)
-        if real:
+        if real:  # the scan as it is (lesions and all), reconstruction loss only
             return self._item(x_n, x_n, zero, zero, 1.0, True)
         for _ in range(3):
             other, other_roi = self._crop(rng, self.volumes[j])
@@ -252,6 +272,9 @@ class LayerDecomposition:
             ``.medssl_cache``).
         val_samples: Size of the fixed simulated validation set.
         val_seed: Seed of that set.
+        lesion_fill: Replace likely real lesions in the normal volumes before use
+            (``true`` for the defaults of :mod:`medssl.zeroshot.lesion_fill`, or a
+            mapping of its options; brain FLAIR only). Real items keep the raw scan.
     """
 
     name = "ld"
@@ -271,7 +294,10 @@ class LayerDecomposition:
         cache_dir: str | None = None,
         val_samples: int = 8,
         val_seed: int = 1234,
+        lesion_fill: bool | dict[str, Any] | None = None,
     ) -> None:
+        from medssl.zeroshot.lesion_fill import lesion_fill_options
+
         self.preset = ld_preset(preset, spacing=spacing, patch_size=patch_size, window=window)
         loss = dict(loss or {})
         self.loss_cfg = (
@@ -286,6 +312,12 @@ class LayerDecomposition:
         self.synthesis, self.real_fraction = dict(synthesis or {}), float(real_fraction)
         self.roi_rule, self.cache_dir = roi_rule, cache_dir
         self.val_samples, self.val_seed = int(val_samples), int(val_seed)
+        self.lesion_fill = lesion_fill_options(lesion_fill)
+        if self.lesion_fill is not None and self.preset.modality != "FLAIR":
+            raise MedsslError(
+                f"lesion_fill is for brain FLAIR (left-right symmetric brains); "
+                f"preset '{self.preset.name}' is {self.preset.modality}"
+            )
         self.dataset: LDDataset | None = None
         self._val: list[dict[str, torch.Tensor]] | None = None
 
@@ -312,7 +344,11 @@ class LayerDecomposition:
     def make_dataset(self, records: Sequence[Any], cfg: Any, seed: int) -> LDDataset:
         """The endless item stream over the cached volumes of ``records``."""
         volumes = load_volumes(
-            records, self.preset, cache_dir=self.cache_dir, roi_rule=self.roi_rule
+            records,
+            self.preset,
+            cache_dir=self.cache_dir,
+            roi_rule=self.roi_rule,
+            lesion_fill=self.lesion_fill,
         )
         self.dataset = LDDataset(
             volumes,
