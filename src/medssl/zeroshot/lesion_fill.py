@@ -130,7 +130,7 @@ def suspect_lesions(
     both = np.bincount(labels[candidate & mirrored].ravel(), minlength=count + 1)
     keep &= both <= max_mirrored * np.maximum(sizes, 1)
     suspect = keep[labels]
-    radius = [max(0, int(round(dilate_mm / s))) for s in spacing]
+    radius = [max(0, round(dilate_mm / s)) for s in spacing]
     if suspect.any() and max(radius) > 0:
         grid = np.ogrid[tuple(slice(-r, r + 1) for r in radius)]
         ball = sum((g / max(r, 1)) ** 2 for g, r in zip(grid, radius)) <= 1.0
