@@ -56,10 +56,18 @@ def main(argv: list[str] | None = None) -> None:
 
     results: dict[str, tuple[str, str]] = {}
     base_dir = out / "baseline_z2"
-    _medssl(["segment", str(flair), "--baseline", "zscore", "--z", "2.0",
-             "--out", str(base_dir)])
-    _medssl(["evaluate", str(base_dir / name), str(label), "--labels", WT,
-             "--out", str(out / "baseline_z2_metrics.csv")])
+    _medssl(["segment", str(flair), "--baseline", "zscore", "--z", "2.0", "--out", str(base_dir)])
+    _medssl(
+        [
+            "evaluate",
+            str(base_dir / name),
+            str(label),
+            "--labels",
+            WT,
+            "--out",
+            str(out / "baseline_z2_metrics.csv"),
+        ]
+    )
     results["z-score threshold baseline (z > 2.0)"] = _dice_hd95(out / "baseline_z2_metrics.csv")
 
     try:
@@ -69,20 +77,43 @@ def main(argv: list[str] | None = None) -> None:
         print(f"\nskipping the layer-decomposition model: {exc}")
     if model is not None:
         ld_dir = out / "layer_decomposition"
-        _medssl(["segment", str(flair), "--out", str(ld_dir), "--save-layers", "--panel",
-                 "--label", str(label)])
-        _medssl(["evaluate", str(ld_dir / name), str(label), "--labels", WT,
-                 "--out", str(out / "layer_decomposition_metrics.csv")])
+        _medssl(
+            [
+                "segment",
+                str(flair),
+                "--out",
+                str(ld_dir),
+                "--save-layers",
+                "--panel",
+                "--label",
+                str(label),
+            ]
+        )
+        _medssl(
+            [
+                "evaluate",
+                str(ld_dir / name),
+                str(label),
+                "--labels",
+                WT,
+                "--out",
+                str(out / "layer_decomposition_metrics.csv"),
+            ]
+        )
         results["layer decomposition (shipped model, zero-shot)"] = _dice_hd95(
             out / "layer_decomposition_metrics.csv"
         )
 
-    print("\nWhole-tumour agreement with the manual label of the shipped sample "
-          "(BraTS 2013 pat0006, 2 mm):")
+    print(
+        "\nWhole-tumour agreement with the manual label of the shipped sample "
+        "(BraTS 2013 pat0006, 2 mm):"
+    )
     for method, (dice, hd95) in results.items():
         print(f"  {method:<50} Dice {float(dice):.3f}   HD95 {float(hd95):6.1f} mm")
-    print(f"\noutputs in {out}/ (open the masks over the FLAIR in 3D Slicer); "
-          f"demo took {time.perf_counter() - start:.0f} s")
+    print(
+        f"\noutputs in {out}/ (open the masks over the FLAIR in 3D Slicer); "
+        f"demo took {time.perf_counter() - start:.0f} s"
+    )
 
 
 if __name__ == "__main__":

@@ -9,8 +9,9 @@ def test_pointwise_model_is_reproduced_exactly_with_mirroring():
     torch.manual_seed(0)
     model = torch.nn.Conv3d(1, 2, 1)
     x = torch.randn(1, 1, 40, 37, 20)
-    y = sliding_window_predict(model, x, roi_size=(16, 16, 16), mirror_axes=(0, 1, 2),
-                               precision="fp32")
+    y = sliding_window_predict(
+        model, x, roi_size=(16, 16, 16), mirror_axes=(0, 1, 2), precision="fp32"
+    )
     assert y.shape == (1, 2, 40, 37, 20)
     torch.testing.assert_close(y, model(x).detach(), atol=1e-5, rtol=0)
 

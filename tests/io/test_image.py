@@ -243,7 +243,9 @@ def test_existing_output_survives_failed_write(tmp_path, monkeypatch):
     geometry = Geometry((4, 4, 4), np.eye(4), "ref.nii.gz")
     target = tmp_path / "x.nii.gz"
     write_image(np.ones((4, 4, 4), np.uint8), geometry, target)
-    monkeypatch.setattr(image_module, "_write_nifti", lambda *a: (_ for _ in ()).throw(OSError("x")))
+    monkeypatch.setattr(
+        image_module, "_write_nifti", lambda *a: (_ for _ in ()).throw(OSError("x"))
+    )
     with pytest.raises(MedsslError):
         write_image(np.zeros((4, 4, 4)), geometry, target)
     assert read_label(target).array.sum() == 64

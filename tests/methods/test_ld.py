@@ -245,8 +245,7 @@ def test_smoke_training_through_the_engine(tmp_path, records):
     from medssl.zeroshot.model_file import package_weights
 
     best = tmp_path / "run" / "checkpoints" / "best.pt"
-    shipped = package_weights(tmp_path / "run" / "model.pt", tmp_path / "ship.pt",
-                              checkpoint=best)
+    shipped = package_weights(tmp_path / "run" / "model.pt", tmp_path / "ship.pt", checkpoint=best)
     packed = load_ld_model(shipped)
     state = load_checkpoint(best)["model_state"]
     for key, value in packed.model.state_dict().items():

@@ -58,12 +58,44 @@ def _run(args: list[str]) -> None:
 
 
 def _finetune(dataset: Path, out: Path, *extra: str) -> None:
-    _run(["finetune", "--train", str(dataset / "train.csv"), "--val-ids", "c2",
-          "--labels", "fg=1+2", "--out", str(out), "--model", "unet3d_tiny",
-          "--steps", "3", "--batch-size", "2", "--patch", "32,32,32", "--num-workers", "0",
-          "--preset", "mri", "--spacing", "2.0", "--grid", "32",
-          "--precision", "fp32", "--set", "val_every=3",
-          "--set", f"cache={out.parent / 'cache'}", "--set", "progress=false", *extra])
+    _run(
+        [
+            "finetune",
+            "--train",
+            str(dataset / "train.csv"),
+            "--val-ids",
+            "c2",
+            "--labels",
+            "fg=1+2",
+            "--out",
+            str(out),
+            "--model",
+            "unet3d_tiny",
+            "--steps",
+            "3",
+            "--batch-size",
+            "2",
+            "--patch",
+            "32,32,32",
+            "--num-workers",
+            "0",
+            "--preset",
+            "mri",
+            "--spacing",
+            "2.0",
+            "--grid",
+            "32",
+            "--precision",
+            "fp32",
+            "--set",
+            "val_every=3",
+            "--set",
+            f"cache={out.parent / 'cache'}",
+            "--set",
+            "progress=false",
+            *extra,
+        ]
+    )
 
 
 def _exit_code(args: list[str], capsys) -> tuple[int, str]:
@@ -78,22 +110,63 @@ def test_finetune_then_predict_in_input_grid(dataset, tmp_path, capsys):
     assert (run / "model.pt").is_file() and (run / "checkpoints" / "best.pt").is_file()
     oblique_img, _ = _write_case(tmp_path, "obl", 9, _oblique())
     lps_img = dataset / "c2_img.nii.gz"
-    _run(["predict", str(lps_img), str(oblique_img), "--model", str(run / "model.pt"),
-          "--out", str(tmp_path / "pred"), "--mirror", "--precision", "fp32"])
+    _run(
+        [
+            "predict",
+            str(lps_img),
+            str(oblique_img),
+            "--model",
+            str(run / "model.pt"),
+            "--out",
+            str(tmp_path / "pred"),
+            "--mirror",
+            "--precision",
+            "fp32",
+        ]
+    )
     for src in (lps_img, oblique_img):
         pred = read_label(tmp_path / "pred" / src.name)
         ref = nib.load(str(src))
         assert pred.geometry.shape == ref.shape
         np.testing.assert_allclose(pred.geometry.affine, ref.affine, atol=1e-4)
         assert set(np.unique(pred.array)) <= {0, 1}
-    code, err = _exit_code(["predict", str(lps_img), "--model", str(run / "encoder.pt"),
-                            "--out", str(tmp_path / "p2")], capsys)
+    code, err = _exit_code(
+        [
+            "predict",
+            str(lps_img),
+            "--model",
+            str(run / "encoder.pt"),
+            "--out",
+            str(tmp_path / "p2"),
+        ],
+        capsys,
+    )
     assert code == 2 and "holds only an encoder" in err
     # --resume with nothing left to do keeps the run; a new run in the same folder is refused
-    code, err = _exit_code(["finetune", "--train", str(dataset / "train.csv"), "--labels",
-                            "fg=1+2", "--out", str(run), "--model", "unet3d_tiny", "--steps",
-                            "1", "--patch", "16,16,16", "--num-workers", "0", "--preset", "mri",
-                            "--set", f"cache={tmp_path / 'cache'}"], capsys)
+    code, err = _exit_code(
+        [
+            "finetune",
+            "--train",
+            str(dataset / "train.csv"),
+            "--labels",
+            "fg=1+2",
+            "--out",
+            str(run),
+            "--model",
+            "unet3d_tiny",
+            "--steps",
+            "1",
+            "--patch",
+            "16,16,16",
+            "--num-workers",
+            "0",
+            "--preset",
+            "mri",
+            "--set",
+            f"cache={tmp_path / 'cache'}",
+        ],
+        capsys,
+    )
     assert code == 2 and "pass --resume" in err
 
 
@@ -120,10 +193,33 @@ def test_select_fraction_rules():
     ],
 )
 def test_finetune_bad_input(dataset, tmp_path, capsys, args, message):
-    base = ["finetune", "--train", str(dataset / "train.csv"), "--val-ids", "c2",
-            "--labels", "fg=1+2", "--out", str(tmp_path / "run"), "--model", "unet3d_tiny",
-            "--steps", "1", "--patch", "16,16,16", "--num-workers", "0", "--preset", "mri",
-            "--spacing", "2.0", "--grid", "32", "--set", f"cache={tmp_path / 'cache'}"]
+    base = [
+        "finetune",
+        "--train",
+        str(dataset / "train.csv"),
+        "--val-ids",
+        "c2",
+        "--labels",
+        "fg=1+2",
+        "--out",
+        str(tmp_path / "run"),
+        "--model",
+        "unet3d_tiny",
+        "--steps",
+        "1",
+        "--patch",
+        "16,16,16",
+        "--num-workers",
+        "0",
+        "--preset",
+        "mri",
+        "--spacing",
+        "2.0",
+        "--grid",
+        "32",
+        "--set",
+        f"cache={tmp_path / 'cache'}",
+    ]
     code, err = _exit_code(base + args, capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1
@@ -135,6 +231,15 @@ def test_finetune_bad_input(dataset, tmp_path, capsys, args, message):
 def test_predict_bad_model_file(tmp_path, capsys, dataset):
     bad = tmp_path / "model.pt"
     bad.write_bytes(b"not a checkpoint")
-    code, err = _exit_code(["predict", str(dataset / "c0_img.nii.gz"), "--model", str(bad),
-                            "--out", str(tmp_path / "o")], capsys)
+    code, err = _exit_code(
+        [
+            "predict",
+            str(dataset / "c0_img.nii.gz"),
+            "--model",
+            str(bad),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capsys,
+    )
     assert code == 2 and "model.pt" in err

@@ -17,8 +17,9 @@ def _case(shape=(30, 28, 20)):
 
 def test_items_are_reproducible_and_shaped():
     image, label = _case()
-    ds = PatchDataset([image], [label], patch=(16, 16, 16), length=8, seed=3,
-                      augment=AugmentConfig())
+    ds = PatchDataset(
+        [image], [label], patch=(16, 16, 16), length=8, seed=3, augment=AugmentConfig()
+    )
     a, b = ds[5], ds[5]
     assert a["image"].shape == (1, 16, 16, 16) and a["label"].shape == (1, 16, 16, 16)
     assert type(a["image"]) is torch.Tensor and a["label"].dtype == torch.int64
@@ -30,8 +31,9 @@ def test_foreground_oversampling():
     image, label = _case((64, 64, 64))
     label[:] = 0
     label[40:44, 40:44, 40:44] = 1
-    ds = PatchDataset([image], [label], patch=(16, 16, 16), length=40, seed=0,
-                      foreground_fraction=1.0)
+    ds = PatchDataset(
+        [image], [label], patch=(16, 16, 16), length=40, seed=0, foreground_fraction=1.0
+    )
     assert all(ds[i]["label"].sum() > 0 for i in range(40))
 
 
@@ -45,8 +47,15 @@ def test_crop_or_pad_outside():
 def test_patch_larger_than_image_without_padding():
     image, label = _case((10, 10, 10))
     with pytest.raises(MedsslError, match="larger than the image .* padding is off"):
-        PatchDataset([image], [label], patch=(16, 16, 16), length=1, seed=0, pad=False,
-                     names=["brain.nii.gz"])
+        PatchDataset(
+            [image],
+            [label],
+            patch=(16, 16, 16),
+            length=1,
+            seed=0,
+            pad=False,
+            names=["brain.nii.gz"],
+        )
 
 
 def test_bad_patch_size_and_empty_set():

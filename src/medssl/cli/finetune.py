@@ -25,8 +25,11 @@ def _split_config(path: Path | None, overrides: dict[str, Any]):
         raise MedsslError(
             f"unknown config key(s) {unknown}; valid: {', '.join(sorted(ft_keys | tr_keys))}"
         )
-    ft = config_from_dict(FinetuneConfig, {k: v for k, v in data.items() if k in ft_keys},
-                          source=str(path or "options"))
+    ft = config_from_dict(
+        FinetuneConfig,
+        {k: v for k, v in data.items() if k in ft_keys},
+        source=str(path or "options"),
+    )
     tr_data = {k: v for k, v in data.items() if k in tr_keys and k not in ft_keys}
     tr_data.setdefault("method", "finetune")
     tr_data.setdefault("schedule", "cosine")
@@ -41,7 +44,8 @@ def finetune(
     val: str | None = typer.Option(None, "--val", help="Validation data spec."),
     val_ids: str | None = typer.Option(None, "--val-ids", help="Case ids moved to validation."),
     label_rule: str | None = typer.Option(
-        None, "--label-rule", help="Label pairing for folder/glob specs, e.g. label.nii.gz."),
+        None, "--label-rule", help="Label pairing for folder/glob specs, e.g. label.nii.gz."
+    ),
     labels: str | None = typer.Option(None, "--labels", help="Classes, e.g. 1,2 or wt=1+2+3+4."),
     out: Path | None = typer.Option(None, "--out", help="Run folder."),
     pretrained: Path | None = typer.Option(None, "--pretrained", help="Weights to start from."),
@@ -70,11 +74,23 @@ def finetune(
     from medssl.segmentation.finetune import finetune as run
 
     overrides: dict[str, Any] = parse_overrides(sets)
-    named = {"train": train, "val": val, "label_rule": label_rule, "labels": labels,
-             "out": str(out) if out else None,
-             "pretrained": str(pretrained) if pretrained else None, "init": init,
-             "fraction": fraction, "steps": steps, "batch_size": batch_size, "lr": lr,
-             "seed": seed, "precision": precision, "num_workers": num_workers, "model": model}
+    named = {
+        "train": train,
+        "val": val,
+        "label_rule": label_rule,
+        "labels": labels,
+        "out": str(out) if out else None,
+        "pretrained": str(pretrained) if pretrained else None,
+        "init": init,
+        "fraction": fraction,
+        "steps": steps,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
+        "precision": precision,
+        "num_workers": num_workers,
+        "model": model,
+    }
     overrides.update({k: v for k, v in named.items() if v is not None})
     if val_ids:
         overrides["val_ids"] = [s.strip() for s in val_ids.split(",") if s.strip()]

@@ -19,7 +19,14 @@ def predict(
     """Predict label maps written in each input's exact grid (shape and affine)."""
     from medssl.segmentation.predict import predict as run
 
-    written = run(images, model, out, overlap=overlap, mirror_axes=(0, 1, 2) if mirror else (),
-                  precision=precision, threads=threads)
+    written = run(
+        images,
+        model,
+        out,
+        overlap=overlap,
+        mirror_axes=(0, 1, 2) if mirror else (),
+        precision=precision,
+        threads=threads,
+    )
     for path in written:
         typer.echo(str(path))

@@ -58,7 +58,11 @@ def write_model_card(
         [
             f"# Model card: {cfg.method} / {cfg.model}",
             "",
-            ("Supervised fine-tuning" if cfg.method == "finetune" else "Self-supervised pre-training")
+            (
+                "Supervised fine-tuning"
+                if cfg.method == "finetune"
+                else "Self-supervised pre-training"
+            )
             + " run of medssl. Fill in the intended use and limits.",
             "",
             "## Run",

@@ -319,8 +319,9 @@ class Trainer:
         metrics = D.broadcast_object(metrics, self.dist)
         if self.dist.is_main and getattr(self, "_runlog", None) is not None and metrics:
             # A row of its own: validation columns next to the training ones in log.csv/tb.
-            self._runlog.log({"step": self.step, "epoch": self.sampler_info.epoch_of(self.step),
-                              **metrics})
+            self._runlog.log(
+                {"step": self.step, "epoch": self.sampler_info.epoch_of(self.step), **metrics}
+            )
         val = metrics.get("val_loss")
         if val is None:
             return

@@ -148,8 +148,7 @@ def write_image(array: np.ndarray, geometry: Geometry, path: str | Path) -> Path
     suffix = full_suffix(path)
     if suffix not in NIFTI_SUFFIXES + (".nrrd", ".mha"):
         raise MedsslError(
-            f"cannot write {path}: extension '{suffix}' is not one of "
-            ".nii, .nii.gz, .nrrd, .mha"
+            f"cannot write {path}: extension '{suffix}' is not one of .nii, .nii.gz, .nrrd, .mha"
         )
     with atomic_path(path) as tmp:
         try:
@@ -247,9 +246,7 @@ def _select_channel(array: np.ndarray, channel: int | None, path: Path) -> np.nd
                 "choose one with --channel"
             )
         if not 0 <= channel < array.shape[3]:
-            raise MedsslError(
-                f"{path}: channel must be in 0..{array.shape[3] - 1}; got {channel}"
-            )
+            raise MedsslError(f"{path}: channel must be in 0..{array.shape[3] - 1}; got {channel}")
         return array[..., channel]
     if array.ndim != 3:
         raise MedsslError(f"{path}: expected a 3D image; got {array.ndim}D shape {array.shape}")

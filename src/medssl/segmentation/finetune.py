@@ -143,17 +143,36 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
     train_records, val_records = split_records(cfg)
     keep = select_fraction(len(train_records), cfg.fraction, train_cfg.seed)
     train_records = [train_records[i] for i in keep]
-    train = prepare_cases(train_records, pipeline, groups, channel=cfg.channel,
-                          cache_root=cfg.cache, what="training cases")
-    val = prepare_cases(val_records, pipeline, groups, channel=cfg.channel,
-                        cache_root=cfg.cache, what="validation cases")
+    train = prepare_cases(
+        train_records,
+        pipeline,
+        groups,
+        channel=cfg.channel,
+        cache_root=cfg.cache,
+        what="training cases",
+    )
+    val = prepare_cases(
+        val_records,
+        pipeline,
+        groups,
+        channel=cfg.channel,
+        cache_root=cfg.cache,
+        what="validation cases",
+    )
     task = SupervisedSegmentation(
-        train=train, val=val, n_classes=len(groups) + 1, patch=cfg.patch,
-        pretrained=cfg.pretrained, init=cfg.init,
-        augment=AugmentConfig() if cfg.augment else None, pad=cfg.pad,
+        train=train,
+        val=val,
+        n_classes=len(groups) + 1,
+        patch=cfg.patch,
+        pretrained=cfg.pretrained,
+        init=cfg.init,
+        augment=AugmentConfig() if cfg.augment else None,
+        pad=cfg.pad,
     )
     train_cfg = dataclasses.replace(
-        train_cfg, method="finetune", out=cfg.out,
+        train_cfg,
+        method="finetune",
+        out=cfg.out,
         data=[str(r.image) for r in train_records],
         val_every=(train_cfg.val_every or max(1, train_cfg.steps // 10)) if val else 0,
     )
@@ -180,5 +199,6 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         "fraction": cfg.fraction,
         "seed": train_cfg.seed,
     }
-    return save_weights(Path(cfg.out) / "model.pt", model, arch=train_cfg.model,
-                        config=model_kwargs, extra=extra)
+    return save_weights(
+        Path(cfg.out) / "model.pt", model, arch=train_cfg.model, config=model_kwargs, extra=extra
+    )

@@ -121,7 +121,10 @@ class PatchDataset(torch.utils.data.Dataset):
         case = int(rng.integers(len(self.images)))
         label = self.labels[case]
         start = draw_patch_start(
-            rng, label, self.patch, foreground_fraction=self.foreground_fraction,
+            rng,
+            label,
+            self.patch,
+            foreground_fraction=self.foreground_fraction,
             foreground=self.foreground[case],
         )
         image = crop_or_pad(self.images[case], start, self.patch)

@@ -47,8 +47,9 @@ def load_segmenter(path: str | Path):
     return model, extra, parse_classes(extra["labels"])
 
 
-def predict_image(model, extra, groups, image, *, overlap: float, mirror_axes: Sequence[int],
-                  precision: str) -> np.ndarray:
+def predict_image(
+    model, extra, groups, image, *, overlap: float, mirror_axes: Sequence[int], precision: str
+) -> np.ndarray:
     """Label map of one :class:`~medssl.io.Image`, in its own grid."""
     import torch
 
@@ -59,8 +60,14 @@ def predict_image(model, extra, groups, image, *, overlap: float, mirror_axes: S
     pipeline = Pipeline.from_config(extra["preprocess"])
     sample = pipeline.apply(image)
     x = torch.from_numpy(np.ascontiguousarray(sample.image))[None, None]
-    logits = sliding_window_predict(model, x, roi_size=extra["patch"], overlap=overlap,
-                                    mirror_axes=mirror_axes, precision=precision)
+    logits = sliding_window_predict(
+        model,
+        x,
+        roi_size=extra["patch"],
+        overlap=overlap,
+        mirror_axes=mirror_axes,
+        precision=precision,
+    )
     classes = logits.argmax(1)[0].numpy()
     values = to_label_values(classes, groups)
     return Pipeline.invert(values, sample.record, is_label=True).astype(values.dtype)
@@ -98,7 +105,14 @@ def predict(
     written = []
     for path in track(list(images), "predict"):
         image = read_image(path, channel=extra.get("channel"))
-        mask = predict_image(model, extra, groups, image, overlap=overlap,
-                             mirror_axes=mirror_axes, precision=precision)
+        mask = predict_image(
+            model,
+            extra,
+            groups,
+            image,
+            overlap=overlap,
+            mirror_axes=mirror_axes,
+            precision=precision,
+        )
         written.append(write_image(mask, image.geometry, out_dir / output_name(path)))
     return written

@@ -82,7 +82,9 @@ class SupervisedSegmentation:
         from medssl.models import create_model
 
         model = create_model(
-            cfg.model, in_channels=self.in_channels, out_channels=self.n_classes,
+            cfg.model,
+            in_channels=self.in_channels,
+            out_channels=self.n_classes,
             **cfg.model_kwargs,
         )
         if self.pretrained:
@@ -121,7 +123,10 @@ class SupervisedSegmentation:
         for case in self.val:
             x = torch.from_numpy(case.image)[None].to(device)
             logits = sliding_window_predict(
-                model, x, roi_size=self.patch, overlap=self.val_overlap,
+                model,
+                x,
+                roi_size=self.patch,
+                overlap=self.val_overlap,
                 precision=cfg.precision,
             )
             pred = logits.argmax(1)[0].cpu().numpy()
@@ -149,7 +154,7 @@ def load_pretrained(model: torch.nn.Module, path: str, *, init: str) -> None:
         )
     for part in ("encoder", "decoder"):
         prefix = f"{part}."
-        state = {k[len(prefix):]: v for k, v in weights.state_dict.items() if k.startswith(prefix)}
+        state = {k[len(prefix) :]: v for k, v in weights.state_dict.items() if k.startswith(prefix)}
         if not state or not hasattr(model, part):
             raise MedsslError(f"{path} has no '{part}' weights for this network")
         load_state_strict(getattr(model, part), state, source=str(path))

@@ -58,9 +58,7 @@ def lesion_fill_options(options: dict[str, Any] | bool | None) -> dict[str, floa
     given = {} if options is True else dict(options)
     unknown = sorted(set(given) - set(DEFAULTS))
     if unknown:
-        raise MedsslError(
-            f"unknown lesion_fill option(s) {unknown}; valid: {sorted(DEFAULTS)}"
-        )
+        raise MedsslError(f"unknown lesion_fill option(s) {unknown}; valid: {sorted(DEFAULTS)}")
     out = {k: float(given.get(k, v)) for k, v in DEFAULTS.items()}
     if not np.isfinite(list(out.values())).all():
         raise MedsslError(f"lesion_fill options must be finite numbers; got {given}")

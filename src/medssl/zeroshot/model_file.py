@@ -168,9 +168,13 @@ def package_weights(
     if checkpoint is not None:
         from medssl.engine.checkpoint import load_checkpoint, load_model_state
 
-        state = load_checkpoint(checkpoint, method="ld", model=wf.arch,
-                                model_kwargs=dict(wf.config))
+        state = load_checkpoint(
+            checkpoint, method="ld", model=wf.arch, model_kwargs=dict(wf.config)
+        )
         load_model_state(model, state["model_state"], checkpoint)
-        extra |= {"step": int(state["step"]), "checkpoint": Path(checkpoint).name,
-                  "val_loss": state.get("best_val")}
+        extra |= {
+            "step": int(state["step"]),
+            "checkpoint": Path(checkpoint).name,
+            "val_loss": state.get("best_val"),
+        }
     return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=extra)
