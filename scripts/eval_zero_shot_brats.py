@@ -8,7 +8,11 @@ with ``medssl.evaluation`` (Dice, HD95 in mm) against ``label > 0``.
 Usage::
 
     python scripts/eval_zero_shot_brats.py --model src/medssl/weights/ld_brain_flair.pt \\
+        [--model "another name=runs/x/model.pt" ...] [--no-baselines] \\
         [--data ../shared/data/brats_dev] [--out runs/zero_shot_brats] [--markdown FILE]
+
+``--model`` may be repeated; ``NAME=PATH`` names a model's row (default: "layer
+decomposition", then the file's parent folder).
 """
 
 from __future__ import annotations
@@ -31,8 +35,9 @@ def score(pred_dir: Path, cases: list[Path]) -> list[tuple[str, float, float]]:
         pred = read_label(pred_dir / case.name / "flair.nii.gz")
         gt = read_label(case / "label.nii.gz")
         check_same_grid(pred.geometry, gt.geometry, what="prediction vs label")
-        results, _ = evaluate_labelmaps(pred.array, gt.array, spacing=gt.geometry.spacing,
-                                        labels=groups, case=case.name)
+        results, _ = evaluate_labelmaps(
+            pred.array, gt.array, spacing=gt.geometry.spacing, labels=groups, case=case.name
+        )
         rows.append((case.name, results[0].dice, results[0].hd95))
     return rows
 
@@ -42,21 +47,26 @@ def main() -> None:
 
     repo = Path(__file__).resolve().parents[1]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--model", default="ld_brain_flair")
+    parser.add_argument("--model", action="append", help="weights (NAME=PATH); repeatable")
+    parser.add_argument("--no-baselines", action="store_true", help="models only")
     parser.add_argument("--data", type=Path, default=repo.parent / "shared/data/brats_dev")
     parser.add_argument("--out", type=Path, default=repo / "runs/zero_shot_brats")
     parser.add_argument("--markdown", type=Path)
     args = parser.parse_args()
     cases = sorted(p for p in args.data.iterdir() if (p / "flair.nii.gz").is_file())
-    methods = {
-        "layer decomposition": {"model": args.model},
-        "z-score threshold z > 1.5": {"baseline": "zscore", "z": 1.5},
-        "z-score threshold z > 2.0": {"baseline": "zscore", "z": 2.0},
-    }
+    methods: dict[str, dict] = {}
+    for k, spec in enumerate(args.model or ["ld_brain_flair"]):
+        name, sep, path = spec.partition("=")
+        if not sep:
+            name, path = ("layer decomposition" if k == 0 else Path(spec).parent.name), spec
+        methods[name] = {"model": path}
+    if not args.no_baselines:
+        methods["z-score threshold z > 1.5"] = {"baseline": "zscore", "z": 1.5}
+        methods["z-score threshold z > 2.0"] = {"baseline": "zscore", "z": 2.0}
     table = {}
     for name, options in methods.items():
         start = time.perf_counter()
-        folder = args.out / name.replace(" ", "_").replace(">", "gt")
+        folder = args.out / "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
         for case in cases:  # one output folder per case: every input is named flair.nii.gz
             segment_files([case / "flair.nii.gz"], folder / case.name, progress=False, **options)
         seconds = (time.perf_counter() - start) / len(cases)
@@ -70,8 +80,10 @@ def main() -> None:
         dice = [r[1] for r in rows]
         hd = [r[2] for r in rows]
         cells = " | ".join(f"{d:.3f}" for d in dice)
-        lines.append(f"| {name} | {cells} | {np.mean(dice):.3f} ± {np.std(dice):.3f} "
-                     f"| {np.mean(hd):.1f} | {seconds:.1f} |")
+        lines.append(
+            f"| {name} | {cells} | {np.mean(dice):.3f} ± {np.std(dice):.3f} "
+            f"| {np.mean(hd):.1f} | {seconds:.1f} |"
+        )
     text = "\n".join(lines)
     print(text)
     if args.markdown:
