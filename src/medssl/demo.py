@@ -55,20 +55,15 @@ def main(argv: list[str] | None = None) -> None:
     _medssl(["info", str(flair)])
 
     results: dict[str, tuple[str, str]] = {}
-    base_dir = out / "baseline_z2"
-    _medssl(["segment", str(flair), "--baseline", "zscore", "--z", "2.0", "--out", str(base_dir)])
-    _medssl(
-        [
-            "evaluate",
-            str(base_dir / name),
-            str(label),
-            "--labels",
-            WT,
-            "--out",
-            str(out / "baseline_z2_metrics.csv"),
-        ]
-    )
-    results["z-score threshold baseline (z > 2.0)"] = _dice_hd95(out / "baseline_z2_metrics.csv")
+    for z in ("1.5", "2.0"):
+        tag = "baseline_z" + z.replace(".", "")
+        base_dir = out / tag
+        _medssl(["segment", str(flair), "--baseline", "zscore", "--z", z, "--out", str(base_dir)])
+        metrics = out / f"{tag}_metrics.csv"
+        _medssl(
+            ["evaluate", str(base_dir / name), str(label), "--labels", WT, "--out", str(metrics)]
+        )
+        results[f"z-score threshold baseline (z > {z})"] = _dice_hd95(metrics)
 
     try:
         model = resolve_model_path(None)
