@@ -274,3 +274,39 @@ def test_lesion_fill_cleans_normals_and_real_items_keep_the_raw_scan(tmp_path, r
 def test_lesion_fill_is_for_flair_only():
     with pytest.raises(MedsslError, match="lesion_fill is for brain FLAIR"):
         create_method("ld", preset="liver_ct", lesion_fill=True)
+
+
+def test_texture_data_adds_donors_that_are_never_normal_layers(tmp_path, records):
+    from medssl.config import TrainConfig
+
+    folder = tmp_path / "donor"
+    folder.mkdir()
+    image, _ = brain_like(shape=(28, 28, 24), seed=7)
+    image = image * 3.0  # a donor brighter than every normal volume
+    write_nifti(folder / "scan.nii.gz", image, np.diag([2.0, 2.0, 2.0, 1.0]))
+    write_nifti(
+        folder / "organ.nii.gz", (image > 0).astype(np.uint8), np.diag([2.0, 2.0, 2.0, 1.0])
+    )
+    texture = {"data": str(folder / "scan.nii.gz"), "roi_rule": "organ.nii.gz",
+               "preset": "brain_flair"}  # fmt: skip
+    cfg = TrainConfig(method="ld", model="unet3d_tiny")
+    ds = _method(tmp_path, texture_data=texture).make_dataset(records[:1], cfg, seed=0)
+    assert len(ds.volumes) == 1 and len(ds.textures) == 1
+    items = [ds[i] for i in range(8)]
+    assert any(float(it["m"].sum()) > 0 for it in items)
+    normal_max = float(ds.volumes[0].image.max())
+    assert all(float(it["x_n"].max()) <= normal_max + 1e-5 for it in items)
+
+
+@pytest.mark.parametrize(
+    "texture, rule",
+    [
+        ("spleen.nii.gz", "must be a mapping"),
+        ({"data": "x", "roi_rule": "y"}, "missing \\['preset'\\]"),
+        ({"data": "x", "roi_rule": "y", "preset": "spleen_ct"}, "is CT, but preset 'brain_flair'"),
+        ({"data": "x", "roi_rule": "y", "preset": "lung"}, "unknown layer-decomposition preset"),
+    ],
+)
+def test_bad_texture_data(texture, rule):
+    with pytest.raises(MedsslError, match=rule):
+        create_method("ld", texture_data=texture)

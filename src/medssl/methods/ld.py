@@ -175,10 +175,12 @@ class LDDataset(Dataset):
         seed: int,
         synthesis: dict[str, Any] | None = None,
         real_fraction: float = 0.0,
+        textures: list[Volume] | None = None,
     ) -> None:
         from medssl.synthesis.config import preset as synthesis_preset
 
         self.volumes, self.preset, self.seed = volumes, preset, int(seed)
+        self.textures = list(textures or [])  # extra texture donors (never normal layers)
         self.config = synthesis_preset(preset.synthesis, **(synthesis or {}))
         self.real_fraction = float(real_fraction)
         self.post = [pipeline_of([s]).steps[0] for s in preset.post_steps]
@@ -206,7 +208,12 @@ class LDDataset(Dataset):
 
         n = len(self.volumes)
         i = int(rng.integers(n))
-        j = int((i + 1 + rng.integers(n - 1)) % n) if n > 1 else i
+        if self.textures:  # donors: the other normal volumes and the texture volumes
+            donors = [v for k, v in enumerate(self.volumes) if k != i] + self.textures
+            donor = donors[int(rng.integers(len(donors)))]
+        else:
+            j = int((i + 1 + rng.integers(n - 1)) % n) if n > 1 else i
+            donor = self.volumes[j]
         real = allow_real and rng.random() < self.real_fraction
         vi = self.volumes[i]
         x_n, roi = self._crop(rng, vi, raw=real)
@@ -214,7 +221,7 @@ class LDDataset(Dataset):
         if real:  # the scan as it is (lesions and all), reconstruction loss only
             return self._item(x_n, x_n, zero, zero, 1.0, True)
         for _ in range(3):
-            other, other_roi = self._crop(rng, self.volumes[j])
+            other, other_roi = self._crop(rng, donor)
             try:
                 t = synthesize(
                     x_n,
@@ -254,6 +261,39 @@ class LDDataset(Dataset):
         return array
 
 
+def _texture_options(options: dict[str, Any] | None, preset: LDPreset) -> dict[str, Any] | None:
+    """Validated ``texture_data`` (see :class:`LayerDecomposition`).
+
+    Raises:
+        MedsslError: Not a mapping, unknown or missing keys, an unknown preset, or a
+            preset of another modality.
+    """
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise MedsslError(
+            f"texture_data must be a mapping (data, roi_rule, preset); got {options!r}"
+        )
+    keys = {"data", "roi_rule", "preset"}
+    unknown, missing = sorted(set(options) - keys), sorted(keys - set(options))
+    if unknown or missing:
+        raise MedsslError(
+            f"texture_data needs exactly the keys {sorted(keys)}; "
+            f"unknown {unknown}, missing {missing}"
+        )
+    other = ld_preset(str(options["preset"]), spacing=preset.spacing)
+    if other.modality != preset.modality:
+        raise MedsslError(
+            f"texture_data preset '{other.name}' is {other.modality}, "
+            f"but preset '{preset.name}' is {preset.modality}"
+        )
+    return {
+        "data": options["data"],
+        "roi_rule": str(options["roi_rule"]),
+        "preset": other.name,
+    }
+
+
 @METHODS.register("ld")
 class LayerDecomposition:
     """The ``ld`` method: 3-layer UNet, synthetic tumours, four switchable losses.
@@ -272,6 +312,11 @@ class LayerDecomposition:
             ``.medssl_cache``).
         val_samples: Size of the fixed simulated validation set.
         val_seed: Seed of that set.
+        texture_data: Extra texture donors, never used as normal layers: a mapping with
+            ``data`` (a dataset spec: glob, folder or CSV), ``roi_rule`` (pairing of
+            each image's organ map) and ``preset`` (the LD preset whose crop and organ
+            labels read them, e.g. ``spleen_ct``). For a single normal scan, whose
+            textures would otherwise come from the same scan.
         lesion_fill: Replace likely real lesions in the normal volumes before use
             (``true`` for the defaults of :mod:`medssl.zeroshot.lesion_fill`, or a
             mapping of its options; brain FLAIR only). Real items keep the raw scan.
@@ -295,6 +340,7 @@ class LayerDecomposition:
         val_samples: int = 8,
         val_seed: int = 1234,
         lesion_fill: bool | dict[str, Any] | None = None,
+        texture_data: dict[str, Any] | None = None,
     ) -> None:
         from medssl.zeroshot.lesion_fill import lesion_fill_options
 
@@ -313,6 +359,7 @@ class LayerDecomposition:
         self.roi_rule, self.cache_dir = roi_rule, cache_dir
         self.val_samples, self.val_seed = int(val_samples), int(val_seed)
         self.lesion_fill = lesion_fill_options(lesion_fill)
+        self.texture_data = _texture_options(texture_data, self.preset)
         if self.lesion_fill is not None and self.preset.modality != "FLAIR":
             raise MedsslError(
                 f"lesion_fill is for brain FLAIR (left-right symmetric brains); "
@@ -350,12 +397,23 @@ class LayerDecomposition:
             roi_rule=self.roi_rule,
             lesion_fill=self.lesion_fill,
         )
+        textures = None
+        if self.texture_data is not None:
+            from medssl.data import load_records
+
+            spec = self.texture_data
+            textures = load_volumes(
+                load_records(spec["data"], rois=spec["roi_rule"]),
+                ld_preset(spec["preset"], spacing=self.preset.spacing),
+                cache_dir=self.cache_dir,
+            )
         self.dataset = LDDataset(
             volumes,
             self.preset,
             seed=seed,
             synthesis=self.synthesis,
             real_fraction=self.real_fraction,
+            textures=textures,
         )
         self._val = None
         return self.dataset
