@@ -3,6 +3,7 @@
 #
 #   transformation ablation: none / LT only / LT+GB+ED   (all four losses)
 #   loss ablation:           L2 only (B0) / all four (B3) (all transforms)
+#   normal pool:             + the MNI152 pseudo-FLAIR (scripts/make_pseudo_flair.py)
 #
 # Every run is configs/ld_brain.yaml with STEPS steps (default 600) and no real items
 # (real_fraction 0, so that the L2-only row, which has no L3, is comparable); each is
@@ -39,10 +40,15 @@ run T0_none       --set method_options.ablation=B3 "${off_all[@]}"
 run T1_LT         --set method_options.ablation=B3 "${off_gb_ed[@]}"
 run T2_LT_GB_ED   --set method_options.ablation=B3
 run L2_only       --set method_options.ablation=B0
+template=runs/templates/mni152_pseudo_flair.nii.gz
+[[ -f $template ]] || "$PY" scripts/make_pseudo_flair.py --out "$template"
+run N_templates   --set method_options.ablation=B3 \
+  --set "data=[../shared/data/brats_dev/*/flair.nii.gz, $template]"
 
 "$PY" scripts/eval_zero_shot_brats.py --no-baselines --out "$OUT/zero_shot" \
   --model "T: none (all four losses)=$OUT/T0_none/best_model.pt" \
   --model "T: LT only (all four losses)=$OUT/T1_LT/best_model.pt" \
   --model "T: LT+GB+ED = L: all four (B3)=$OUT/T2_LT_GB_ED/best_model.pt" \
   --model "L: L2 only (B0; LT+GB+ED)=$OUT/L2_only/best_model.pt" \
+  --model "N: + MNI152 pseudo-FLAIR normal (B3; LT+GB+ED)=$OUT/N_templates/best_model.pt" \
   --markdown "$OUT/ablations.md"
