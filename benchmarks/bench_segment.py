@@ -8,7 +8,7 @@ The volume is a BraTS FLAIR from ``../shared/data/brats_dev`` (or
 ``$MEDSSL_SHARED_DATA``); without it, a synthetic brain-like volume of the same size.
 The network is the full-size 3D UNet (32-64-128-256 channels, 3 outputs) with random
 weights, written in medssl's weights format with the brain FLAIR preset — the speed
-does not depend on the weights. Each timing is the whole
+does not depend on the weights — or, with ``--model ld_brain_flair``, the shipped model. Each timing is the whole
 :func:`medssl.zeroshot.segment.segment_files` call: read, preprocess, sliding-window
 network pass (bf16), inverse mapping to the input grid, mask written. The first
 (cold) call includes oneDNN's one-off kernel set-up and is reported apart; the target
@@ -78,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--repeats", type=int, default=3, help="warm timed runs per variant")
     parser.add_argument("--case", default="brats_2013_pat0003_1", help="BraTS case folder")
+    parser.add_argument(
+        "--model", help="weights file or shipped name (default: a random full-size UNet)"
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -87,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        image, model = _input(folder, args.case), _model(folder)
+        image = _input(folder, args.case)
+        model = args.model or _model(folder)
 
         def network() -> None:
             segment_files([image], folder / "net", model=model, progress=False)
@@ -99,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
         warm, warm_cpu = _time(network, args.repeats)
         base, base_cpu = _time(baseline, args.repeats)
     net_s, base_s = statistics.median(warm), statistics.median(base)
-    print(f"input: {image.name} 240x240x155, {args.threads} threads, full-size UNet (random)")
+    net = f"model {args.model}" if args.model else "full-size UNet (random)"
+    print(f"input: {image.name} 240x240x155, {args.threads} threads, {net}")
     print(f"segment (network), cold first call: {cold:.2f} s wall, {cold_cpu:.2f} s CPU")
     print(
         f"segment (network), warm median of {args.repeats}: {net_s:.2f} s wall "
