@@ -56,7 +56,7 @@ def main() -> None:
     cases = sorted(p for p in args.data.iterdir() if (p / "flair.nii.gz").is_file())
     methods: dict[str, dict] = {}
     for k, spec in enumerate(args.model or ["ld_brain_flair"]):
-        name, sep, path = spec.partition("=")
+        name, sep, path = spec.rpartition("=")
         if not sep:
             name, path = ("layer decomposition" if k == 0 else Path(spec).parent.name), spec
         methods[name] = {"model": path}
