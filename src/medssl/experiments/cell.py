@@ -113,24 +113,17 @@ def predict_and_evaluate(
 ) -> list[dict[str, Any]]:
     """Predict every test case into ``pred_dir`` and score it against its label."""
     from medssl.evaluation import evaluate_labelmaps, parse_labels
-    from medssl.io import read_image, read_label, write_image
-    from medssl.segmentation.predict import load_segmenter, predict_image
+    from medssl.io import read_label
+    from medssl.segmentation.predict import load_segmenter, predict_file
 
     model, extra, groups = load_segmenter(model_path)
     labels = parse_labels(eval_labels or extra["labels"])
     rows = []
     for record in cell.split.test:
-        image = read_image(record.image, channel=extra.get("channel"))
-        mask = predict_image(
-            model,
-            extra,
-            groups,
-            image,
-            overlap=overlap,
-            mirror_axes=(0, 1, 2) if mirror else (),
-            precision=precision,
-        )
-        write_image(mask, image.geometry, pred_dir / f"{record.id}.nii.gz")
+        mask = predict_file(
+            model, extra, groups, record.image, pred_dir / f"{record.id}.nii.gz",
+            overlap=overlap, mirror_axes=(0, 1, 2) if mirror else (), precision=precision,
+        )  # fmt: skip
         gt = read_label(record.label)
         voxel_ml = float(np.prod(gt.geometry.spacing)) / 1000.0
         results, _ = evaluate_labelmaps(

@@ -73,6 +73,32 @@ def predict_image(
     return Pipeline.invert(values, sample.record, is_label=True).astype(values.dtype)
 
 
+def predict_file(
+    model,
+    extra,
+    groups,
+    path: str | Path,
+    dest: str | Path,
+    *,
+    overlap: float,
+    mirror_axes: Sequence[int],
+    precision: str,
+) -> np.ndarray:
+    """Read ``path``, predict it (:func:`predict_image`), write the mask to ``dest``.
+
+    Returns:
+        The label map, in the input's grid (as written).
+    """
+    from medssl.io import read_image, write_image
+
+    image = read_image(path, channel=extra.get("channel"))
+    mask = predict_image(
+        model, extra, groups, image, overlap=overlap, mirror_axes=mirror_axes, precision=precision
+    )
+    write_image(mask, image.geometry, dest)
+    return mask
+
+
 def predict(
     images: Sequence[str | Path],
     model_path: str | Path,
@@ -90,7 +116,7 @@ def predict(
     """
     import torch
 
-    from medssl.io import ensure_writable_dir, output_name, read_image, write_image
+    from medssl.io import ensure_writable_dir, output_name
     from medssl.progress import track
 
     if threads:
@@ -104,15 +130,10 @@ def predict(
     model, extra, groups = load_segmenter(model_path)
     written = []
     for path in track(list(images), "predict"):
-        image = read_image(path, channel=extra.get("channel"))
-        mask = predict_image(
-            model,
-            extra,
-            groups,
-            image,
-            overlap=overlap,
-            mirror_axes=mirror_axes,
-            precision=precision,
-        )
-        written.append(write_image(mask, image.geometry, out_dir / output_name(path)))
+        dest = out_dir / output_name(path)
+        predict_file(
+            model, extra, groups, path, dest,
+            overlap=overlap, mirror_axes=mirror_axes, precision=precision,
+        )  # fmt: skip
+        written.append(dest)
     return written
