@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import nibabel as nib
@@ -57,45 +58,21 @@ def _run(args: list[str]) -> None:
         raise MedsslError(f"exit code {exc.value.code}")
 
 
+def _finetune_args(dataset: Path, out: Path, cache: Path, *extra: str) -> list[str]:
+    """A tiny ``medssl finetune`` command line on the fixture dataset (no --val-ids)."""
+    return [
+        "finetune", "--train", str(dataset / "train.csv"), "--labels", "fg=1+2",
+        "--out", str(out), "--model", "unet3d_tiny", "--num-workers", "0",
+        "--preset", "mri", "--set", f"cache={cache}", *extra,
+    ]  # fmt: skip
+
+
 def _finetune(dataset: Path, out: Path, *extra: str) -> None:
-    _run(
-        [
-            "finetune",
-            "--train",
-            str(dataset / "train.csv"),
-            "--val-ids",
-            "c2",
-            "--labels",
-            "fg=1+2",
-            "--out",
-            str(out),
-            "--model",
-            "unet3d_tiny",
-            "--steps",
-            "3",
-            "--batch-size",
-            "2",
-            "--patch",
-            "32,32,32",
-            "--num-workers",
-            "0",
-            "--preset",
-            "mri",
-            "--spacing",
-            "2.0",
-            "--grid",
-            "32",
-            "--precision",
-            "fp32",
-            "--set",
-            "val_every=3",
-            "--set",
-            f"cache={out.parent / 'cache'}",
-            "--set",
-            "progress=false",
-            *extra,
-        ]
+    options = shlex.split(
+        "--val-ids c2 --steps 3 --batch-size 2 --patch 32,32,32 --spacing 2.0 --grid 32 "
+        "--precision fp32 --set val_every=3 --set progress=false"
     )
+    _run(_finetune_args(dataset, out, out.parent / "cache", *options, *extra))
 
 
 def _exit_code(args: list[str], capsys) -> tuple[int, str]:
@@ -143,30 +120,8 @@ def test_finetune_then_predict_in_input_grid(dataset, tmp_path, capsys):
     )
     assert code == 2 and "holds only an encoder" in err
     # --resume with nothing left to do keeps the run; a new run in the same folder is refused
-    code, err = _exit_code(
-        [
-            "finetune",
-            "--train",
-            str(dataset / "train.csv"),
-            "--labels",
-            "fg=1+2",
-            "--out",
-            str(run),
-            "--model",
-            "unet3d_tiny",
-            "--steps",
-            "1",
-            "--patch",
-            "16,16,16",
-            "--num-workers",
-            "0",
-            "--preset",
-            "mri",
-            "--set",
-            f"cache={tmp_path / 'cache'}",
-        ],
-        capsys,
-    )
+    args = _finetune_args(dataset, run, tmp_path / "cache", "--steps", "1", "--patch", "16,16,16")
+    code, err = _exit_code(args, capsys)
     assert code == 2 and "pass --resume" in err
 
 
@@ -193,33 +148,8 @@ def test_select_fraction_rules():
     ],
 )
 def test_finetune_bad_input(dataset, tmp_path, capsys, args, message):
-    base = [
-        "finetune",
-        "--train",
-        str(dataset / "train.csv"),
-        "--val-ids",
-        "c2",
-        "--labels",
-        "fg=1+2",
-        "--out",
-        str(tmp_path / "run"),
-        "--model",
-        "unet3d_tiny",
-        "--steps",
-        "1",
-        "--patch",
-        "16,16,16",
-        "--num-workers",
-        "0",
-        "--preset",
-        "mri",
-        "--spacing",
-        "2.0",
-        "--grid",
-        "32",
-        "--set",
-        f"cache={tmp_path / 'cache'}",
-    ]
+    options = shlex.split("--val-ids c2 --steps 1 --patch 16,16,16 --spacing 2.0 --grid 32")
+    base = _finetune_args(dataset, tmp_path / "run", tmp_path / "cache", *options)
     code, err = _exit_code(base + args, capsys)
     assert code == 2
     assert len(err.strip().splitlines()) == 1
