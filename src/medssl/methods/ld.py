@@ -208,9 +208,9 @@ class LDDataset(Dataset):
 
         n = len(self.volumes)
         i = int(rng.integers(n))
-        if self.textures:  # donors: the other normal volumes and the texture volumes
-            donors = [v for k, v in enumerate(self.volumes) if k != i] + self.textures
-            donor = donors[int(rng.integers(len(donors)))]
+        if self.textures:  # donors: the other normal volumes, then the texture volumes
+            k = int(rng.integers(n - 1 + len(self.textures)))
+            donor = self.volumes[k + (k >= i)] if k < n - 1 else self.textures[k - (n - 1)]
         else:
             j = int((i + 1 + rng.integers(n - 1)) % n) if n > 1 else i
             donor = self.volumes[j]
