@@ -54,49 +54,31 @@ def main(argv: list[str] | None = None) -> None:
     name = flair.name
     _medssl(["info", str(flair)])
 
-    results: dict[str, tuple[str, str]] = {}
-    for z in ("1.5", "2.0"):
-        tag = "baseline_z" + z.replace(".", "")
-        base_dir = out / tag
-        _medssl(["segment", str(flair), "--baseline", "zscore", "--z", z, "--out", str(base_dir)])
+    def segment_and_score(title: str, tag: str, *options: str) -> None:
+        """``medssl segment`` into OUT/tag, then ``medssl evaluate`` against the label."""
+        _medssl(["segment", str(flair), "--out", str(out / tag), *options])
         metrics = out / f"{tag}_metrics.csv"
         _medssl(
-            ["evaluate", str(base_dir / name), str(label), "--labels", WT, "--out", str(metrics)]
+            ["evaluate", str(out / tag / name), str(label), "--labels", WT, "--out", str(metrics)]
         )
-        results[f"z-score threshold baseline (z > {z})"] = _dice_hd95(metrics)
+        results[title] = _dice_hd95(metrics)
 
+    results: dict[str, tuple[str, str]] = {}
+    for z in ("1.5", "2.0"):
+        segment_and_score(
+            f"z-score threshold baseline (z > {z})",
+            "baseline_z" + z.replace(".", ""),
+            *("--baseline", "zscore", "--z", z),
+        )
     try:
-        model = resolve_model_path(None)
+        resolve_model_path(None)
     except MedsslError as exc:  # the shipped weights are not in this copy
-        model = None
         print(f"\nskipping the layer-decomposition model: {exc}")
-    if model is not None:
-        ld_dir = out / "layer_decomposition"
-        _medssl(
-            [
-                "segment",
-                str(flair),
-                "--out",
-                str(ld_dir),
-                "--save-layers",
-                "--panel",
-                "--label",
-                str(label),
-            ]
-        )
-        _medssl(
-            [
-                "evaluate",
-                str(ld_dir / name),
-                str(label),
-                "--labels",
-                WT,
-                "--out",
-                str(out / "layer_decomposition_metrics.csv"),
-            ]
-        )
-        results["layer decomposition (shipped model, zero-shot)"] = _dice_hd95(
-            out / "layer_decomposition_metrics.csv"
+    else:
+        segment_and_score(
+            "layer decomposition (shipped model, zero-shot)",
+            "layer_decomposition",
+            *("--save-layers", "--panel", "--label", str(label)),
         )
 
     print(
