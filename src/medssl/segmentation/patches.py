@@ -55,9 +55,11 @@ def draw_patch_start(
 
     ``foreground`` may hold ``np.flatnonzero(label)`` computed once per volume."""
     shape = label.shape
-    fg = np.flatnonzero(label) if foreground is None else foreground
-    if rng.random() < foreground_fraction and len(fg):
-        centre = np.unravel_index(fg[rng.integers(len(fg))], shape)
+    use_foreground = rng.random() < foreground_fraction
+    if use_foreground and foreground is None:
+        foreground = np.flatnonzero(label)  # only when it is needed
+    if use_foreground and len(foreground):
+        centre = np.unravel_index(foreground[rng.integers(len(foreground))], shape)
         jitter = [int(rng.integers(-(p // 4), p // 4 + 1)) for p in patch]
         return tuple(int(c) - p // 2 + j for c, p, j in zip(centre, patch, jitter))
     return tuple(int(rng.integers(min(0, s - p), max(0, s - p) + 1)) for s, p in zip(shape, patch))
