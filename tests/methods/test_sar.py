@@ -84,6 +84,8 @@ def test_ablation_switches(options, scale, mial):
 def test_scale_head_with_one_scale_is_an_error():
     with pytest.raises(MedsslError, match="scale head needs at least two scales"):
         create_method("sar", scales=[0.25], scale_probs=[1.0])
+    with pytest.raises(MedsslError, match=r"adversary must be one of \['confusion', 'reversal'\]"):
+        create_method("sar", adversary="grl")
 
 
 def test_three_optimizers_get_the_paper_learning_rates():
@@ -139,20 +141,70 @@ def test_loss_is_finite_and_decreases(tmp_path):
     assert set(logs) == {"l_res", "l_scale"}
 
 
-def test_objective_is_l_adv_plus_alpha_scale_plus_beta_res(tmp_path):
+@pytest.mark.parametrize("adversary", ["confusion", "reversal"])
+def test_objective_is_l_adv_plus_alpha_scale_plus_beta_res(tmp_path, adversary):
     recs = write_records(tmp_path)
     torch.manual_seed(0)
-    model = create_method("sar", **TINY).build_model(CFG).eval()
-    batch = batch_of(create_method("sar", **TINY), recs)
-    method = create_method("sar", **TINY, alpha=2.0, beta=3.0)
+    options = {**TINY, "adversary": adversary}
+    model = create_method("sar", **options, adv_weight=0.5).build_model(CFG).eval()
+    batch = batch_of(create_method("sar", **options), recs)
+    method = create_method("sar", **options, alpha=2.0, beta=3.0, adv_weight=0.5)
     method.make_dataset(recs, CFG, 0)
     loss, logs = method.loss(model, batch)
     expected = logs["l_adv"] + 2.0 * logs["l_scale"] + 3.0 * logs["l_res"]
+    if adversary == "confusion":
+        expected += 0.5 * logs["l_conf"]
+        assert logs["l_conf"] >= np.log(2) - 1e-6  # cross-entropy to uniform, least at log 2
+    else:
+        assert "l_conf" not in logs
     assert float(loss.detach()) == pytest.approx(expected, rel=1e-5)
 
 
-def test_adversarial_step_moves_encoder_and_discriminator_in_opposite_directions(tmp_path):
+def test_confusion_trains_mial_on_l_adv_and_the_encoder_on_l_conf_alone(tmp_path):
     method = create_method("sar", **TINY, use_scale=False)
+    batch = batch_of(method, write_records(tmp_path))
+    torch.manual_seed(0)
+    model = method.build_model(CFG).eval()
+
+    def grads(term: str | None):
+        model.zero_grad()
+        loss, _ = method.loss(model, batch)
+        out = model(batch["input"])
+        if term == "l_adv":
+            loss = torch.nn.functional.cross_entropy(out.modality, batch["modality"])
+        elif term == "rest":  # everything but MIAL's own loss
+            loss = loss - torch.nn.functional.cross_entropy(out.modality, batch["modality"])
+        loss.backward()
+        return (
+            [None if p.grad is None else p.grad.clone() for p in model.unet.encoder.parameters()],
+            [None if p.grad is None else p.grad.clone() for p in model.mial.parameters()],
+        )
+
+    total, only_adv, rest = grads(None), grads("l_adv"), grads("rest")
+    assert all(g is None for g in only_adv[0])  # MIAL's loss never reaches the encoder
+    assert all(g is None or not g.any() for g in rest[1])  # nor the encoder's loss MIAL
+    for got, want in zip(total[1], only_adv[1]):
+        torch.testing.assert_close(got, want)
+    for got, want in zip(total[0], rest[0]):
+        torch.testing.assert_close(got, want)
+
+    # a step of the encoder on L_conf alone brings MIAL's guess towards uniform
+    def l_conf():
+        confusion = model(batch["input"]).confusion
+        return -torch.nn.functional.log_softmax(confusion, dim=1).mean()
+
+    model.zero_grad()
+    before = l_conf()
+    before.backward()
+    with torch.no_grad():
+        for p in model.unet.encoder.parameters():
+            p -= 0.05 * p.grad
+        after = l_conf()
+    assert np.log(2) - 1e-6 <= float(after) < float(before.detach())
+
+
+def test_adversarial_step_moves_encoder_and_discriminator_in_opposite_directions(tmp_path):
+    method = create_method("sar", **TINY, use_scale=False, adversary="reversal")
     batch = batch_of(method, write_records(tmp_path))
     torch.manual_seed(0)
     model = method.build_model(CFG).eval()  # fixed BN statistics: same loss for same weights
@@ -177,14 +229,14 @@ def test_adversarial_step_moves_encoder_and_discriminator_in_opposite_directions
 
 
 def test_gradient_reversal_flips_only_the_encoder_gradient(tmp_path):
-    method = create_method("sar", **TINY, use_scale=False)
+    method = create_method("sar", **TINY, use_scale=False, adversary="reversal")
     batch = batch_of(method, write_records(tmp_path))
     torch.manual_seed(0)
     model = method.build_model(CFG).eval()
     grads = {}
     for weight in (1.0, -1.0):  # -1: plain backpropagation through the layer
         model.zero_grad()
-        model.mial.reversal = weight
+        model.reversal = weight
         out = model(batch["input"])
         torch.nn.functional.cross_entropy(out.modality, batch["modality"]).backward()
         grads[weight] = (

@@ -6,11 +6,10 @@ fully connected layers, densely connected to several encoder levels, predicts th
 modality (CT or MR) of the features, while the encoder learns to make the modalities
 indistinguishable.
 
-The min-max game is played in one backward pass with a gradient-reversal layer (Ganin
-& Lempitsky, "Unsupervised Domain Adaptation by Backpropagation", ICML 2015): the
-features enter the discriminator through :func:`reverse_gradient`, so minimising the
-discriminator's cross-entropy ``L_adv`` trains the discriminator to tell the
-modalities apart and, with the sign flipped, trains the encoder to confuse it.
+The min-max game itself is played by :class:`medssl.methods.sar.SarNet`, either with a
+gradient-reversal layer (:func:`reverse_gradient`; Ganin & Lempitsky, "Unsupervised
+Domain Adaptation by Backpropagation", ICML 2015) or with a confusion target (Tzeng et
+al., "Simultaneous Deep Transfer Across Domains and Tasks", ICCV 2015).
 """
 
 from __future__ import annotations
@@ -60,8 +59,6 @@ class MIAL(nn.Module):
         width: Channels of the three convolutions.
         hidden: Width of the hidden fully connected layer.
         n_modalities: Number of classes (2: CT, MR).
-        reversal: Weight of the gradient reversal at the input (0 disables it, e.g.
-            to train the discriminator alone on detached features).
 
     Raises:
         MedsslError: For a level index outside ``in_channels`` or a width < 1.
@@ -78,7 +75,6 @@ class MIAL(nn.Module):
         width: int = 64,
         hidden: int = 64,
         n_modalities: int = 2,
-        reversal: float = 1.0,
     ) -> None:
         super().__init__()
         channels = list(in_channels)
@@ -89,7 +85,6 @@ class MIAL(nn.Module):
             )
         if width < 1 or hidden < 1:
             raise MedsslError(f"MIAL width and hidden must be >= 1; got {width} and {hidden}")
-        self.reversal = float(reversal)
         c_in = sum(channels[i] for i in self.levels)
         layers: list[nn.Module] = []
         for c in (c_in, width, width):
@@ -104,5 +99,5 @@ class MIAL(nn.Module):
     def forward(self, features: Sequence[torch.Tensor]) -> torch.Tensor:
         used = [features[i] for i in self.levels]
         size = min((f.shape[2:] for f in used), key=lambda s: s.numel())
-        pooled = [F.adaptive_avg_pool3d(reverse_gradient(f, self.reversal), size) for f in used]
+        pooled = [F.adaptive_avg_pool3d(f, size) for f in used]
         return self.classifier(self.convs(torch.cat(pooled, dim=1)))

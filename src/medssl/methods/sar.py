@@ -10,9 +10,21 @@ modality while the encoder learns to hide it (``L_adv``)::
 
     L = L_adv + α · L_scale + β · L_res,   α = 1, β = 10
 
-The min-max game uses a gradient-reversal layer in front of MIAL, so one backward pass
-of ``L`` updates the discriminator to minimise ``L_adv`` and the encoder to maximise
-it; the engine's default step then steps the three SGD optimizers returned by
+The min-max game is played in one backward pass, in one of two ways (``adversary``):
+
+* ``confusion`` (default): MIAL learns to minimise its cross-entropy ``L_adv`` on
+  detached encoder features, while the encoder, through a copy of MIAL with frozen
+  weights, minimises ``L_conf``, the cross-entropy of MIAL's prediction against the
+  uniform distribution (Tzeng et al., ICCV 2015). ``L_conf`` is bounded below by
+  ``log 2``, reached when MIAL cannot tell CT from MR, so the encoder's pull never
+  grows without limit.
+* ``reversal``: a gradient-reversal layer in front of MIAL (Ganin & Lempitsky, ICML
+  2015), so the encoder maximises ``L_adv`` itself. That maximum is unbounded: at the
+  paper's UNet learning rate of 1 the encoder outruns MIAL (learning rate 1e-3) and
+  ``L_adv`` climbs past 50 within a few dozen steps.
+
+``adv_weight`` scales the encoder's adversarial term (``L_conf``, or the reversed
+gradient). The engine's default step then steps the three SGD optimizers returned by
 :meth:`SAR.optimizers` (learning rates 1, 0.1 and 1e-3 for the UNet, the scale head and
 MIAL in ``configs/sar.yaml``).
 
@@ -32,6 +44,7 @@ from typing import Any, NamedTuple
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
 from medssl.errors import MedsslError
 from medssl.methods._volumes import (
@@ -45,7 +58,7 @@ from medssl.methods._volumes import (
 )
 from medssl.methods.base import METHODS
 from medssl.methods.genesis import genesis_transform, restoration_loss, restoration_unet
-from medssl.methods.mial import MIAL
+from medssl.methods.mial import MIAL, reverse_gradient
 from medssl.models import GlobalPoolHead
 from medssl.models.segnet import SegNet
 from medssl.transforms import ScaleCubeConfig
@@ -55,14 +68,19 @@ from medssl.views import SarViewConfig, make_sar_dataset
 class SarOutput(NamedTuple):
     """What :class:`SarNet` returns; a head that is off gives None.
 
+    ``modality`` is MIAL's prediction as its own loss sees it; ``confusion`` (the
+    ``confusion`` adversary only) is the same prediction as the encoder's loss sees it,
+    made with MIAL's weights frozen.
+
     Shape:
         ``restored``: (N, 1, X, Y, Z) logits; ``scale``: (N, n_scales);
-        ``modality``: (N, 2).
+        ``modality`` and ``confusion``: (N, 2).
     """
 
     restored: torch.Tensor
     scale: torch.Tensor | None
     modality: torch.Tensor | None
+    confusion: torch.Tensor | None = None
 
 
 class SarNet(nn.Module):
@@ -72,20 +90,42 @@ class SarNet(nn.Module):
         unet: The restoration network (``unet.encoder`` is what SAR pretrains).
         scale_head: Classifier on the bottleneck, or None (ablation).
         mial: Modality discriminator on the encoder levels, or None (ablation).
+        adversary: ``confusion`` or ``reversal``, how the encoder plays against MIAL.
+        reversal: Weight of the reversed gradient (the ``reversal`` adversary).
     """
 
-    def __init__(self, unet: SegNet, *, scale_head: nn.Module | None, mial: MIAL | None) -> None:
+    def __init__(
+        self,
+        unet: SegNet,
+        *,
+        scale_head: nn.Module | None,
+        mial: MIAL | None,
+        adversary: str = "confusion",
+        reversal: float = 1.0,
+    ) -> None:
         super().__init__()
         self.unet = unet
         self.scale_head = scale_head
         self.mial = mial
+        self.adversary = adversary
+        self.reversal = float(reversal)
 
     def forward(self, x: torch.Tensor, *, adversary: bool = True) -> SarOutput:
         """Restore ``x``; classify its scale and (if ``adversary``) its modality."""
         restored, features = self.unet.forward_with_features(x)
         scale = self.scale_head(features[-1]) if self.scale_head is not None else None
-        use_mial = adversary and self.mial is not None
-        return SarOutput(restored, scale, self.mial(features) if use_mial else None)
+        if not adversary or self.mial is None:
+            return SarOutput(restored, scale, None)
+        if self.adversary == "reversal":
+            modality = self.mial([reverse_gradient(f, self.reversal) for f in features])
+            return SarOutput(restored, scale, modality)
+        modality = self.mial([f.detach() for f in features])
+        frozen = {name: p.detach() for name, p in self.mial.named_parameters()}
+        confusion = functional_call(self.mial, frozen, (list(features),))
+        return SarOutput(restored, scale, modality, confusion)
+
+
+ADVERSARIES = ("confusion", "reversal")
 
 
 @METHODS.register("sar")
@@ -107,7 +147,10 @@ class SAR:
         mial_width: Channels of MIAL's convolutions.
         mial_hidden: Hidden width of MIAL's fully connected layers.
         mial_levels: Encoder levels MIAL sees; None for all.
-        reversal: Weight of the reversed gradient reaching the encoder from MIAL.
+        adversary: ``confusion`` (the encoder pushes MIAL towards a uniform guess) or
+            ``reversal`` (a gradient-reversal layer: the encoder maximises ``L_adv``).
+        adv_weight: Weight of the encoder's adversarial term (``L_conf``, or the
+            reversed gradient).
         transform: Overrides of the Models Genesis transforms' probabilities.
         length: Samples per epoch; None for an endless stream of new samples.
         val_items: Held-out items (same volumes, another seed) scored by ``validate``;
@@ -137,7 +180,8 @@ class SAR:
         mial_width: int = 64,
         mial_hidden: int = 64,
         mial_levels: Sequence[int] | None = None,
-        reversal: float = 1.0,
+        adversary: str = "confusion",
+        adv_weight: float = 1.0,
         transform: Mapping[str, Any] | None = None,
         length: int | None = None,
         val_items: int = 8,
@@ -156,7 +200,9 @@ class SAR:
                 f"the scale head needs at least two scales; got {list(cubes.scales)} "
                 "(set use_scale: false for a single-scale run)"
             )
-        for key, value in (("alpha", alpha), ("beta", beta), ("reversal", reversal)):
+        if adversary not in ADVERSARIES:
+            raise MedsslError(f"adversary must be one of {list(ADVERSARIES)}; got {adversary!r}")
+        for key, value in (("alpha", alpha), ("beta", beta), ("adv_weight", adv_weight)):
             if not float(value) >= 0:
                 raise MedsslError(f"{key} must be >= 0; got {value}")
         for key, value in (("scale_lr", scale_lr), ("mial_lr", mial_lr)):
@@ -164,7 +210,8 @@ class SAR:
                 raise MedsslError(f"{key} must be > 0; got {value}")
         self.view = SarViewConfig(cubes=cubes, transform=genesis_transform(transform))
         self.use_scale, self.use_mial = bool(use_scale), bool(use_mial)
-        self.alpha, self.beta, self.reversal = float(alpha), float(beta), float(reversal)
+        self.alpha, self.beta = float(alpha), float(beta)
+        self.adversary, self.adv_weight = adversary, float(adv_weight)
         self.scale_lr, self.mial_lr = float(scale_lr), float(mial_lr)
         self.scale_hidden, self.mial_width, self.mial_hidden = scale_hidden, mial_width, mial_hidden
         self.mial_levels = None if mial_levels is None else list(mial_levels)
@@ -186,12 +233,17 @@ class SAR:
                 levels=self.mial_levels,
                 width=self.mial_width,
                 hidden=self.mial_hidden,
-                reversal=self.reversal,
             )
             if self.use_mial
             else None
         )
-        return SarNet(unet, scale_head=scale_head, mial=mial)
+        return SarNet(
+            unet,
+            scale_head=scale_head,
+            mial=mial,
+            adversary=self.adversary,
+            reversal=self.adv_weight,
+        )
 
     def optimizers(self, model: SarNet, cfg: Any) -> dict[str, dict[str, Any]]:
         """The UNet at ``cfg.lr``, the scale head at ``scale_lr``, MIAL at ``mial_lr``."""
@@ -242,6 +294,11 @@ class SAR:
             l_adv = F.cross_entropy(out.modality.float(), batch["modality"])
             loss = loss + l_adv
             logs["l_adv"] = float(l_adv.detach())
+        if out.confusion is not None:
+            # cross-entropy against the uniform distribution: log 2 when MIAL is fooled
+            l_conf = -F.log_softmax(out.confusion.float(), dim=1).mean()
+            loss = loss + self.adv_weight * l_conf
+            logs["l_conf"] = float(l_conf.detach())
         return loss, logs
 
     def validate(self, model: SarNet, cfg: Any) -> dict[str, float]:
