@@ -81,9 +81,9 @@ def training_rate(method: Any, records: list[Record], cfg: TrainConfig, steps: i
     device = torch.device(
         cfg.device if cfg.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     )
-    channels_last = use_channels_last(device, cfg.channels_last)
     torch.manual_seed(0)
     model = method.build_model(cfg).to(device)
+    channels_last = use_channels_last(device, cfg.channels_last, model)
     model = to_channels_last(model) if channels_last else model
     optimizers = build_optimizers(model, method, cfg)
     autocast = autocast_factory(device, cfg.precision)
