@@ -16,8 +16,8 @@ from medssl.data import Record
 from medssl.engine import build_optimizers
 from medssl.errors import MedsslError
 from medssl.methods import create_method
-from medssl.methods.mial import MIAL, reverse_gradient
 from medssl.models import create_model, load_encoder_weights
+from medssl.models.mial import MIAL, reverse_gradient
 
 REPO = Path(__file__).resolve().parents[2]
 CFG = TrainConfig(method="sar", model="unet3d_tiny")

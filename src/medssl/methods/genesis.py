@@ -14,20 +14,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from medssl.data.volumes import VolumeOptions, held_out_batches, load_volumes, make_views
 from medssl.errors import MedsslError
-from medssl.methods._volumes import (
-    VolumeOptions,
-    as_shape,
-    check_counts,
-    check_options,
-    held_out_batches,
-    load_volumes,
-    make_views,
-)
+from medssl.losses.restoration import restoration_loss
 from medssl.methods.base import METHODS
+from medssl.methods.options import as_shape, check_counts, check_options
 from medssl.models import create_model, encoder_of
 from medssl.models.segnet import SegNet
 from medssl.transforms import GenesisConfig
@@ -49,15 +42,6 @@ def restoration_unet(cfg: Any) -> SegNet:
     return model
 
 
-def restoration_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Mean squared error between ``sigmoid(logits)`` and the original sub-volume.
-
-    Shape:
-        ``logits``, ``target``: (N, 1, X, Y, Z).
-    """
-    return F.mse_loss(torch.sigmoid(logits.float()), target.float())
-
-
 @METHODS.register("genesis")
 class Genesis:
     """Models Genesis pretraining (Zhou et al., MedIA 2021).
@@ -70,7 +54,7 @@ class Genesis:
         length: Samples per epoch; None for an endless stream of new samples.
         val_items: Held-out items (same volumes, another seed) scored by ``validate``;
             0 turns validation off.
-        preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields.
+        preprocess: :class:`~medssl.data.volumes.VolumeOptions` fields.
 
     Raises:
         MedsslError: On an unknown or bad option.

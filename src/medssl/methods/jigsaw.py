@@ -16,15 +16,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from medssl.methods._volumes import (
-    VolumeOptions,
-    check_counts,
-    check_options,
-    load_volumes,
-    make_views,
-)
+from medssl.data.volumes import VolumeOptions, load_volumes, make_views
+from medssl.losses.classification import classification_loss
 from medssl.methods.base import METHODS
-from medssl.methods.tile_classifier import TileClassifier, build_encoder, classification_loss
+from medssl.methods.options import check_counts, check_options
+from medssl.models.tile_classifier import TileClassifier, build_encoder
 from medssl.transforms import JigsawConfig
 from medssl.views import make_jigsaw_dataset
 
@@ -42,7 +38,7 @@ class Jigsaw:
         pad: Pad a volume smaller than the cube instead of raising.
         hidden: Hidden width of the classifier.
         length: Samples per epoch; None for an endless stream of new samples.
-        preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields.
+        preprocess: :class:`~medssl.data.volumes.VolumeOptions` fields.
 
     Raises:
         MedsslError: On an unknown or bad option.

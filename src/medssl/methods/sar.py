@@ -5,7 +5,7 @@ MICCAI 2021. Cubes of 1/2, 1/4 and 1/8 of the volume's side (ratio 1:1:2) are re
 to 64×64×32 and corrupted as in Models Genesis (:mod:`medssl.views.sar`). The 3D UNet
 restores them (``L_res``, MSE), a scale head (global average pooling + two FC on the
 bottleneck) predicts the scale class (``L_scale``, cross-entropy), and MIAL
-(:mod:`medssl.methods.mial`), densely connected to the encoder levels, predicts the
+(:mod:`medssl.models.mial`), densely connected to the encoder levels, predicts the
 modality while the encoder learns to hide it (``L_adv``)::
 
     L = L_adv + α · L_scale + β · L_res,   α = 1, β = 10
@@ -46,20 +46,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
+from medssl.data.volumes import VolumeOptions, held_out_batches, load_volumes, make_views
 from medssl.errors import MedsslError
-from medssl.methods._volumes import (
-    VolumeOptions,
-    as_shape,
-    check_counts,
-    check_options,
-    held_out_batches,
-    load_volumes,
-    make_views,
-)
+from medssl.losses.confusion import confusion_loss
+from medssl.losses.restoration import restoration_loss
 from medssl.methods.base import METHODS
-from medssl.methods.genesis import genesis_transform, restoration_loss, restoration_unet
-from medssl.methods.mial import MIAL, reverse_gradient
+from medssl.methods.genesis import genesis_transform, restoration_unet
+from medssl.methods.options import as_shape, check_counts, check_options
 from medssl.models import GlobalPoolHead
+from medssl.models.mial import MIAL, reverse_gradient
 from medssl.models.segnet import SegNet
 from medssl.transforms import ScaleCubeConfig
 from medssl.views import SarViewConfig, make_sar_dataset
@@ -155,7 +150,7 @@ class SAR:
         length: Samples per epoch; None for an endless stream of new samples.
         val_items: Held-out items (same volumes, another seed) scored by ``validate``;
             0 turns validation off.
-        preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields.
+        preprocess: :class:`~medssl.data.volumes.VolumeOptions` fields.
 
     Raises:
         MedsslError: On an unknown or bad option, e.g. the scale head with one scale.
@@ -295,8 +290,7 @@ class SAR:
             loss = loss + l_adv
             logs["l_adv"] = float(l_adv.detach())
         if out.confusion is not None:
-            # cross-entropy against the uniform distribution: log 2 when MIAL is fooled
-            l_conf = -F.log_softmax(out.confusion.float(), dim=1).mean()
+            l_conf = confusion_loss(out.confusion)  # log 2 when MIAL is fooled
             loss = loss + self.adv_weight * l_conf
             logs["l_conf"] = float(l_conf.detach())
         return loss, logs

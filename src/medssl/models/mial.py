@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from medssl.errors import MedsslError
-from medssl.models import GlobalPoolHead
 from medssl.models.blocks import init_weights
+from medssl.models.heads import GlobalPoolHead
 
 
 class _ReverseGradient(torch.autograd.Function):

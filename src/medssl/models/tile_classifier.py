@@ -16,7 +16,9 @@ import torch
 from torch import nn
 
 from medssl.errors import MedsslError
-from medssl.models import MLP, create_model, encoder_of, global_avg_pool
+from medssl.models.base import encoder_of
+from medssl.models.heads import MLP, global_avg_pool
+from medssl.models.registry import create_model
 
 
 def build_encoder(cfg: Any) -> nn.Module:
@@ -73,16 +75,3 @@ class TileClassifier(nn.Module):
             flat = flat.contiguous(memory_format=torch.channels_last_3d)
         pooled = global_avg_pool(self.encoder(flat)[-1])
         return self.classifier(pooled.reshape(n, -1))
-
-
-def classification_loss(
-    logits: torch.Tensor, labels: torch.Tensor
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """Cross-entropy and accuracy.
-
-    Shape:
-        ``logits``: (N, K); ``labels``: (N,) long.
-    """
-    loss = nn.functional.cross_entropy(logits.float(), labels)
-    accuracy = (logits.argmax(dim=1) == labels).float().mean()
-    return loss, {"ce": float(loss.detach()), "accuracy": float(accuracy)}
