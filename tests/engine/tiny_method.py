@@ -7,6 +7,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from medssl.methods import Method
+
 
 class TinyNet(nn.Module):
     def __init__(self, width: int = 4) -> None:
@@ -33,7 +35,7 @@ class TinyDataset(Dataset):
         return {"x": clean_t + 0.3 * torch.randn(1, 8, 8, 8), "y": clean_t}
 
 
-class TinyMethod:
+class TinyMethod(Method):
     """Denoising with optional failure, validation and split optimizers."""
 
     name = "tiny"
@@ -47,8 +49,7 @@ class TinyMethod:
         split: bool = False,
     ) -> None:
         self.n, self.fail_at, self.split = n, fail_at, split
-        if validate:
-            self.validate = self._validate
+        self.validates = validate
 
     def build_model(self, cfg) -> nn.Module:
         return TinyNet(**cfg.model_kwargs)
@@ -73,6 +74,10 @@ class TinyMethod:
         if self.fail_at is not None and step == self.fail_at:
             raise RuntimeError("simulated crash")
 
-    def _validate(self, model, cfg) -> dict[str, float]:
+    @property
+    def has_validation(self) -> bool:
+        return self.validates
+
+    def validate(self, model, cfg) -> dict[str, float]:
         x = torch.ones(1, 1, 8, 8, 8)
         return {"val_loss": float(((model(x) - x) ** 2).mean())}

@@ -53,18 +53,6 @@ def _save(
     return path
 
 
-def _encoder(model: torch.nn.Module, method: Any) -> torch.nn.Module | None:
-    hook = getattr(method, "encoder_of", None)
-    if hook is not None:
-        return hook(model)
-    from medssl.models import encoder_of
-
-    try:
-        return encoder_of(model)
-    except MedsslError:
-        return None
-
-
 def export_weights(
     model: torch.nn.Module,
     method: Any,
@@ -91,7 +79,7 @@ def export_weights(
     written = [
         _save(run_dir / "model.pt", model, arch=arch, config=config, part="model", extra=extra)
     ]
-    encoder = _encoder(model, method)
+    encoder = method.encoder_of(model)
     if encoder is not None:
         written.append(
             _save(

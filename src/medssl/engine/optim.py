@@ -77,15 +77,12 @@ def build_optimizer(
 def build_optimizers(
     model: torch.nn.Module, method: Any, cfg: TrainConfig
 ) -> dict[str, torch.optim.Optimizer]:
-    """The run's optimizers by name: the method's hook if it has one, else one over all.
+    """The run's optimizers by name, from the method's ``optimizers`` hook.
 
     Raises:
         MedsslError: If the hook returns something that is neither an optimizer nor a spec.
     """
-    hook = getattr(method, "optimizers", None)
-    if hook is None:
-        return {"main": _from_spec({"params": model.parameters()}, cfg, "main")}
-    entries = hook(model, cfg)
+    entries = method.optimizers(model, cfg)
     items = entries.items() if isinstance(entries, Mapping) else entries
     out: dict[str, torch.optim.Optimizer] = {}
     for name, entry in items:

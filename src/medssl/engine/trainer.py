@@ -43,6 +43,7 @@ from medssl.engine.run_log import RunLog
 from medssl.engine.schedules import Schedule
 from medssl.engine.seeding import dataset_seed, get_rng_state, seed_everything, set_rng_state
 from medssl.errors import MedsslError
+from medssl.methods.base import Method
 
 
 @dataclasses.dataclass
@@ -68,23 +69,28 @@ class Trainer:
     """Runs one pre-training job of a method.
 
     Args:
-        method: An object following the :class:`~medssl.methods.base.Method` protocol.
+        method: A :class:`~medssl.methods.base.Method`.
         cfg: The run's config (checked here).
         records: Training records handed to ``method.make_dataset``.
         argv: Command line recorded in the model card (default: ``sys.argv``).
 
     Raises:
+        TypeError: If ``method`` is not a :class:`~medssl.methods.base.Method`.
         MedsslError: On a bad config, or (in :meth:`fit`) on resume problems.
     """
 
     def __init__(
         self,
-        method: Any,
+        method: Method,
         cfg: TrainConfig,
         records: Sequence[Any] = (),
         *,
         argv: Sequence[str] | None = None,
     ) -> None:
+        if not isinstance(method, Method):
+            raise TypeError(
+                f"Trainer needs a medssl.methods.Method subclass; got {type(method).__name__}"
+            )
         self.method, self.cfg = method, cfg.check()
         self.records = list(records)
         self.argv = list(sys.argv if argv is None else argv)
@@ -178,7 +184,7 @@ class Trainer:
             num_workers=cfg.num_workers,
             prefetch_factor=cfg.prefetch_factor,
             pin_memory=self.dist.device.type == "cuda",
-            collate_fn=getattr(self.method, "collate", None),
+            collate_fn=self.method.collate,
         )
         losses: list[float] = []
         if self._pending_rng is not None:  # after every set-up draw, as in an unbroken run
@@ -195,8 +201,7 @@ class Trainer:
                     schedule.step()
                 self.step += 1
                 mid_update = False
-                if hasattr(self.method, "on_step_end"):
-                    self.method.on_step_end(self.model, self.step)
+                self.method.on_step_end(self.model, self.step)
                 self._window.append((loss, logs))
                 losses.append(loss)
                 if self.step % cfg.log_every == 0 or self.step == cfg.steps:
@@ -245,19 +250,9 @@ class Trainer:
 
     def _train_step(self, batch: Any) -> tuple[float, dict[str, float]]:
         self._forward_calls = 0
-        custom = getattr(self.method, "train_step", None)
-        if custom is not None:
-            loss, logs = custom(self.net, batch, self.optimizers, self.autocast)
-        else:
-            for opt in self.optimizers.values():
-                opt.zero_grad(set_to_none=True)
-            with self.autocast():
-                loss, logs = self.method.loss(self.net, batch)
-            loss.backward()
-            if self.cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-            for opt in self.optimizers.values():
-                opt.step()
+        loss, logs = self.method.train_step(
+            self.net, batch, self.optimizers, self.autocast, grad_clip=self.cfg.grad_clip
+        )
         if self.dist.distributed and self._forward_calls == 0:
             raise MedsslError(
                 f"method '{self.cfg.method}' never called model(...) in a training step; under "
@@ -288,7 +283,7 @@ class Trainer:
             raise MedsslError(
                 f"loss became {values[0]} at step {self.step}; lower the lr or check the data"
             )
-        if self.cfg.schedule == "plateau" and not hasattr(self.method, "validate"):
+        if self.cfg.schedule == "plateau" and not self.method.has_validation:
             for schedule in self.schedules.values():
                 schedule.observe(values[0])
         if log is None:
@@ -307,14 +302,14 @@ class Trainer:
         log.advance(self.step, f"loss {values[0]:.4g}")
 
     def _validate(self) -> None:
-        hook = getattr(self.method, "validate", None)
-        if hook is None:
+        if not self.method.has_validation:
             return
         metrics = None
         if self.dist.is_main:
             self.model.eval()
             with torch.no_grad(), self.autocast():
-                metrics = {k: float(v) for k, v in hook(self.model, self.cfg).items()}
+                found = self.method.validate(self.model, self.cfg)
+                metrics = {k: float(v) for k, v in found.items()}
             self.model.train()
         metrics = D.broadcast_object(metrics, self.dist)
         if self.dist.is_main and getattr(self, "_runlog", None) is not None and metrics:

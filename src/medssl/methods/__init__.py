@@ -1,5 +1,5 @@
 """Self-supervised methods. Each is one file registered in :data:`METHODS`."""
 
-from medssl.methods.base import METHODS, Method, create_method
+from medssl.methods.base import METHODS, Method, create_method, method_names
 
-__all__ = ["METHODS", "Method", "create_method"]
+__all__ = ["METHODS", "Method", "create_method", "method_names"]

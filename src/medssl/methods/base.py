@@ -1,7 +1,7 @@
 """The Method seam: what every self-supervised method gives the training engine.
 
 The engine (:mod:`medssl.engine`) knows nothing about any single method. A method is a
-small object with:
+subclass of :class:`Method` that implements three things:
 
 - ``build_model(cfg)`` → ``torch.nn.Module``: the network trained (with its heads).
 - ``make_dataset(records, cfg, seed)`` → a map-style ``torch.utils.data.Dataset``
@@ -16,54 +16,176 @@ small object with:
 ``cfg`` is a :class:`medssl.config.TrainConfig` (``cfg.model``, ``cfg.model_kwargs``,
 ``cfg.lr``...). The ``model`` given to ``loss`` and ``train_step`` may be wrapped in
 DistributedDataParallel: call ``model(...)`` for everything that needs gradients and
-reach submodules through :func:`medssl.engine.unwrap` (``on_step_end``, ``validate``
-and ``encoder_of`` get the bare network).
+reach submodules through :func:`medssl.engine.unwrap` (``on_step_end``, ``validate``,
+``encoder_of`` and ``export_metadata`` get the bare network).
 
-Optional hooks:
-
-- ``optimizers(model, cfg)`` → ``(name, entry)`` pairs or a dict; an entry is a
-  ``torch.optim.Optimizer`` or a spec dict ``{"params", "lr" | "lr_scale",
-  "optimizer", "weight_decay"}`` built with the configured optimizer. Default: one
-  optimizer over all parameters. Each optimizer gets its own schedule. SAR uses this
-  for its separate learning rates and its adversary.
-- ``train_step(model, batch, optimizers, autocast)`` → ``(loss, logs)``: full control
-  of one step (for min-max training): ``optimizers`` is a dict name → optimizer and
-  ``autocast()`` returns the run's autocast context; the hook zeroes, backpropagates
-  and steps itself. Default: zero → loss → backward → (clip) → step every optimizer.
-- ``on_step_end(model, step)``: e.g. the EMA target of BYOL/PGL (``step`` counts
-  completed steps from 1).
-- ``validate(model, cfg)`` → dict of label-free metrics (lower ``val_loss`` is better),
-  run on rank 0 in eval mode under ``no_grad`` every ``val_every`` steps; it selects
-  ``best.pt`` and drives the ``plateau`` schedule.
-- ``encoder_of(model)`` → the module whose weights are exported as "the encoder".
-- ``collate(items)`` → a batch, replacing ``default_collate``.
+The optional hooks below have default implementations here; the engine calls every
+one of them, so a method overrides only what it changes. Options of a registered
+method are the keyword arguments of its constructor; :func:`create_method` checks
+their names and types against the constructor's signature before calling it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar
+
+import torch
+from torch import nn
 
 from medssl.registry import Registry
 
+#: One optimizer entry: a ready optimizer, or a spec dict (see :mod:`medssl.engine.optim`).
+OptimizerEntry = torch.optim.Optimizer | Mapping[str, Any]
 
-@runtime_checkable
-class Method(Protocol):
-    name: str
 
-    def build_model(self, cfg: Any): ...
+class Method:
+    """Base class of every method: three required parts and the optional hooks.
 
-    def make_dataset(self, records: list, cfg: Any, seed: int): ...
+    Attributes:
+        name: The registered name (``@METHODS.register(name)``).
+    """
 
-    def loss(self, model, batch) -> tuple[Any, dict[str, float]]: ...
+    name: ClassVar[str] = ""
+
+    # ------------------------------------------------------------ required
+    def build_model(self, cfg: Any) -> nn.Module:
+        """The network trained, randomly initialised."""
+        raise NotImplementedError(f"method '{self.name}' must implement build_model")
+
+    def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
+        """The map-style training dataset; item ``i`` is re-made from ``(seed, i)``."""
+        raise NotImplementedError(f"method '{self.name}' must implement make_dataset")
+
+    def loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, dict[str, float]]:
+        """The loss of one batch and its logged terms (run under autocast)."""
+        raise NotImplementedError(f"method '{self.name}' must implement loss")
+
+    # ------------------------------------------------------------ optional
+    def optimizers(
+        self, model: nn.Module, cfg: Any
+    ) -> Mapping[str, OptimizerEntry] | Iterable[tuple[str, OptimizerEntry]]:
+        """Named optimizers, each with its own schedule.
+
+        An entry is a ``torch.optim.Optimizer`` or a spec dict ``{"params", "lr" |
+        "lr_scale", "optimizer", "weight_decay"}`` built with the configured optimizer.
+        Default: one optimizer, ``main``, over all parameters.
+        """
+        return {"main": {"params": model.parameters()}}
+
+    def train_step(
+        self,
+        model: nn.Module,
+        batch: Any,
+        optimizers: Mapping[str, torch.optim.Optimizer],
+        autocast: Callable[[], AbstractContextManager[Any]],
+        *,
+        grad_clip: float = 0.0,
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """One optimisation step; override for full control (e.g. min-max training).
+
+        Default: zero every optimizer's gradients, the loss under ``autocast()``,
+        backward, clip the gradient norm to ``grad_clip`` (when > 0), step every
+        optimizer.
+
+        Returns:
+            The loss and its logged terms.
+        """
+        for opt in optimizers.values():
+            opt.zero_grad(set_to_none=True)
+        with autocast():
+            loss, logs = self.loss(model, batch)
+        loss.backward()
+        if grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        for opt in optimizers.values():
+            opt.step()
+        return loss, logs
+
+    def on_step_end(self, model: nn.Module, step: int) -> None:
+        """Called after every completed step (``step`` counts from 1), e.g. an EMA target."""
+
+    @property
+    def has_validation(self) -> bool:
+        """Whether :meth:`validate` measures anything (it selects ``best.pt``).
+
+        Default: whether the subclass overrides :meth:`validate`. Without validation
+        the ``plateau`` schedule follows the logged training loss.
+        """
+        return type(self).validate is not Method.validate
+
+    def validate(self, model: nn.Module, cfg: Any) -> dict[str, float]:
+        """Label-free metrics (lower ``val_loss`` is better), run in eval mode, no grad.
+
+        Default: none.
+        """
+        return {}
+
+    def encoder_of(self, model: nn.Module) -> nn.Module | None:
+        """The module exported as ``encoder.pt``; None when there is none.
+
+        Default: ``model.encoder``, or ``model`` when it is itself an encoder.
+        """
+        from medssl.errors import MedsslError
+        from medssl.models import encoder_of
+
+        try:
+            return encoder_of(model)
+        except MedsslError:
+            return None
+
+    def collate(self, items: list[Any]) -> Any:
+        """Items → a batch. Default: ``torch.utils.data.default_collate``."""
+        return torch.utils.data.default_collate(items)
+
+    def export_metadata(self, model: nn.Module) -> dict[str, Any]:
+        """Plain data stored in the exported weights files beside the weights.
+
+        Whatever inference needs beyond the network goes here (a preprocessing preset,
+        a threshold, a window), so that a weights file copied out of its run folder
+        is still usable. Default: nothing.
+        """
+        return {}
+
+    def input_sizes(self) -> list[tuple[int, ...]]:
+        """Spatial sizes of the network inputs this method's options give.
+
+        The pretrain command checks them against the network's ``size_divisor``
+        before any data is read. Default: none to check.
+        """
+        return []
+
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        """Options for a seconds-long run on 24³-32³ volumes with ``unet3d_tiny``.
+
+        Used by the contract test every registered method runs.
+        """
+        return {}
 
 
 METHODS: Registry = Registry("method")
 
 
 def create_method(name: str, **kwargs: Any) -> Method:
-    """Instantiate a registered method by name (unknown names list the valid ones)."""
+    """Instantiate a registered method by name, checking its options first.
+
+    Raises:
+        MedsslError: An unknown name (valid names listed), an unknown option or a
+            value of the wrong type (valid options listed).
+    """
+    from medssl.methods.options import check_method_options
+
     _ensure_builtin_methods()
-    return METHODS.get(name)(**kwargs)
+    cls = METHODS.get(name)
+    return cls(**check_method_options(name, cls, kwargs))
+
+
+def method_names() -> list[str]:
+    """Every registered method name, sorted (the built-in ones imported first)."""
+    _ensure_builtin_methods()
+    return METHODS.names()
 
 
 def _ensure_builtin_methods() -> None:

@@ -19,8 +19,8 @@ from torch import nn
 from medssl.data.volumes import VolumeOptions, held_out_batches, load_volumes, make_views
 from medssl.errors import MedsslError
 from medssl.losses.restoration import restoration_loss
-from medssl.methods.base import METHODS
-from medssl.methods.options import as_shape, check_counts, check_options
+from medssl.methods.base import METHODS, Method
+from medssl.methods.options import as_shape, check_counts
 from medssl.models import create_model, encoder_of
 from medssl.models.segnet import SegNet
 from medssl.transforms import GenesisConfig
@@ -43,7 +43,7 @@ def restoration_unet(cfg: Any) -> SegNet:
 
 
 @METHODS.register("genesis")
-class Genesis:
+class Genesis(Method):
     """Models Genesis pretraining (Zhou et al., MedIA 2021).
 
     Args:
@@ -62,6 +62,10 @@ class Genesis:
 
     name = "genesis"
 
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {"crop_shape": [16, 16, 16], "val_items": 2, "preprocess": {"preset": "none"}}
+
     def __init__(
         self,
         *,
@@ -71,9 +75,7 @@ class Genesis:
         length: int | None = None,
         val_items: int = 8,
         preprocess: Mapping[str, Any] | None = None,
-        **unknown: Any,
     ) -> None:
-        check_options(self.name, type(self), unknown)
         self.view = GenesisViewConfig(
             crop_shape=as_shape(crop_shape, name="crop_shape"),
             transform=genesis_transform(transform),

@@ -18,15 +18,15 @@ from torch import nn
 
 from medssl.data.volumes import VolumeOptions, load_volumes, make_views
 from medssl.losses.classification import classification_loss
-from medssl.methods.base import METHODS
-from medssl.methods.options import check_counts, check_options
+from medssl.methods.base import METHODS, Method
+from medssl.methods.options import check_counts
 from medssl.models.tile_classifier import TileClassifier, build_encoder
 from medssl.transforms import JigsawConfig
 from medssl.views import make_jigsaw_dataset
 
 
 @METHODS.register("jigsaw")
-class Jigsaw:
+class Jigsaw(Method):
     """Jigsaw pretraining (Taleb et al., NeurIPS 2020).
 
     Args:
@@ -46,6 +46,17 @@ class Jigsaw:
 
     name = "jigsaw"
 
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {
+            "grid": 2,
+            "cell": 10,
+            "tile": 8,
+            "n_permutations": 6,
+            "hidden": 32,
+            "preprocess": {"preset": "none"},
+        }
+
     def __init__(
         self,
         *,
@@ -58,9 +69,7 @@ class Jigsaw:
         hidden: int = 1024,
         length: int | None = None,
         preprocess: Mapping[str, Any] | None = None,
-        **unknown: Any,
     ) -> None:
-        check_options(self.name, type(self), unknown)
         self.view = JigsawConfig(
             grid=grid,
             cell=cell,

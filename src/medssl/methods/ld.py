@@ -48,7 +48,7 @@ from torch.utils.data import Dataset
 
 from medssl.errors import MedsslError
 from medssl.losses.layer_decomposition import LDLossConfig, ld_loss
-from medssl.methods.base import METHODS
+from medssl.methods.base import METHODS, Method
 from medssl.zeroshot.presets import LDPreset, ld_preset, pipeline_of
 
 _TAG_ITEM, _TAG_VAL = 11, 12
@@ -295,7 +295,7 @@ def _texture_options(options: dict[str, Any] | None, preset: LDPreset) -> dict[s
 
 
 @METHODS.register("ld")
-class LayerDecomposition:
+class LayerDecomposition(Method):
     """The ``ld`` method: 3-layer UNet, synthetic tumours, four switchable losses.
 
     Args:
@@ -323,6 +323,14 @@ class LayerDecomposition:
     """
 
     name = "ld"
+
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {
+            "patch_size": 16,
+            "synthesis": {"volume_range_mm3": [300.0, 1500.0]},
+            "val_samples": 2,
+        }
 
     def __init__(
         self,

@@ -16,15 +16,15 @@ from torch import nn
 
 from medssl.data.volumes import VolumeOptions, load_volumes, make_views
 from medssl.losses.classification import classification_loss
-from medssl.methods.base import METHODS
-from medssl.methods.options import check_counts, check_options
+from medssl.methods.base import METHODS, Method
+from medssl.methods.options import check_counts
 from medssl.models.tile_classifier import TileClassifier, build_encoder
 from medssl.transforms import N_ROTATIONS
 from medssl.views import RotationViewConfig, make_rotation_dataset
 
 
 @METHODS.register("rotation")
-class Rotation:
+class Rotation(Method):
     """Rotation prediction pretraining (Taleb et al., NeurIPS 2020).
 
     Args:
@@ -40,6 +40,10 @@ class Rotation:
 
     name = "rotation"
 
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {"size": 16, "hidden": 32, "preprocess": {"preset": "none"}}
+
     def __init__(
         self,
         *,
@@ -48,9 +52,7 @@ class Rotation:
         hidden: int = 1024,
         length: int | None = None,
         preprocess: Mapping[str, Any] | None = None,
-        **unknown: Any,
     ) -> None:
-        check_options(self.name, type(self), unknown)
         self.view = RotationViewConfig(size=size, pad=bool(pad))
         self.hidden = hidden
         self.length, _ = check_counts(length=length)

@@ -17,15 +17,15 @@ from torch import nn
 
 from medssl.data.volumes import VolumeOptions, load_volumes, make_views
 from medssl.losses.classification import classification_loss
-from medssl.methods.base import METHODS
-from medssl.methods.options import check_counts, check_options
+from medssl.methods.base import METHODS, Method
+from medssl.methods.options import check_counts
 from medssl.models.tile_classifier import TileClassifier, build_encoder
 from medssl.transforms import N_NEIGHBOURS, RplConfig
 from medssl.views import make_rpl_dataset
 
 
 @METHODS.register("rpl")
-class RelativePatchLocation:
+class RelativePatchLocation(Method):
     """Relative patch location pretraining (Taleb et al., NeurIPS 2020).
 
     Args:
@@ -42,6 +42,10 @@ class RelativePatchLocation:
 
     name = "rpl"
 
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {"cell": 10, "patch": 8, "hidden": 32, "preprocess": {"preset": "none"}}
+
     def __init__(
         self,
         *,
@@ -51,9 +55,7 @@ class RelativePatchLocation:
         hidden: int = 1024,
         length: int | None = None,
         preprocess: Mapping[str, Any] | None = None,
-        **unknown: Any,
     ) -> None:
-        check_options(self.name, type(self), unknown)
         self.view = RplConfig(cell=cell, patch=patch, pad=bool(pad))
         self.hidden = hidden
         self.length, _ = check_counts(length=length)

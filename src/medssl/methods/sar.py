@@ -50,9 +50,9 @@ from medssl.data.volumes import VolumeOptions, held_out_batches, load_volumes, m
 from medssl.errors import MedsslError
 from medssl.losses.confusion import confusion_loss
 from medssl.losses.restoration import restoration_loss
-from medssl.methods.base import METHODS
+from medssl.methods.base import METHODS, Method
 from medssl.methods.genesis import genesis_transform, restoration_unet
-from medssl.methods.options import as_shape, check_counts, check_options
+from medssl.methods.options import as_shape, check_counts
 from medssl.models import GlobalPoolHead
 from medssl.models.mial import MIAL, reverse_gradient
 from medssl.models.segnet import SegNet
@@ -124,7 +124,7 @@ ADVERSARIES = ("confusion", "reversal")
 
 
 @METHODS.register("sar")
-class SAR:
+class SAR(Method):
     """SAR pretraining (Zhang et al., MICCAI 2021).
 
     Args:
@@ -158,6 +158,17 @@ class SAR:
 
     name = "sar"
 
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {
+            "out_shape": [16, 16, 16],
+            "val_items": 2,
+            "scale_hidden": 16,
+            "mial_width": 8,
+            "mial_hidden": 8,
+            "preprocess": {"preset": "none"},
+        }
+
     def __init__(
         self,
         *,
@@ -181,9 +192,7 @@ class SAR:
         length: int | None = None,
         val_items: int = 8,
         preprocess: Mapping[str, Any] | None = None,
-        **unknown: Any,
     ) -> None:
-        check_options(self.name, type(self), unknown)
         cubes = ScaleCubeConfig(
             scales=tuple(float(s) for s in scales),
             probs=tuple(float(p) for p in scale_probs),

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from medssl.errors import MedsslError
+from medssl.methods.base import Method
 from medssl.segmentation.augment import AugmentConfig
 from medssl.segmentation.patches import PatchDataset
 
@@ -36,7 +37,7 @@ def dice_per_class(pred: np.ndarray, ref: np.ndarray, n_classes: int) -> list[fl
     return [dice_from_counts(confusion_counts(pred == k, ref == k)) for k in range(1, n_classes)]
 
 
-class SupervisedSegmentation:
+class SupervisedSegmentation(Method):
     """Fine-tuning task: patches + Dice/CE, validated by sliding-window Dice.
 
     Args:
