@@ -88,9 +88,9 @@ def test_missing_model_file(tmp_path):
 
 
 def test_shipped_model_not_trained_says_how(tmp_path, monkeypatch):
-    from medssl.zeroshot import model_file
+    from medssl.inference import ld_model
 
-    monkeypatch.setattr(model_file, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setattr(ld_model, "WEIGHTS_DIR", tmp_path / "weights")
     image, _ = brain_like()
     path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
     with pytest.raises(MedsslError, match="no weights file yet.*medssl pretrain --method ld"):

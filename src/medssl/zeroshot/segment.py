@@ -2,7 +2,7 @@
 
 For each input (any orientation, spacing, size; NIfTI, NRRD, MHA or a DICOM folder):
 
-1. the model's preset pipeline (:mod:`medssl.zeroshot.presets`) reorients, crops,
+1. the model's preset pipeline (:mod:`medssl.methods.ld.presets`) reorients, crops,
    normalises and resamples it to the network grid, recording every step;
 2. a sliding-window pass of the network gives the normal layer, the tumour layer and
    the mask probability ``sigmoid(logit)``;
@@ -26,10 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from medssl.errors import MedsslError
+from medssl.inference.ld_model import LDModel
+from medssl.inference.zscore import zscore_threshold
 from medssl.io import Image, image_stem, output_name
-from medssl.zeroshot.model_file import LDModel
-from medssl.zeroshot.presets import LDPreset, pipeline_of
-from medssl.zeroshot.threshold import foreground, has_background, zscore_threshold
+from medssl.methods.ld.presets import LDPreset, pipeline_of
+from medssl.preprocess.foreground import foreground, has_background
 
 BASELINES = ("zscore",)
 _WRITABLE = {".mhd": ".mha", ".nhdr": ".nrrd"}
@@ -98,7 +99,7 @@ def decompose(
 
     Args:
         image: The scan.
-        ld: The loaded model (:func:`medssl.zeroshot.model_file.load_ld_model`).
+        ld: The loaded model (:func:`medssl.inference.ld_model.load_ld_model`).
         label: Optional ground truth on the scan's grid, only carried to ``net`` (for
             figures); never used by the prediction.
         overlap: Sliding-window overlap.
@@ -241,7 +242,7 @@ def segment_files(
         seen[target] = str(path)
     ld = None
     if baseline is None:
-        from medssl.zeroshot.model_file import load_ld_model
+        from medssl.inference.ld_model import load_ld_model
 
         ld = load_ld_model(model)
     items = zip(paths, targets)
