@@ -25,9 +25,9 @@ def _package_edges() -> dict[str, set[str]]:
                 names = [alias.name for alias in node.names]
             for name in names:
                 bits = name.split(".")
-                if bits[0] == "medssl" and len(bits) > 1 and (ROOT / bits[1]).is_dir():
-                    if bits[1] != parts[0]:
-                        edges.setdefault(parts[0], set()).add(bits[1])
+                inner = len(bits) > 1 and bits[0] == "medssl" and (ROOT / bits[1]).is_dir()
+                if inner and bits[1] != parts[0]:
+                    edges.setdefault(parts[0], set()).add(bits[1])
     return edges
 
 

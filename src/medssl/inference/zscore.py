@@ -19,9 +19,13 @@ An empty result is a valid answer (no voxel above the threshold).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from medssl.errors import MedsslError
+from medssl.inference.predictor import NetOutput, Predictor
+from medssl.io import Image
 from medssl.preprocess.foreground import brain_region, zscore_inside
 
 
@@ -76,3 +80,37 @@ def zscore_threshold(
     scores = zscore_inside(image, region)
     mask = (scores > z) & region
     return remove_small_components(mask, int(min_voxels))
+
+
+class ZScorePredictor(Predictor):
+    """The z-score threshold baseline as a predictor of the inference loop.
+
+    Works on the scan as it is (empty pipeline): :func:`zscore_threshold` of the image.
+
+    Args:
+        z: Threshold in brain standard deviations.
+        min_voxels: Smallest connected component kept.
+        channel: Channel of 4D inputs.
+
+    Raises:
+        MedsslError: A non-finite ``z`` or a negative ``min_voxels``.
+    """
+
+    name = "z-score baseline"
+
+    def __init__(self, *, z: float = 2.0, min_voxels: int = 100, channel: int | None = None):
+        if not np.isfinite(z):
+            raise MedsslError(f"z threshold must be a finite number; got {z}")
+        if int(min_voxels) < 0:
+            raise MedsslError(f"min_voxels must be >= 0; got {min_voxels}")
+        self.z, self.min_voxels, self.channel = float(z), int(min_voxels), channel
+
+    def check(self, image: Image) -> list[str]:
+        from medssl.inference.ld import check_input
+
+        return check_input(image, modality="FLAIR")
+
+    def predict(self, sample: Any) -> NetOutput:
+        source = sample.source_geometry.source
+        mask = zscore_threshold(sample.image, z=self.z, min_voxels=self.min_voxels, source=source)
+        return NetOutput(maps={"mask": mask.astype(np.uint8)}, labels=("mask",))
