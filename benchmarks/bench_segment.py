@@ -52,7 +52,7 @@ def _model(folder: Path) -> Path:
     import torch
 
     from medssl.models import create_model, save_weights
-    from medssl.zeroshot.presets import ld_preset
+    from medssl.methods.ld.presets import ld_preset
 
     torch.manual_seed(0)
     config = {"in_channels": 1, "out_channels": 3, "base_width": 32}

@@ -32,7 +32,7 @@ run() {  # name, extra args...
   else
     echo "== $name"; "$MEDSSL" pretrain "${common[@]}" "$@" --out "$OUT/$name"
   fi
-  "$PY" -c "import sys; from medssl.zeroshot.model_file import package_weights as p; \
+  "$PY" -c "import sys; from medssl.zeroshot.package import package_weights as p; \
 p(sys.argv[1] + '/model.pt', sys.argv[1] + '/best_model.pt', checkpoint=sys.argv[1] + '/checkpoints/best.pt')" "$OUT/$name"
 }
 

@@ -44,8 +44,8 @@ def _dice_hd95(metrics_csv: Path) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> None:
     from medssl.errors import MedsslError
+    from medssl.inference.ld_model import resolve_model_path
     from medssl.samples import sample_path
-    from medssl.zeroshot.model_file import resolve_model_path
 
     argv = sys.argv[1:] if argv is None else argv
     out = Path(argv[0] if argv else "demo_out")

@@ -47,3 +47,58 @@ def track(items: Iterable[T], description: str, *, total: int | None = None) -> 
         for item in items:
             yield item
             bar.advance(task)
+
+
+def stderr_is_terminal() -> bool:
+    """Whether stderr is an interactive terminal (rich's view of it)."""
+    from rich.console import Console
+
+    return bool(Console(stderr=True).is_terminal)
+
+
+def log_every(total: int, *, lines: int = 20) -> int:
+    """How many items between two progress lines: about ``lines`` lines per run."""
+    return max(1, -(-int(total) // int(lines)))
+
+
+def track_logged(
+    items: Iterable[T], description: str, *, unit: str = "cases", every: int | None = None
+) -> Iterator[T]:
+    """Like :func:`track`; when stderr is not a terminal, print a progress line instead.
+
+    On a terminal the bar is drawn. Elsewhere (logs, CI, cluster jobs), after every
+    ``every`` items (default :func:`log_every`) and after the last one, one line goes
+    to stderr, e.g. ``medssl: segment: 10/57 cases, 1m 12s elapsed, eta 5m 38s``.
+    """
+    import sys
+    import time
+
+    items = list(items)
+    if stderr_is_terminal():
+        yield from track(items, description)
+        return
+    total = len(items)
+    step = every or log_every(total)
+    start = time.perf_counter()
+    for done, item in enumerate(items, start=1):
+        yield item
+        if done % step == 0 or done == total:
+            elapsed = time.perf_counter() - start
+            eta = elapsed / done * (total - done)
+            print(
+                f"medssl: {description}: {done}/{total} {unit}, {_duration(elapsed)} elapsed, "
+                f"eta {_duration(eta)}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"

@@ -88,9 +88,9 @@ def test_missing_model_file(tmp_path):
 
 
 def test_shipped_model_not_trained_says_how(tmp_path, monkeypatch):
-    from medssl.zeroshot import model_file
+    from medssl.inference import ld_model
 
-    monkeypatch.setattr(model_file, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setattr(ld_model, "WEIGHTS_DIR", tmp_path / "weights")
     image, _ = brain_like()
     path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
     with pytest.raises(MedsslError, match="no weights file yet.*medssl pretrain --method ld"):
@@ -114,14 +114,28 @@ def test_no_background_warns(tmp_path, tiny_model):
     assert any("no zero (or constant) background" in n for n in notes)
 
 
-def test_two_inputs_same_output_name(tmp_path, tiny_model):
+def test_inputs_sharing_a_file_name_get_their_folder_names(tmp_path, tiny_model):
     image, _ = brain_like()
     paths = []
     for case in ("c1", "c2"):
         (tmp_path / case).mkdir()
-        paths.append(write_nifti(tmp_path / case / "flair.nii.gz", image, np.eye(4)))
-    with pytest.raises(MedsslError, match="would both write .*flair.nii.gz"):
+        paths.append(
+            write_nifti(tmp_path / case / "flair.nii.gz", image * (len(paths) + 1), np.eye(4))
+        )
+    written = _segment(paths, tmp_path / "out", tiny_model, save_layers=True)
+    assert [p.name for p in written] == ["c1.nii.gz", "c2.nii.gz"]
+    assert (tmp_path / "out" / "c2_normal.nii.gz").is_file()
+
+
+def test_two_inputs_same_output_name(tmp_path, tiny_model):
+    image, _ = brain_like()
+    paths = []
+    for top in ("a", "b"):
+        (tmp_path / top / "case").mkdir(parents=True)
+        paths.append(write_nifti(tmp_path / top / "case" / "flair.nii.gz", image, np.eye(4)))
+    with pytest.raises(MedsslError, match="would both write .*case.nii.gz"):
         _segment(paths, tmp_path / "out", tiny_model)
+    assert not (tmp_path / "out").exists()
 
 
 def test_missing_input_fails_before_any_work(tmp_path, tiny_model):

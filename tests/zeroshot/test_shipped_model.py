@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from medssl.inference.ld_model import DEFAULT_MODEL, load_ld_model, resolve_model_path
 from medssl.io import read_image, read_label
 from medssl.samples import sample_path
-from medssl.zeroshot.model_file import DEFAULT_MODEL, load_ld_model, resolve_model_path
 from medssl.zeroshot.segment import segment_files
 
 

@@ -68,8 +68,8 @@ def save_ld_model(
     """A randomly initialised tiny ld network in medssl's weights format."""
     import torch
 
+    from medssl.methods.ld.presets import ld_preset
     from medssl.models import create_model, save_weights
-    from medssl.zeroshot.presets import ld_preset
 
     torch.manual_seed(0)
     config = {"in_channels": 1, "out_channels": 3, "base_width": 2, "num_levels": 2}

@@ -110,26 +110,33 @@ def predict_and_evaluate(
     overlap: float,
     mirror: bool,
     precision: str,
+    device: str | None = "auto",
 ) -> list[dict[str, Any]]:
-    """Predict every test case into ``pred_dir`` and score it against its label."""
+    """Predict every test case into ``pred_dir`` (the inference loop) and score it."""
     from medssl.evaluation import evaluate_labelmaps, parse_labels
+    from medssl.inference.device import resolve_device
+    from medssl.inference.loop import run_inference
+    from medssl.inference.outputs import Job
     from medssl.io import read_label
-    from medssl.segmentation.predict import load_segmenter, predict_file
+    from medssl.segmentation.predict import SegmentationPredictor
 
-    model, extra, groups = load_segmenter(model_path)
-    labels = parse_labels(eval_labels or extra["labels"])
-    rows = []
-    for record in cell.split.test:
-        mask = predict_file(
-            model, extra, groups, record.image, pred_dir / f"{record.id}.nii.gz",
-            overlap=overlap, mirror_axes=(0, 1, 2) if mirror else (), precision=precision,
-        )  # fmt: skip
+    predictor = SegmentationPredictor(
+        model_path, overlap=overlap, mirror_axes=(0, 1, 2) if mirror else (), precision=precision
+    ).to(resolve_device(device))
+    labels = parse_labels(eval_labels or predictor.extra["labels"])
+    jobs = [Job(Path(r.image), pred_dir / f"{r.id}.nii.gz") for r in cell.split.test]
+    records = {job.target: r for job, r in zip(jobs, cell.split.test)}
+    rows: list[dict[str, Any]] = []
+
+    def score(case) -> None:
+        record = records[case.job.target]
         gt = read_label(record.label)
         voxel_ml = float(np.prod(gt.geometry.spacing)) / 1000.0
         results, _ = evaluate_labelmaps(
-            np.asarray(mask), gt.array, spacing=gt.geometry.spacing, labels=labels, case=record.id
-        )
-        rows += [
+            np.asarray(case.prediction.mask), gt.array, spacing=gt.geometry.spacing,
+            labels=labels, case=record.id,
+        )  # fmt: skip
+        rows.extend(
             {
                 "case": record.id,
                 "label": r.label,
@@ -139,7 +146,9 @@ def predict_and_evaluate(
                 "pred_volume_ml": r.pred_voxels * voxel_ml,
             }
             for r in results
-        ]
+        )
+
+    run_inference(jobs, predictor, progress=False, on_case=score, description="predict")
     return rows
 
 

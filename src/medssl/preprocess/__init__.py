@@ -15,6 +15,7 @@ from medssl.preprocess.cache import PreprocessCache, default_cache_root
 from medssl.preprocess.crop import Crop
 from medssl.preprocess.ct_window import CTWindow
 from medssl.preprocess.fit_grid import FitGrid
+from medssl.preprocess.foreground import ForegroundROI
 from medssl.preprocess.pipeline import PREPROCESS_VERSION, Pipeline
 from medssl.preprocess.presets import PRESETS, preset
 from medssl.preprocess.reorient import Reorient
@@ -30,6 +31,7 @@ __all__ = [
     "CTWindow",
     "Crop",
     "FitGrid",
+    "ForegroundROI",
     "Pipeline",
     "PreprocessCache",
     "Reorient",

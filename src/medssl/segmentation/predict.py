@@ -1,18 +1,22 @@
 """``predict(images, model)``: segment scans with a fine-tuned network, in their own grids.
 
-Each image is preprocessed with the pipeline stored in the weights file, predicted with
-a sliding window (optionally mirrored), turned into label values and mapped back through
-the recorded inverse, so the mask has the input's exact shape and affine.
+:class:`SegmentationPredictor` plugs a fine-tuned network into the inference loop
+(:mod:`medssl.inference.loop`): each image is preprocessed with the pipeline stored in
+the weights file, predicted with a sliding window (optionally mirrored), turned into
+label values and mapped back through the recorded inverse, so the mask has the input's
+exact shape and affine. Everything comes from the weights file alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from medssl.errors import MedsslError
+from medssl.inference.predictor import NetOutput, Predictor
 
 
 def load_segmenter(path: str | Path):
@@ -47,56 +51,60 @@ def load_segmenter(path: str | Path):
     return model, extra, parse_classes(extra["labels"])
 
 
-def predict_image(
-    model, extra, groups, image, *, overlap: float, mirror_axes: Sequence[int], precision: str
-) -> np.ndarray:
-    """Label map of one :class:`~medssl.io.Image`, in its own grid."""
-    import torch
+class SegmentationPredictor(Predictor):
+    """A fine-tuned segmentation network (``RUN/model.pt`` of ``medssl finetune``).
 
-    from medssl.inference.sliding import sliding_window_predict
-    from medssl.preprocess import Pipeline
-    from medssl.segmentation.classes import to_label_values
+    Args:
+        path: The weights file.
+        overlap: Sliding-window overlap.
+        mirror_axes: Spatial axes of test-time mirroring.
+        precision: ``"bf16"`` or ``"fp32"``.
+        channel: Channel of 4D inputs; default: the one the model was trained on.
 
-    pipeline = Pipeline.from_config(extra["preprocess"])
-    sample = pipeline.apply(image)
-    x = torch.from_numpy(np.ascontiguousarray(sample.image))[None, None]
-    logits = sliding_window_predict(
-        model,
-        x,
-        roi_size=extra["patch"],
-        overlap=overlap,
-        mirror_axes=mirror_axes,
-        precision=precision,
-    )
-    classes = logits.argmax(1)[0].numpy()
-    values = to_label_values(classes, groups)
-    return Pipeline.invert(values, sample.record, is_label=True).astype(values.dtype)
-
-
-def predict_file(
-    model,
-    extra,
-    groups,
-    path: str | Path,
-    dest: str | Path,
-    *,
-    overlap: float,
-    mirror_axes: Sequence[int],
-    precision: str,
-) -> np.ndarray:
-    """Read ``path``, predict it (:func:`predict_image`), write the mask to ``dest``.
-
-    Returns:
-        The label map, in the input's grid (as written).
+    Raises:
+        MedsslError: As :func:`load_segmenter`.
     """
-    from medssl.io import read_image, write_image
 
-    image = read_image(path, channel=extra.get("channel"))
-    mask = predict_image(
-        model, extra, groups, image, overlap=overlap, mirror_axes=mirror_axes, precision=precision
-    )
-    write_image(mask, image.geometry, dest)
-    return mask
+    name = "segmentation network"
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        overlap: float = 0.5,
+        mirror_axes: Sequence[int] = (),
+        precision: str = "bf16",
+        channel: int | None = None,
+    ) -> None:
+        from medssl.preprocess import Pipeline
+
+        self.model, self.extra, self.groups = load_segmenter(path)
+        self.overlap, self.mirror_axes, self.precision = overlap, tuple(mirror_axes), precision
+        self.channel = self.extra.get("channel") if channel is None else channel
+        self.pipeline = Pipeline.from_config(self.extra["preprocess"])
+
+    def to(self, device: str) -> SegmentationPredictor:
+        self.model = self.model.to(device)
+        self.device = str(device)
+        return self
+
+    def predict(self, sample: Any) -> NetOutput:
+        import torch
+
+        from medssl.inference.sliding import sliding_window_predict
+        from medssl.segmentation.classes import to_label_values
+
+        x = torch.from_numpy(np.ascontiguousarray(sample.image))[None, None].to(self.device)
+        logits = sliding_window_predict(
+            self.model,
+            x,
+            roi_size=self.extra["patch"],
+            overlap=self.overlap,
+            mirror_axes=self.mirror_axes,
+            precision=self.precision,
+        )
+        classes = logits.argmax(1)[0].cpu().numpy()
+        return NetOutput(maps={"labels": to_label_values(classes, self.groups)}, labels=("labels",))
 
 
 def predict(
@@ -108,32 +116,44 @@ def predict(
     mirror_axes: Sequence[int] = (),
     precision: str = "bf16",
     threads: int | None = None,
+    device: str | None = "auto",
+    channel: int | None = None,
+    continue_on_error: bool = False,
+    progress: bool = True,
 ) -> list[Path]:
-    """Write ``out_dir/<input name>`` for every image (NIfTI for DICOM folders).
+    """Write one label map per image into ``out_dir`` (names: :mod:`medssl.inference.outputs`).
 
     Raises:
-        MedsslError: Bad model, unreadable image, or an unwritable output folder.
+        MedsslError: Bad model, unreadable image, an output that would overwrite an
+            input, or an unwritable output folder.
+        BatchError: With ``continue_on_error``, when some inputs failed.
     """
     import torch
 
-    from medssl.io import ensure_writable_dir, output_name
-    from medssl.progress import track
+    from medssl.inference.device import resolve_device
+    from medssl.inference.loop import run_inference
+    from medssl.inference.outputs import plan_outputs
 
-    if threads:
+    if threads is not None:
+        if threads < 1:
+            raise MedsslError(f"--threads must be >= 1; got {threads}")
         torch.set_num_threads(threads)
-    out_dir = ensure_writable_dir(out_dir)
     if not images:
         raise MedsslError("predict needs at least one image")
-    missing = [str(p) for p in images if not Path(p).exists()]
-    if missing:
-        raise MedsslError(f"file not found: {missing[0]}")
-    model, extra, groups = load_segmenter(model_path)
-    written = []
-    for path in track(list(images), "predict"):
-        dest = out_dir / output_name(path)
-        predict_file(
-            model, extra, groups, path, dest,
-            overlap=overlap, mirror_axes=mirror_axes, precision=precision,
-        )  # fmt: skip
-        written.append(dest)
-    return written
+    jobs = plan_outputs(images, out_dir)
+    if not continue_on_error:
+        missing = [str(p) for p in images if not Path(p).exists()]
+        if missing:
+            raise MedsslError(f"file not found: {missing[0]}")
+    dev = resolve_device(device)
+    predictor = SegmentationPredictor(
+        model_path, overlap=overlap, mirror_axes=mirror_axes, precision=precision, channel=channel
+    ).to(dev)
+    report = run_inference(
+        jobs,
+        predictor,
+        continue_on_error=continue_on_error,
+        progress=progress,
+        description="predict",
+    )
+    return report.written

@@ -1,7 +1,7 @@
 """Layer-decomposition presets: how an organ's scans are prepared, synthesised and read.
 
-A preset ties together what training (:mod:`medssl.methods.ld`) and zero-shot
-segmentation (:mod:`medssl.zeroshot.segment`) must agree on:
+A preset ties together what training (:mod:`medssl.methods.ld.method`) and zero-shot
+segmentation (:mod:`medssl.inference.ld`) must agree on:
 
 - ``train_steps``: the preprocessing of the cached training volumes (network spacing,
   cropped to the organ). Synthesis runs on these arrays, so their intensities are the
@@ -17,7 +17,7 @@ Presets (both at 2 mm):
 
 - ``brain_flair``: skull-stripped FLAIR; brain = the given brain mask, else the
   voxels above the background (0, or the constant an earlier normalisation left
-  there; :mod:`medssl.zeroshot.foreground_step`); z-scored inside the brain (0 outside).
+  there; :mod:`medssl.preprocess.foreground`); z-scored inside the brain (0 outside).
   Masks are kept inside the brain.
 - ``liver_ct``: CT; training crops to the liver (label 5 of a TotalSegmentator map,
   as ``roi``) with a 20 mm margin; inference crops to the body (HU > −500); window
@@ -191,7 +191,6 @@ def spleen_ct(*, spacing: float = 2.0) -> LDPreset:
 
 def pipeline_of(steps: list[dict[str, Any]]):
     """A :class:`medssl.preprocess.Pipeline` from step configs (imported lazily)."""
-    import medssl.zeroshot.foreground_step  # noqa: F401  (registers "foreground_roi")
     from medssl.preprocess import Pipeline
 
     return Pipeline.from_config({"steps": [dict(s) for s in steps]})

@@ -6,10 +6,10 @@ Adaptation"). A tumour is simulated in a normal scan ``x_n`` with the texture of
 another scan ``x_nj``: ``x = (1 − α·m)·x_n + α·m·s`` (:mod:`medssl.synthesis`). A 3D
 UNet with three output channels — normal layer, tumour layer, mask logit — learns to
 undo it (losses in :mod:`medssl.losses.layer_decomposition`). At test time the mask
-channel segments real tumours with no label ever seen (:mod:`medssl.zeroshot`).
+channel segments real tumours with no label ever seen (:mod:`medssl.inference.ld`).
 
 Data. Each record's image is preprocessed once by the preset's pipeline
-(:mod:`medssl.zeroshot.presets`) and cached on disk (:class:`PreprocessCache`). An
+(:mod:`medssl.methods.ld.presets`) and cached on disk (:class:`PreprocessCache`). An
 item draws, from its own generator seeded by ``(seed, index)``: a normal volume
 ``i``, a different texture volume ``j``, a crop of ``patch_size`` centred on a random
 organ voxel of each (kept inside the volume; a volume smaller than the crop is padded
@@ -24,7 +24,7 @@ FLAIR scans (e.g. BraTS), as in the paper's public code. Their real tumours woul
 taught as normal tissue (a model trained so keeps real tumours in its normal layer),
 so with ``lesion_fill`` the likely lesions, found without labels by a hysteresis
 z-score threshold and left-right asymmetry, are replaced by contralateral tissue
-first (:mod:`medssl.zeroshot.lesion_fill`); the real items keep the raw scans. The
+first (:mod:`medssl.methods.ld.lesion_fill`); the real items keep the raw scans. The
 T1 templates (MNI152, Colin27) are not used: their contrast is not FLAIR's (white
 matter brighter than grey matter, another intensity scale), so as normal layers they
 would teach a wrong normal appearance, and as textures they would bring T1 patterns
@@ -49,7 +49,7 @@ from torch.utils.data import Dataset
 from medssl.errors import MedsslError
 from medssl.losses.layer_decomposition import LDLossConfig, ld_loss
 from medssl.methods.base import METHODS, Method
-from medssl.zeroshot.presets import LDPreset, ld_preset, pipeline_of
+from medssl.methods.ld.presets import LDPreset, ld_preset, pipeline_of
 
 _TAG_ITEM, _TAG_VAL = 11, 12
 
@@ -81,7 +81,7 @@ def load_volumes(
 ) -> list[Volume]:
     """Preprocess (or read from the cache) every record's image and organ mask.
 
-    With ``lesion_fill`` (options of :mod:`medssl.zeroshot.lesion_fill`), likely
+    With ``lesion_fill`` (options of :mod:`medssl.methods.ld.lesion_fill`), likely
     lesions found without labels are replaced by normal-looking tissue in ``image``;
     the untouched image is kept as ``raw``.
 
@@ -118,7 +118,7 @@ def load_volumes(
         image = np.asarray(sample.image, dtype=np.float32)
         raw = None
         if lesion_fill is not None:
-            from medssl.zeroshot.lesion_fill import remove_lesions
+            from medssl.methods.ld.lesion_fill import remove_lesions
 
             raw = image
             image, _ = remove_lesions(image, roi, tuple(sample.spacing), lesion_fill)
@@ -299,7 +299,7 @@ class LayerDecomposition(Method):
     """The ``ld`` method: 3-layer UNet, synthetic tumours, four switchable losses.
 
     Args:
-        preset: ``"brain_flair"`` or ``"liver_ct"`` (:mod:`medssl.zeroshot.presets`).
+        preset: ``"brain_flair"`` or ``"liver_ct"`` (:mod:`medssl.methods.ld.presets`).
         spacing: Network voxel size in mm (default: the preset's, 2 mm).
         patch_size: Training crop, multiples of 8 (default 64³).
         window: Inference window stored for zero-shot use (default 96³).
@@ -318,7 +318,7 @@ class LayerDecomposition(Method):
             labels read them, e.g. ``spleen_ct``). For a single normal scan, whose
             textures would otherwise come from the same scan.
         lesion_fill: Replace likely real lesions in the normal volumes before use
-            (``true`` for the defaults of :mod:`medssl.zeroshot.lesion_fill`, or a
+            (``true`` for the defaults of :mod:`medssl.methods.ld.lesion_fill`, or a
             mapping of its options; brain FLAIR only). Real items keep the raw scan.
     """
 
@@ -350,7 +350,7 @@ class LayerDecomposition(Method):
         lesion_fill: bool | dict[str, Any] | None = None,
         texture_data: dict[str, Any] | None = None,
     ) -> None:
-        from medssl.zeroshot.lesion_fill import lesion_fill_options
+        from medssl.methods.ld.lesion_fill import lesion_fill_options
 
         self.preset = ld_preset(preset, spacing=spacing, patch_size=patch_size, window=window)
         loss = dict(loss or {})

@@ -1,4 +1,4 @@
-"""Label-free lesion removal from the normal FLAIR volumes (medssl.zeroshot.lesion_fill)."""
+"""Label-free lesion removal from the normal FLAIR volumes (medssl.methods.ld.lesion_fill)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from medssl.errors import MedsslError
-from medssl.zeroshot.lesion_fill import (
+from medssl.methods.ld.lesion_fill import (
     DEFAULTS,
     fill_lesions,
     lesion_fill_options,

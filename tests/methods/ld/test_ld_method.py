@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).parents[1] / "zeroshot"))
-
 from zs_helpers import brain_like, write_nifti
 
 from medssl.data import Record
@@ -211,7 +205,7 @@ def test_liver_preset_needs_an_organ_map(tmp_path, records):
 def test_smoke_training_through_the_engine(tmp_path, records):
     from medssl.config import TrainConfig
     from medssl.engine.pretrain import pretrain
-    from medssl.zeroshot.model_file import load_ld_model
+    from medssl.inference.ld_model import load_ld_model
 
     cfg = TrainConfig(
         method="ld",
@@ -242,7 +236,7 @@ def test_smoke_training_through_the_engine(tmp_path, records):
     assert loaded.preset.patch_size == (16, 16, 16) and loaded.model.out_channels == 3
     # the shipped file is packaged from the label-free best checkpoint, not the last step
     from medssl.engine.checkpoint import load_checkpoint
-    from medssl.zeroshot.model_file import package_weights
+    from medssl.zeroshot.package import package_weights
 
     best = tmp_path / "run" / "checkpoints" / "best.pt"
     shipped = package_weights(tmp_path / "run" / "model.pt", tmp_path / "ship.pt", checkpoint=best)

@@ -7,8 +7,9 @@ import pytest
 from zs_helpers import save_ld_model
 
 from medssl.errors import MedsslError
-from medssl.zeroshot.model_file import load_ld_model, package_weights
-from medssl.zeroshot.presets import LD_PRESETS, LDPreset, ld_preset, pipeline_of
+from medssl.inference.ld_model import load_ld_model
+from medssl.methods.ld.presets import LD_PRESETS, LDPreset, ld_preset, pipeline_of
+from medssl.zeroshot.package import package_weights
 
 
 @pytest.mark.parametrize("name", LD_PRESETS.names())

@@ -7,7 +7,8 @@ import pytest
 from zs_helpers import brain_like
 
 from medssl.errors import MedsslError
-from medssl.zeroshot.threshold import foreground, zscore_threshold
+from medssl.inference.zscore import zscore_threshold
+from medssl.preprocess.foreground import foreground
 
 
 def _dice(a, b):

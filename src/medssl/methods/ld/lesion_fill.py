@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from medssl.errors import MedsslError
-from medssl.zeroshot.threshold import zscore_inside
+from medssl.preprocess.foreground import zscore_inside
 
 DEFAULTS: dict[str, float] = {
     "seed_z": 2.0,

@@ -7,7 +7,8 @@ format) or by the name of a shipped model in :data:`SHIPPED` (files under
 
 How an input is preprocessed is read from, in order:
 
-1. ``extra["ld"]``: the preset written by :func:`package_weights` (shipped files);
+1. ``extra["ld"]``: the preset written with the weights (shipped files, and
+   :func:`medssl.zeroshot.package.package_weights`);
 2. ``config.yaml`` beside the file (a ``medssl pretrain`` run folder): its
    ``method_options.preset`` (and ``spacing``/``patch_size``);
 3. otherwise the ``brain_flair`` preset.
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from medssl.errors import MedsslError
-from medssl.zeroshot.presets import LDPreset, ld_preset
+from medssl.methods.ld.presets import LDPreset, ld_preset
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 SHIPPED: dict[str, str] = {"ld_brain_flair": "ld_brain_flair.pt"}
@@ -30,7 +31,7 @@ _TRAIN_HINT = {
     "ld_brain_flair": (
         "train it with 'medssl pretrain --method ld --config configs/ld_brain.yaml "
         "--out runs/ld_brain', then pass --model runs/ld_brain/model.pt (or package it "
-        "with medssl.zeroshot.model_file.package_weights to {path})"
+        "with medssl.zeroshot.package.package_weights to {path})"
     ),
 }
 
@@ -136,45 +137,3 @@ def load_ld_model(name_or_path: str | Path | None = None) -> LDModel:
 
     model = model.eval().to(memory_format=torch.channels_last_3d)  # bf16 CPU kernels want it
     return LDModel(model=model, preset=preset_of(wf.extra, path), path=path)
-
-
-def package_weights(
-    source: str | Path,
-    dest: str | Path,
-    *,
-    preset: LDPreset | None = None,
-    checkpoint: str | Path | None = None,
-) -> Path:
-    """Copy an ``ld`` run's ``model.pt`` to ``dest`` with its preset stored inside.
-
-    The result is self-contained (no ``config.yaml`` needed), as a shipped model must be.
-
-    Args:
-        source: The run's ``model.pt`` (its network, method and preset).
-        dest: The file to write.
-        preset: Override of the stored preset.
-        checkpoint: A checkpoint of the same run (e.g. ``checkpoints/best.pt``, selected
-            on simulated validation samples) whose weights replace the final ones.
-
-    Raises:
-        MedsslError: As :func:`load_ld_model`; a checkpoint of another run.
-    """
-    from medssl.models import load_weights, save_weights
-
-    loaded = load_ld_model(source)
-    wf = load_weights(loaded.path)
-    extra = dict(wf.extra) | {"ld": (preset or loaded.preset).to_dict()}
-    model = loaded.model
-    if checkpoint is not None:
-        from medssl.engine.checkpoint import load_checkpoint, load_model_state
-
-        state = load_checkpoint(
-            checkpoint, method="ld", model=wf.arch, model_kwargs=dict(wf.config)
-        )
-        load_model_state(model, state["model_state"], checkpoint)
-        extra |= {
-            "step": int(state["step"]),
-            "checkpoint": Path(checkpoint).name,
-            "val_loss": state.get("best_val"),
-        }
-    return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=extra)

@@ -1,0 +1,140 @@
+"""Zero-shot layer decomposition as a predictor of the inference loop.
+
+For each scan (any orientation, spacing, size; NIfTI, NRRD, MHA or a DICOM folder):
+
+1. the model's preset pipeline (:mod:`medssl.methods.ld.presets`) reorients, crops,
+   normalises and resamples it to the network grid, recording every step;
+2. a sliding-window pass of the network gives the normal layer, the tumour layer and
+   the mask probability ``sigmoid(logit)`` (kept inside the brain for a brain model);
+3. the loop maps them back through the recorded inverse (linear interpolation);
+4. :meth:`LDPredictor.finish` keeps the probability inside the scan's foreground (brain
+   model) and thresholds it; the layers are kept when asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from medssl.errors import MedsslError
+from medssl.inference.ld_model import LDModel
+from medssl.inference.predictor import NetOutput, Prediction, Predictor
+from medssl.io import Image
+from medssl.preprocess.foreground import foreground, has_background
+
+
+def check_input(image: Image, *, modality: str = "FLAIR") -> list[str]:
+    """Reject an empty image; return warnings when it does not look like ``modality``.
+
+    Raises:
+        MedsslError: If the image has no nonzero voxel.
+    """
+    array, source = image.array, image.geometry.source
+    if not np.any(array):
+        raise MedsslError(f"image has no nonzero voxels (all zero), nothing to segment: {source}")
+    notes = []
+    low = float(np.min(array))
+    if modality == "FLAIR":
+        if low < -500:
+            notes.append(
+                f"{source} does not look like a FLAIR: values go down to {low:.0f}, a "
+                "Hounsfield-like (CT) range"
+            )
+        if not has_background(array):
+            notes.append(
+                f"{source} does not look like a skull-stripped FLAIR: it has no zero "
+                "(or constant) background"
+            )
+    elif modality == "CT" and low > -200:
+        notes.append(f"{source} does not look like a CT in HU: its minimum is {low:.4g}")
+    return notes
+
+
+def window_size(shape: Sequence[int], window: Sequence[int]) -> tuple[int, int, int]:
+    """The sliding window: the preset's, shrunk to the volume (multiples of 8)."""
+    return tuple(min(int(w), -(-int(s) // 8) * 8) for s, w in zip(shape, window))  # type: ignore[return-value]
+
+
+class LDPredictor(Predictor):
+    """Layer decomposition of a trained ``ld`` network.
+
+    Args:
+        ld: The loaded model (:func:`medssl.inference.ld_model.load_ld_model`).
+        threshold: Mask probability threshold, in (0, 1).
+        overlap: Sliding-window overlap.
+        mirror: Average over the 8 axis flips (slower, smoother).
+        precision: ``"bf16"`` or ``"fp32"``.
+        layers: Also map the normal and tumour layers back (``maps``), for writing.
+        channel: Channel of 4D inputs.
+
+    Raises:
+        MedsslError: A threshold outside (0, 1).
+    """
+
+    name = "layer decomposition"
+
+    def __init__(
+        self,
+        ld: LDModel,
+        *,
+        threshold: float = 0.5,
+        overlap: float = 0.5,
+        mirror: bool = False,
+        precision: str = "bf16",
+        layers: bool = False,
+        channel: int | None = None,
+    ) -> None:
+        from medssl.methods.ld.presets import pipeline_of
+
+        if not 0.0 < float(threshold) < 1.0:
+            raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
+        self.ld, self.threshold = ld, float(threshold)
+        self.overlap, self.mirror, self.precision = overlap, mirror, precision
+        self.layers, self.channel = layers, channel
+        self.pipeline = pipeline_of(ld.preset.infer_steps)
+
+    def to(self, device: str) -> LDPredictor:
+        self.ld.model = self.ld.model.to(device)
+        self.device = str(device)
+        return self
+
+    def check(self, image: Image) -> list[str]:
+        return check_input(image, modality=self.ld.preset.modality)
+
+    def predict(self, sample: Any) -> NetOutput:
+        import torch
+
+        from medssl.inference.sliding import sliding_window_predict
+
+        preset = self.ld.preset
+        volume = torch.from_numpy(np.ascontiguousarray(sample.image))[None, None]
+        out = (
+            sliding_window_predict(
+                self.ld.model,
+                volume.to(self.device),
+                roi_size=window_size(sample.image.shape, preset.window),
+                overlap=self.overlap,
+                mirror_axes=(0, 1, 2) if self.mirror else (),
+                precision=self.precision,
+            )[0]
+            .cpu()
+            .numpy()
+        )
+        prob = (1.0 / (1.0 + np.exp(-out[2].astype(np.float64)))).astype(np.float32)
+        if preset.mask_inside_foreground and sample.roi is not None:
+            prob = np.where(np.asarray(sample.roi) > 0, prob, np.float32(0))
+        maps = {"probability": prob}
+        if self.layers:
+            maps |= {"normal": out[0], "tumour": out[1]}
+        net = {"image": sample.image, "normal": out[0], "tumour": out[1], "probability": prob}
+        return NetOutput(maps=maps, net=net)
+
+    def finish(self, image: Image, maps: dict[str, np.ndarray], out: NetOutput) -> Prediction:
+        probability = maps["probability"]
+        if self.ld.preset.mask_inside_foreground:
+            probability = np.where(foreground(image.array), probability, np.float32(0))
+        layers = {k: maps[k] for k in ("normal", "tumour") if k in maps}
+        mask = (probability >= self.threshold).astype(np.uint8)
+        return Prediction(mask=mask, maps=layers, net=out.net)

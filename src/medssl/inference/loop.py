@@ -1,0 +1,204 @@
+"""The inference loop: read → preprocess → predict → invert → write, for every command.
+
+``medssl segment`` (layer decomposition, the z-score baseline), ``medssl predict``
+(fine-tuned networks) and the experiment cells all run :func:`run_inference` with
+their own :class:`~medssl.inference.predictor.Predictor`. The loop owns what must be
+the same everywhere:
+
+1. **Outputs** are planned and checked first (:mod:`medssl.inference.outputs`): unique
+   names, never an input file.
+2. **Every input is validated up front**, before anything is written: it is read
+   (the predictor's channel of a 4D image) and checked by the predictor (e.g. an
+   all-zero scan). The first problem stops the batch, naming the file and how many
+   other inputs fail; with ``continue_on_error`` the failing inputs are skipped.
+3. Each case is predicted (:func:`~medssl.inference.predictor.predict_image`), its
+   arrays checked to be in the input's exact grid, and written atomically with that
+   grid; ``on_case`` may write more (figures).
+4. Progress: a bar on a terminal, a line every few cases otherwise.
+5. With ``continue_on_error``, a case that fails is reported and the rest go on; at
+   the end the failures are listed and :class:`BatchError` is raised (non-zero exit).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from medssl.errors import MedsslError
+from medssl.inference.outputs import Job, check_outputs
+from medssl.inference.predictor import Prediction, Predictor, predict_image
+from medssl.io import Image
+
+
+class BatchError(MedsslError):
+    """Some inputs of a ``continue_on_error`` batch failed; the others were written.
+
+    Attributes:
+        failures: ``(input, reason)`` of each failed input.
+        written: The masks that were written.
+    """
+
+    def __init__(self, message: str, failures: list[tuple[str, str]], written: list[Path]):
+        super().__init__(message)
+        self.failures, self.written = failures, written
+
+
+@dataclass
+class CaseResult:
+    """One finished case, as given to ``on_case``."""
+
+    job: Job
+    image: Image
+    prediction: Prediction
+
+
+@dataclass
+class Report:
+    """What a run of the loop did.
+
+    Attributes:
+        written: Mask files written, in input order.
+        results: The finished cases (kept only with ``keep_results``).
+        failures: ``(input, reason)`` of inputs that failed (``continue_on_error``).
+    """
+
+    written: list[Path] = field(default_factory=list)
+    results: list[CaseResult] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _read(job: Job, predictor: Predictor) -> tuple[Image, list[str]]:
+    from medssl.io import read_image
+
+    if not Path(job.source).exists():
+        raise MedsslError(f"input image not found: {job.source}")
+    image = read_image(job.source, channel=predictor.channel)
+    return image, predictor.check(image)
+
+
+def validate_inputs(
+    jobs: Sequence[Job],
+    predictor: Predictor,
+    *,
+    continue_on_error: bool = False,
+    warn: Callable[[str], None] | None = None,
+) -> list[tuple[str, str]]:
+    """Read and check every input; return the failures (``continue_on_error``).
+
+    Raises:
+        MedsslError: Without ``continue_on_error``, the first failure (and how many
+            other inputs fail).
+    """
+    failures = []
+    for job in jobs:
+        try:
+            _, notes = _read(job, predictor)
+        except MedsslError as exc:
+            failures.append((str(job.source), str(exc)))
+            continue
+        for note in notes:
+            (warn or _stderr_warning)(note)
+    if failures and not continue_on_error:
+        more = len(failures) - 1
+        tail = f" (and {more} more failing input{'s' if more > 1 else ''})" if more else ""
+        raise MedsslError(failures[0][1] + tail)
+    return failures
+
+
+def check_output_folders(jobs: Sequence[Job]) -> None:
+    """Refuse output folders that are files or read-only, before any work (creates none).
+
+    Raises:
+        MedsslError: Naming the folder and the rule.
+    """
+    import os
+
+    for folder in sorted({p.parent for job in jobs for p in job.paths()}):
+        if folder.exists() and not folder.is_dir():
+            raise MedsslError(f"output folder {folder} is an existing file, not a folder")
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            raise MedsslError(f"output folder {folder} is not writable")
+
+
+def _stderr_warning(text: str) -> None:
+    print(f"medssl: warning: {text}", file=sys.stderr)
+
+
+def run_inference(
+    jobs: Sequence[Job],
+    predictor: Predictor,
+    *,
+    continue_on_error: bool = False,
+    progress: bool = True,
+    description: str = "predict",
+    warn: Callable[[str], None] | None = None,
+    on_case: Callable[[CaseResult], None] | None = None,
+    keep_results: bool = False,
+    protected: Sequence[str | Path] = (),
+) -> Report:
+    """Predict every job's input and write its mask (and extras) in the input's grid.
+
+    Args:
+        jobs: Inputs and output paths (:func:`~medssl.inference.outputs.plan_outputs`).
+        predictor: How to predict; already on its device.
+        continue_on_error: Skip failing inputs, then raise :class:`BatchError`.
+        progress: Show progress (bar on a terminal, lines otherwise).
+        description: Name of the task in progress lines.
+        warn: Receives warning lines (default: ``medssl: warning:`` on stderr).
+        on_case: Called after each case's mask is written (may write ``job.extras``).
+        keep_results: Keep every :class:`CaseResult` in the report (memory!).
+        protected: Further inputs that must not be overwritten.
+
+    Returns:
+        The :class:`Report`.
+
+    Raises:
+        MedsslError: Colliding outputs, an output onto an input, a bad input (before
+            anything is written) or a failed case.
+        BatchError: With ``continue_on_error``, after the batch, if any input failed.
+    """
+    from medssl.io import ensure_writable_dir, write_image
+    from medssl.progress import track_logged
+
+    if not jobs:
+        raise MedsslError("no input images given")
+    check_outputs(jobs, protected=protected)
+    check_output_folders(jobs)
+    report = Report()
+    report.failures = validate_inputs(
+        jobs, predictor, continue_on_error=continue_on_error, warn=warn
+    )
+    failed = {source for source, _ in report.failures}
+    todo = [job for job in jobs if str(job.source) not in failed]
+    for folder in sorted({p.parent for job in todo for p in job.paths()}):
+        ensure_writable_dir(folder)
+    iterator = track_logged(todo, description) if progress and todo else todo
+    for job in iterator:
+        try:
+            image, _ = _read(job, predictor)
+            prediction = predict_image(predictor, image)
+            report.written.append(write_image(prediction.mask, image.geometry, job.target))
+            for name, array in prediction.maps.items():
+                if name in job.extras:
+                    write_image(array, image.geometry, job.extras[name])
+            result = CaseResult(job, image, prediction)
+            if on_case is not None:
+                on_case(result)
+            if keep_results:
+                report.results.append(result)
+        except MedsslError as exc:
+            if not continue_on_error:
+                raise
+            report.failures.append((str(job.source), str(exc)))
+            print(f"medssl: failed: {exc}", file=sys.stderr)
+    if report.failures:
+        for source, reason in report.failures:
+            print(f"medssl: failed input {source}: {reason}", file=sys.stderr)
+        n, total = len(report.failures), len(jobs)
+        raise BatchError(
+            f"{n} of {total} inputs failed (listed above); wrote {len(report.written)} "
+            f"mask(s)", report.failures, report.written
+        )  # fmt: skip
+    return report

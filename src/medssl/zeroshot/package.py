@@ -1,0 +1,50 @@
+"""Packaging a layer-decomposition run's model as a self-contained, shippable file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from medssl.inference.ld_model import load_ld_model
+from medssl.methods.ld.presets import LDPreset
+
+
+def package_weights(
+    source: str | Path,
+    dest: str | Path,
+    *,
+    preset: LDPreset | None = None,
+    checkpoint: str | Path | None = None,
+) -> Path:
+    """Copy an ``ld`` run's ``model.pt`` to ``dest`` with its preset stored inside.
+
+    The result is self-contained (no ``config.yaml`` needed), as a shipped model must be.
+
+    Args:
+        source: The run's ``model.pt`` (its network, method and preset).
+        dest: The file to write.
+        preset: Override of the stored preset.
+        checkpoint: A checkpoint of the same run (e.g. ``checkpoints/best.pt``, selected
+            on simulated validation samples) whose weights replace the final ones.
+
+    Raises:
+        MedsslError: As :func:`load_ld_model`; a checkpoint of another run.
+    """
+    from medssl.models import load_weights, save_weights
+
+    loaded = load_ld_model(source)
+    wf = load_weights(loaded.path)
+    extra = dict(wf.extra) | {"ld": (preset or loaded.preset).to_dict()}
+    model = loaded.model
+    if checkpoint is not None:
+        from medssl.engine.checkpoint import load_checkpoint, load_model_state
+
+        state = load_checkpoint(
+            checkpoint, method="ld", model=wf.arch, model_kwargs=dict(wf.config)
+        )
+        load_model_state(model, state["model_state"], checkpoint)
+        extra |= {
+            "step": int(state["step"]),
+            "checkpoint": Path(checkpoint).name,
+            "val_loss": state.get("best_val"),
+        }
+    return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=extra)
