@@ -1,6 +1,7 @@
 """Image input/output with full geometry. See :mod:`medssl.io.geometry` for conventions."""
 
 from medssl.io.atomic import atomic_path, atomic_write_text, ensure_writable_dir
+from medssl.io.dicom import SeriesInfo, list_series
 from medssl.io.geometry import Geometry, check_same_grid
 from medssl.io.image import (
     Image,
@@ -15,12 +16,14 @@ from medssl.io.image import (
 __all__ = [
     "Geometry",
     "Image",
+    "SeriesInfo",
     "atomic_path",
     "atomic_write_text",
     "check_same_grid",
     "ensure_writable_dir",
     "image_stem",
     "is_image_path",
+    "list_series",
     "output_name",
     "read_image",
     "read_label",

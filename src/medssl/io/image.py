@@ -14,6 +14,7 @@ import numpy as np
 
 from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_path, full_suffix
+from medssl.io.dicom import dicom_files, is_dicom_file, read_series, refuse_single_file
 from medssl.io.geometry import Geometry, affine_from_itk, itk_from_affine
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
@@ -44,7 +45,7 @@ def is_image_path(path: str | Path) -> bool:
     """True for a file with a known image extension, or a folder holding DICOM files."""
     path = Path(path)
     if path.is_dir():
-        return _dicom_files(path) != []
+        return dicom_files(path) != []
     return full_suffix(path) in IMAGE_SUFFIXES
 
 
@@ -70,27 +71,37 @@ def read_image(
     channel: int | None = None,
     dtype: type | None = np.float32,
     allow_nonfinite: bool = False,
+    series: str | None = None,
 ) -> Image:
     """Read a 3D image.
 
     Args:
-        path: A NIfTI/NRRD/MHA/MHD file, or a folder holding one DICOM series.
+        path: A NIfTI/NRRD/MHA/MHD file, or a folder holding a DICOM series (see
+            :mod:`medssl.io.dicom` for the rules a series must follow).
         channel: For a 4D image, the index of the channel (last axis) to keep.
         dtype: Cast the voxels to this type; ``None`` keeps the stored type.
         allow_nonfinite: Accept NaN or Inf voxels instead of raising.
+        series: For a DICOM folder holding several series, the SeriesInstanceUID of
+            the one to read (``--series UID`` at the command line).
 
     Returns:
         The :class:`Image`, its geometry's ``source`` set to ``path``.
 
     Raises:
         MedsslError: Missing, unreadable or corrupt file; not 3D (or 4D without
-            ``channel``); channel out of range; NaN or Inf voxels.
+            ``channel``); channel out of range; NaN or Inf voxels; a DICOM folder with
+            several series and no ``series``, or whose slices do not form one regular
+            grid; a single DICOM file.
     """
     path = Path(path)
     if not path.exists():
         raise MedsslError(f"file not found: {path}")
+    if series is not None and not path.is_dir():
+        raise MedsslError(f"{path}: --series {series} applies only to a DICOM folder")
     if path.is_dir():
-        array, affine = _read_dicom_dir(path)
+        array, affine, _ = read_series(path, series=series)
+    elif full_suffix(path) == ".dcm" or is_dicom_file(path):
+        refuse_single_file(path)
     elif full_suffix(path) in NIFTI_SUFFIXES:
         array, affine = _read_nifti(path)
     else:
@@ -105,14 +116,18 @@ def read_image(
     return Image(np.ascontiguousarray(array), Geometry(array.shape, affine, str(path)))
 
 
-def read_label(path: str | Path, *, require_foreground: bool = False) -> Image:
+def read_label(
+    path: str | Path, *, require_foreground: bool = False, series: str | None = None
+) -> Image:
     """Read an integer label map (3D).
+
+    ``series`` picks one series of a DICOM folder, as in :func:`read_image`.
 
     Raises:
         MedsslError: As :func:`read_image`; also for non-integer values, and for an
             all-zero label when ``require_foreground`` is set.
     """
-    image = read_image(path, dtype=None)
+    image = read_image(path, dtype=None, series=series)
     array = image.array
     if np.issubdtype(array.dtype, np.floating):
         rounded = np.rint(array)
@@ -185,37 +200,6 @@ def _read_itk(path: Path) -> tuple[np.ndarray, np.ndarray]:
         reason = next((ln for ln in first if ln.strip()), "unknown error")
         raise MedsslError(f"cannot read {path} as an image: {reason.strip()}") from None
     return _from_sitk(img, path)
-
-
-def _dicom_files(folder: Path) -> list[str]:
-    import SimpleITK as sitk
-
-    try:
-        ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
-    except RuntimeError:
-        return []
-    return list(ids or [])
-
-
-def _read_dicom_dir(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    import SimpleITK as sitk
-
-    ids = _dicom_files(folder)
-    if not ids:
-        raise MedsslError(f"{folder}: folder holds no DICOM series")
-    if len(ids) > 1:
-        raise MedsslError(
-            f"{folder}: folder holds {len(ids)} DICOM series ({', '.join(ids)}); "
-            "give a folder with exactly one"
-        )
-    reader = sitk.ImageSeriesReader()
-    names = reader.GetGDCMSeriesFileNames(str(folder), ids[0])
-    reader.SetFileNames(names)
-    try:
-        img = reader.Execute()
-    except RuntimeError as exc:
-        raise MedsslError(f"cannot read DICOM series in {folder}: {exc}") from None
-    return _from_sitk(img, folder)
 
 
 def _from_sitk(img, path: Path) -> tuple[np.ndarray, np.ndarray]:
