@@ -12,9 +12,11 @@ from medssl.io.image import (
     read_label,
     write_image,
 )
+from medssl.io.nifti import GeometryWarning
 
 __all__ = [
     "Geometry",
+    "GeometryWarning",
     "Image",
     "SeriesInfo",
     "atomic_path",

@@ -2,7 +2,9 @@
 
 Every array that leaves this module carries a :class:`~medssl.io.geometry.Geometry`,
 and :func:`write_image` is the way a result reaches the disk: in exactly the grid it
-is given. See :mod:`medssl.io.geometry` for the axis and world conventions.
+is given. See :mod:`medssl.io.geometry` for the axis and world conventions,
+:mod:`medssl.io.nifti` for which of a NIfTI's qform and sform is used (the one ITK and
+3D Slicer use), and :mod:`medssl.io.dicom` for the rules a DICOM series must follow.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_path, full_suffix
 from medssl.io.dicom import dicom_files, is_dicom_file, read_series, refuse_single_file
 from medssl.io.geometry import Geometry, affine_from_itk, itk_from_affine
+from medssl.io.nifti import read_nifti as _read_nifti
+from medssl.io.nifti import write_nifti as _write_nifti
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
@@ -179,17 +183,6 @@ def write_image(array: np.ndarray, geometry: Geometry, path: str | Path) -> Path
 # ----------------------------------------------------------------------------- readers
 
 
-def _read_nifti(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    import nibabel as nib
-
-    try:
-        img = nib.load(str(path))
-        array = np.asanyarray(img.dataobj)
-    except Exception as exc:  # noqa: BLE001 - nibabel raises many types for corrupt files
-        raise MedsslError(f"cannot read {path} as NIfTI (corrupt or truncated?): {exc}") from None
-    return array, np.asarray(img.affine, dtype=np.float64)
-
-
 def _read_itk(path: Path) -> tuple[np.ndarray, np.ndarray]:
     import SimpleITK as sitk
 
@@ -240,20 +233,6 @@ def _select_channel(array: np.ndarray, channel: int | None, path: Path) -> np.nd
 
 
 # ----------------------------------------------------------------------------- writers
-
-
-def _write_nifti(array: np.ndarray, geometry: Geometry, path: Path) -> None:
-    import nibabel as nib
-
-    if array.dtype == np.float64:
-        array = array.astype(np.float32)
-    if array.dtype == np.int64:
-        array = array.astype(np.int32)
-    img = nib.Nifti1Image(array, geometry.affine)
-    img.set_sform(geometry.affine, code=1)
-    img.set_qform(geometry.affine, code=1)
-    img.header.set_xyzt_units("mm", "sec")
-    nib.save(img, str(path))
 
 
 def _write_itk(array: np.ndarray, geometry: Geometry, path: Path) -> None:
