@@ -8,7 +8,7 @@ import SimpleITK as sitk
 from dicom_helpers import CORONAL, ramp_volume, write_series, write_slice
 
 from medssl.errors import MedsslError
-from medssl.io import list_series, read_image
+from medssl.io import list_series, read_geometry, read_image
 
 UID_A = "1.2.826.0.1.3680043.8.498.11"
 UID_B = "1.2.826.0.1.3680043.8.498.22"
@@ -48,6 +48,7 @@ def test_grid_matches_itk_gdcm_reader(tmp_path):
         lps = np.asarray(ref.TransformIndexToPhysicalPoint(ijk))
         np.testing.assert_allclose(_world(img.geometry.affine, ijk), lps * [-1, -1, 1], atol=1e-4)
     np.testing.assert_array_equal(img.array, sitk.GetArrayFromImage(ref).transpose(2, 1, 0))
+    assert read_geometry(folder).matches(img.geometry, atol=1e-9)
 
 
 def test_missing_slice_is_an_error(tmp_path):

@@ -16,8 +16,17 @@ import numpy as np
 
 from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_path, full_suffix
-from medssl.io.dicom import dicom_files, is_dicom_file, read_series, refuse_single_file
+from medssl.io.dicom import (
+    dicom_files,
+    is_dicom_file,
+    read_series,
+    refuse_single_file,
+    scan_folder,
+    select_series,
+    series_grid,
+)
 from medssl.io.geometry import Geometry, affine_from_itk, itk_from_affine
+from medssl.io.nifti import nifti_geometry
 from medssl.io.nifti import read_nifti as _read_nifti
 from medssl.io.nifti import write_nifti as _write_nifti
 
@@ -118,6 +127,44 @@ def read_image(
         if bad:
             raise MedsslError(f"{path}: image contains {bad} NaN or Inf voxels; all must be finite")
     return Image(np.ascontiguousarray(array), Geometry(array.shape, affine, str(path)))
+
+
+def read_geometry(path: str | Path, *, series: str | None = None) -> Geometry:
+    """The grid of an image from its header(s) alone: no voxel is read.
+
+    Use it to check sizes before loading. Accepts what :func:`read_image` accepts;
+    for a 4D image it gives the grid of one channel.
+
+    Raises:
+        MedsslError: Missing or unreadable file, or a DICOM folder that
+            :func:`read_image` would refuse.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise MedsslError(f"file not found: {path}")
+    if path.is_dir():
+        chosen = select_series(scan_folder(path), str(path), series)
+        _, shape, affine = series_grid(chosen, str(path))
+        return Geometry(shape, affine, str(path))
+    if full_suffix(path) == ".dcm" or is_dicom_file(path):
+        refuse_single_file(path)
+    if full_suffix(path) in NIFTI_SUFFIXES:
+        return nifti_geometry(path)
+    import SimpleITK as sitk
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as exc:
+        reason = next((ln for ln in str(exc).splitlines() if ln.strip()), "unknown error")
+        raise MedsslError(f"cannot read {path} as an image: {reason.strip()}") from None
+    dim = reader.GetDimension()
+    if dim < 3:
+        raise MedsslError(f"{path}: expected a 3D image; got a {dim}D image")
+    direction = np.asarray(reader.GetDirection()).reshape(dim, dim)[:3, :3]
+    affine = affine_from_itk(reader.GetSpacing()[:3], reader.GetOrigin()[:3], direction)
+    return Geometry(reader.GetSize()[:3], affine, str(path))
 
 
 def read_label(

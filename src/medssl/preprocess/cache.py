@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from medssl.errors import MedsslError
-from medssl.io import ensure_writable_dir, read_image, read_label
+from medssl.io import ensure_writable_dir, read_geometry, read_image, read_label
 from medssl.preprocess.pipeline import Pipeline
 from medssl.preprocess.sample import Sample
 
@@ -115,6 +115,8 @@ class PreprocessCache:
         cached = self.load(key)
         if cached is not None:
             return cached
+        arrays = 1 + (label_path is not None) + (roi_path is not None)
+        pipeline.check_size(read_geometry(image_path), arrays=arrays)
         image = read_image(image_path, channel=channel)
         label = None if label_path is None else read_label(label_path)
         roi = None if roi_path is None else read_label(roi_path)
