@@ -2,6 +2,7 @@
 
 from medssl.io.atomic import atomic_path, atomic_write_text, ensure_writable_dir
 from medssl.io.dicom import SeriesInfo, list_series
+from medssl.io.dicom_mask import read_mask_label
 from medssl.io.geometry import Geometry, check_same_grid
 from medssl.io.image import (
     Image,
@@ -31,5 +32,6 @@ __all__ = [
     "read_geometry",
     "read_image",
     "read_label",
+    "read_mask_label",
     "write_image",
 ]

@@ -25,6 +25,7 @@ from medssl.io.dicom import (
     select_series,
     series_grid,
 )
+from medssl.io.dicom_mask import check_slices_match, is_mask_source, read_mask_label
 from medssl.io.geometry import Geometry, affine_from_itk, itk_from_affine
 from medssl.io.nifti import nifti_geometry
 from medssl.io.nifti import read_nifti as _read_nifti
@@ -168,17 +169,38 @@ def read_geometry(path: str | Path, *, series: str | None = None) -> Geometry:
 
 
 def read_label(
-    path: str | Path, *, require_foreground: bool = False, series: str | None = None
+    path: str | Path,
+    *,
+    require_foreground: bool = False,
+    series: str | None = None,
+    reference: str | Path | None = None,
 ) -> Image:
     """Read an integer label map (3D).
 
-    ``series`` picks one series of a DICOM folder, as in :func:`read_image`.
+    Besides image files and DICOM folders, accepts DICOM mask structures (see
+    :mod:`medssl.io.dicom_mask`): ``ZIP_OR_FOLDER::liver=1,spleen=2`` builds a label
+    map from one mask series per structure. A DICOM folder whose only non-zero value
+    is one number (a binary mask stored as 0/255) reads as a binary label (0/1).
+
+    Args:
+        path: The label file, DICOM folder or structure spec.
+        require_foreground: Refuse an all-zero label.
+        series: One series of a DICOM folder, as in :func:`read_image`.
+        reference: The image the label belongs to; when both are DICOM, every mask
+            slice is checked against the image's slice at the same place.
 
     Raises:
-        MedsslError: As :func:`read_image`; also for non-integer values, and for an
-            all-zero label when ``require_foreground`` is set.
+        MedsslError: As :func:`read_image`; also for non-integer values, an all-zero
+            label when ``require_foreground`` is set, unknown structures, or DICOM
+            mask slices that do not match the reference image's slices.
     """
-    image = read_image(path, dtype=None, series=series)
+    if is_mask_source(path):
+        array, affine = read_mask_label(path, reference=reference)
+        image = Image(array, Geometry(array.shape, affine, str(path)))
+    else:
+        image = read_image(path, dtype=None, series=series)
+        if Path(path).is_dir():
+            _check_dicom_reference(Path(path), reference, series)
     array = image.array
     if np.issubdtype(array.dtype, np.floating):
         rounded = np.rint(array)
@@ -187,10 +209,22 @@ def read_label(
         array = rounded
     if array.min() < 0:
         raise MedsslError(f"{path}: label values must be >= 0; found {array.min()}")
+    if Path(path).is_dir() and np.unique(array[array != 0]).size == 1:
+        array = array != 0
     array = array.astype(np.uint8 if array.max() < 256 else np.int32)
     if require_foreground and not array.any():
         raise MedsslError(f"{path}: label is empty (all zero); a foreground label is required")
     return Image(array, image.geometry)
+
+
+def _check_dicom_reference(folder: Path, reference: str | Path | None, series: str | None) -> None:
+    """Slice-by-slice check of a DICOM label folder against a DICOM image folder."""
+    if reference is None or not Path(reference).is_dir():
+        return
+    mask = series_grid(select_series(scan_folder(folder), str(folder), series), str(folder))[0]
+    ref = Path(reference)
+    image = series_grid(select_series(scan_folder(ref), str(ref)), str(ref))[0]
+    check_slices_match(mask, image, str(folder), str(ref))
 
 
 def write_image(array: np.ndarray, geometry: Geometry, path: str | Path) -> Path:

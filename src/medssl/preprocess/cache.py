@@ -38,16 +38,19 @@ def _file_identity(path: str | Path | None) -> list | None:
     """Absolute path, size and mtime of a file (or of every file in a DICOM folder)."""
     if path is None:
         return None
+    if "::" in str(path):  # a DICOM mask structure spec: PATH::name=value,...
+        base, _, mapping = str(path).rpartition("::")
+        return [_file_identity(base), mapping]
     path = Path(path)
     try:
         stat = path.stat()
     except OSError:
         raise MedsslError(f"file not found: {path}") from None
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file())
+        files = sorted(p for p in path.rglob("*") if p.is_file())
         return [
             str(path.resolve()),
-            [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files],
+            [[str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns] for p in files],
         ]
     return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
@@ -118,8 +121,8 @@ class PreprocessCache:
         arrays = 1 + (label_path is not None) + (roi_path is not None)
         pipeline.check_size(read_geometry(image_path), arrays=arrays)
         image = read_image(image_path, channel=channel)
-        label = None if label_path is None else read_label(label_path)
-        roi = None if roi_path is None else read_label(roi_path)
+        label = None if label_path is None else read_label(label_path, reference=image_path)
+        roi = None if roi_path is None else read_label(roi_path, reference=image_path)
         sample = pipeline.apply(image, label=label, roi=roi)
         self.store(key, sample, config=pipeline.to_config())
         return sample
