@@ -10,6 +10,9 @@ import typer
 def info(
     images: list[Path] = typer.Argument(..., help="NIfTI/NRRD/MHA files or DICOM folders."),
     channel: int | None = typer.Option(None, help="Channel of a 4D image."),
+    series: str | None = typer.Option(
+        None, "--series", help="SeriesInstanceUID to read from a DICOM folder with several."
+    ),
 ) -> None:
     """Show shape, spacing, orientation and intensity range of images."""
     import numpy as np
@@ -17,7 +20,7 @@ def info(
     from medssl.io import read_image
 
     for path in images:
-        img = read_image(path, channel=channel)
+        img = read_image(path, channel=channel, series=series)
         g = img.geometry
         a = img.array
         typer.echo(

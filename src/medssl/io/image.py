@@ -2,7 +2,9 @@
 
 Every array that leaves this module carries a :class:`~medssl.io.geometry.Geometry`,
 and :func:`write_image` is the way a result reaches the disk: in exactly the grid it
-is given. See :mod:`medssl.io.geometry` for the axis and world conventions.
+is given. See :mod:`medssl.io.geometry` for the axis and world conventions,
+:mod:`medssl.io.nifti` for which of a NIfTI's qform and sform is used (the one ITK and
+3D Slicer use), and :mod:`medssl.io.dicom` for the rules a DICOM series must follow.
 """
 
 from __future__ import annotations
@@ -14,7 +16,20 @@ import numpy as np
 
 from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_path, full_suffix
+from medssl.io.dicom import (
+    dicom_files,
+    is_dicom_file,
+    read_series,
+    refuse_single_file,
+    scan_folder,
+    select_series,
+    series_grid,
+)
+from medssl.io.dicom_mask import check_slices_match, is_mask_source, read_mask_label
 from medssl.io.geometry import Geometry, affine_from_itk, itk_from_affine
+from medssl.io.nifti import nifti_geometry
+from medssl.io.nifti import read_nifti as _read_nifti
+from medssl.io.nifti import write_nifti as _write_nifti
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 ITK_SUFFIXES = (".nrrd", ".nhdr", ".mha", ".mhd")
@@ -44,7 +59,7 @@ def is_image_path(path: str | Path) -> bool:
     """True for a file with a known image extension, or a folder holding DICOM files."""
     path = Path(path)
     if path.is_dir():
-        return _dicom_files(path) != []
+        return dicom_files(path) != []
     return full_suffix(path) in IMAGE_SUFFIXES
 
 
@@ -70,27 +85,37 @@ def read_image(
     channel: int | None = None,
     dtype: type | None = np.float32,
     allow_nonfinite: bool = False,
+    series: str | None = None,
 ) -> Image:
     """Read a 3D image.
 
     Args:
-        path: A NIfTI/NRRD/MHA/MHD file, or a folder holding one DICOM series.
+        path: A NIfTI/NRRD/MHA/MHD file, or a folder holding a DICOM series (see
+            :mod:`medssl.io.dicom` for the rules a series must follow).
         channel: For a 4D image, the index of the channel (last axis) to keep.
         dtype: Cast the voxels to this type; ``None`` keeps the stored type.
         allow_nonfinite: Accept NaN or Inf voxels instead of raising.
+        series: For a DICOM folder holding several series, the SeriesInstanceUID of
+            the one to read (``--series UID`` at the command line).
 
     Returns:
         The :class:`Image`, its geometry's ``source`` set to ``path``.
 
     Raises:
         MedsslError: Missing, unreadable or corrupt file; not 3D (or 4D without
-            ``channel``); channel out of range; NaN or Inf voxels.
+            ``channel``); channel out of range; NaN or Inf voxels; a DICOM folder with
+            several series and no ``series``, or whose slices do not form one regular
+            grid; a single DICOM file.
     """
     path = Path(path)
     if not path.exists():
         raise MedsslError(f"file not found: {path}")
+    if series is not None and not path.is_dir():
+        raise MedsslError(f"{path}: --series {series} applies only to a DICOM folder")
     if path.is_dir():
-        array, affine = _read_dicom_dir(path)
+        array, affine, _ = read_series(path, series=series)
+    elif full_suffix(path) == ".dcm" or is_dicom_file(path):
+        refuse_single_file(path)
     elif full_suffix(path) in NIFTI_SUFFIXES:
         array, affine = _read_nifti(path)
     else:
@@ -105,14 +130,77 @@ def read_image(
     return Image(np.ascontiguousarray(array), Geometry(array.shape, affine, str(path)))
 
 
-def read_label(path: str | Path, *, require_foreground: bool = False) -> Image:
-    """Read an integer label map (3D).
+def read_geometry(path: str | Path, *, series: str | None = None) -> Geometry:
+    """The grid of an image from its header(s) alone: no voxel is read.
+
+    Use it to check sizes before loading. Accepts what :func:`read_image` accepts;
+    for a 4D image it gives the grid of one channel.
 
     Raises:
-        MedsslError: As :func:`read_image`; also for non-integer values, and for an
-            all-zero label when ``require_foreground`` is set.
+        MedsslError: Missing or unreadable file, or a DICOM folder that
+            :func:`read_image` would refuse.
     """
-    image = read_image(path, dtype=None)
+    path = Path(path)
+    if not path.exists():
+        raise MedsslError(f"file not found: {path}")
+    if path.is_dir():
+        chosen = select_series(scan_folder(path), str(path), series)
+        _, shape, affine = series_grid(chosen, str(path))
+        return Geometry(shape, affine, str(path))
+    if full_suffix(path) == ".dcm" or is_dicom_file(path):
+        refuse_single_file(path)
+    if full_suffix(path) in NIFTI_SUFFIXES:
+        return nifti_geometry(path)
+    import SimpleITK as sitk
+
+    reader = sitk.ImageFileReader()
+    reader.SetFileName(str(path))
+    try:
+        reader.ReadImageInformation()
+    except RuntimeError as exc:
+        reason = next((ln for ln in str(exc).splitlines() if ln.strip()), "unknown error")
+        raise MedsslError(f"cannot read {path} as an image: {reason.strip()}") from None
+    dim = reader.GetDimension()
+    if dim < 3:
+        raise MedsslError(f"{path}: expected a 3D image; got a {dim}D image")
+    direction = np.asarray(reader.GetDirection()).reshape(dim, dim)[:3, :3]
+    affine = affine_from_itk(reader.GetSpacing()[:3], reader.GetOrigin()[:3], direction)
+    return Geometry(reader.GetSize()[:3], affine, str(path))
+
+
+def read_label(
+    path: str | Path,
+    *,
+    require_foreground: bool = False,
+    series: str | None = None,
+    reference: str | Path | None = None,
+) -> Image:
+    """Read an integer label map (3D).
+
+    Besides image files and DICOM folders, accepts DICOM mask structures (see
+    :mod:`medssl.io.dicom_mask`): ``ZIP_OR_FOLDER::liver=1,spleen=2`` builds a label
+    map from one mask series per structure. A DICOM folder whose only non-zero value
+    is one number (a binary mask stored as 0/255) reads as a binary label (0/1).
+
+    Args:
+        path: The label file, DICOM folder or structure spec.
+        require_foreground: Refuse an all-zero label.
+        series: One series of a DICOM folder, as in :func:`read_image`.
+        reference: The image the label belongs to; when both are DICOM, every mask
+            slice is checked against the image's slice at the same place.
+
+    Raises:
+        MedsslError: As :func:`read_image`; also for non-integer values, an all-zero
+            label when ``require_foreground`` is set, unknown structures, or DICOM
+            mask slices that do not match the reference image's slices.
+    """
+    if is_mask_source(path):
+        array, affine = read_mask_label(path, reference=reference)
+        image = Image(array, Geometry(array.shape, affine, str(path)))
+    else:
+        image = read_image(path, dtype=None, series=series)
+        if Path(path).is_dir():
+            _check_dicom_reference(Path(path), reference, series)
     array = image.array
     if np.issubdtype(array.dtype, np.floating):
         rounded = np.rint(array)
@@ -121,10 +209,22 @@ def read_label(path: str | Path, *, require_foreground: bool = False) -> Image:
         array = rounded
     if array.min() < 0:
         raise MedsslError(f"{path}: label values must be >= 0; found {array.min()}")
+    if Path(path).is_dir() and np.unique(array[array != 0]).size == 1:
+        array = array != 0
     array = array.astype(np.uint8 if array.max() < 256 else np.int32)
     if require_foreground and not array.any():
         raise MedsslError(f"{path}: label is empty (all zero); a foreground label is required")
     return Image(array, image.geometry)
+
+
+def _check_dicom_reference(folder: Path, reference: str | Path | None, series: str | None) -> None:
+    """Slice-by-slice check of a DICOM label folder against a DICOM image folder."""
+    if reference is None or not Path(reference).is_dir():
+        return
+    mask = series_grid(select_series(scan_folder(folder), str(folder), series), str(folder))[0]
+    ref = Path(reference)
+    image = series_grid(select_series(scan_folder(ref), str(ref)), str(ref))[0]
+    check_slices_match(mask, image, str(folder), str(ref))
 
 
 def write_image(array: np.ndarray, geometry: Geometry, path: str | Path) -> Path:
@@ -164,17 +264,6 @@ def write_image(array: np.ndarray, geometry: Geometry, path: str | Path) -> Path
 # ----------------------------------------------------------------------------- readers
 
 
-def _read_nifti(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    import nibabel as nib
-
-    try:
-        img = nib.load(str(path))
-        array = np.asanyarray(img.dataobj)
-    except Exception as exc:  # noqa: BLE001 - nibabel raises many types for corrupt files
-        raise MedsslError(f"cannot read {path} as NIfTI (corrupt or truncated?): {exc}") from None
-    return array, np.asarray(img.affine, dtype=np.float64)
-
-
 def _read_itk(path: Path) -> tuple[np.ndarray, np.ndarray]:
     import SimpleITK as sitk
 
@@ -185,37 +274,6 @@ def _read_itk(path: Path) -> tuple[np.ndarray, np.ndarray]:
         reason = next((ln for ln in first if ln.strip()), "unknown error")
         raise MedsslError(f"cannot read {path} as an image: {reason.strip()}") from None
     return _from_sitk(img, path)
-
-
-def _dicom_files(folder: Path) -> list[str]:
-    import SimpleITK as sitk
-
-    try:
-        ids = sitk.ImageSeriesReader.GetGDCMSeriesIDs(str(folder))
-    except RuntimeError:
-        return []
-    return list(ids or [])
-
-
-def _read_dicom_dir(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    import SimpleITK as sitk
-
-    ids = _dicom_files(folder)
-    if not ids:
-        raise MedsslError(f"{folder}: folder holds no DICOM series")
-    if len(ids) > 1:
-        raise MedsslError(
-            f"{folder}: folder holds {len(ids)} DICOM series ({', '.join(ids)}); "
-            "give a folder with exactly one"
-        )
-    reader = sitk.ImageSeriesReader()
-    names = reader.GetGDCMSeriesFileNames(str(folder), ids[0])
-    reader.SetFileNames(names)
-    try:
-        img = reader.Execute()
-    except RuntimeError as exc:
-        raise MedsslError(f"cannot read DICOM series in {folder}: {exc}") from None
-    return _from_sitk(img, folder)
 
 
 def _from_sitk(img, path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -256,20 +314,6 @@ def _select_channel(array: np.ndarray, channel: int | None, path: Path) -> np.nd
 
 
 # ----------------------------------------------------------------------------- writers
-
-
-def _write_nifti(array: np.ndarray, geometry: Geometry, path: Path) -> None:
-    import nibabel as nib
-
-    if array.dtype == np.float64:
-        array = array.astype(np.float32)
-    if array.dtype == np.int64:
-        array = array.astype(np.int32)
-    img = nib.Nifti1Image(array, geometry.affine)
-    img.set_sform(geometry.affine, code=1)
-    img.set_qform(geometry.affine, code=1)
-    img.header.set_xyzt_units("mm", "sec")
-    nib.save(img, str(path))
 
 
 def _write_itk(array: np.ndarray, geometry: Geometry, path: Path) -> None:

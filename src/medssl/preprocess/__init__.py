@@ -11,6 +11,7 @@ Typical use::
     write_image(mask, sample.source_geometry, "mask.nii.gz")
 """
 
+from medssl.preprocess.budget import check_grid_size
 from medssl.preprocess.cache import PreprocessCache, default_cache_root
 from medssl.preprocess.crop import Crop
 from medssl.preprocess.ct_window import CTWindow
@@ -40,6 +41,7 @@ __all__ = [
     "State",
     "Step",
     "ZScore",
+    "check_grid_size",
     "default_cache_root",
     "preset",
     "register_step",

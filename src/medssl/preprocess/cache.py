@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from medssl.errors import MedsslError
-from medssl.io import ensure_writable_dir, read_image, read_label
+from medssl.io import ensure_writable_dir, read_geometry, read_image, read_label
 from medssl.preprocess.pipeline import Pipeline
 from medssl.preprocess.sample import Sample
 
@@ -38,16 +38,19 @@ def _file_identity(path: str | Path | None) -> list | None:
     """Absolute path, size and mtime of a file (or of every file in a DICOM folder)."""
     if path is None:
         return None
+    if "::" in str(path):  # a DICOM mask structure spec: PATH::name=value,...
+        base, _, mapping = str(path).rpartition("::")
+        return [_file_identity(base), mapping]
     path = Path(path)
     try:
         stat = path.stat()
     except OSError:
         raise MedsslError(f"file not found: {path}") from None
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.is_file())
+        files = sorted(p for p in path.rglob("*") if p.is_file())
         return [
             str(path.resolve()),
-            [[p.name, p.stat().st_size, p.stat().st_mtime_ns] for p in files],
+            [[str(p.relative_to(path)), p.stat().st_size, p.stat().st_mtime_ns] for p in files],
         ]
     return [str(path.resolve()), stat.st_size, stat.st_mtime_ns]
 
@@ -115,9 +118,11 @@ class PreprocessCache:
         cached = self.load(key)
         if cached is not None:
             return cached
+        arrays = 1 + (label_path is not None) + (roi_path is not None)
+        pipeline.check_size(read_geometry(image_path), arrays=arrays)
         image = read_image(image_path, channel=channel)
-        label = None if label_path is None else read_label(label_path)
-        roi = None if roi_path is None else read_label(roi_path)
+        label = None if label_path is None else read_label(label_path, reference=image_path)
+        roi = None if roi_path is None else read_label(roi_path, reference=image_path)
         sample = pipeline.apply(image, label=label, roi=roi)
         self.store(key, sample, config=pipeline.to_config())
         return sample

@@ -75,6 +75,14 @@ class FitGrid(Step):
         factor = float(np.min(size / n))
         return tuple(int(v) for v in np.clip(np.round(n * factor), 1, size))
 
+    def plan(
+        self, shape: tuple[int, ...], affine: np.ndarray
+    ) -> tuple[tuple[int, ...], np.ndarray]:
+        resized = self.resized_shape(tuple(shape))
+        offset = [(s - r) // 2 for s, r in zip(self.size, resized, strict=True)]
+        resized_affine = scaled_affine(np.asarray(affine, dtype=np.float64), shape, resized)
+        return self.size, translate(resized_affine, [-o for o in offset])
+
     def apply(self, state: State) -> tuple[State, dict[str, Any]]:
         in_shape, in_affine = tuple(state.image.shape), state.affine
         resized = self.resized_shape(in_shape)

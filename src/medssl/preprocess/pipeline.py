@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from medssl.errors import MedsslError
-from medssl.io import Image, check_same_grid
+from medssl.io import Geometry, Image, check_same_grid
 from medssl.preprocess.sample import Sample, input_record, source_geometry
 from medssl.preprocess.step import STEPS, State, Step, step_from_config
 
@@ -56,10 +56,12 @@ class Pipeline:
             the spacing and the record.
 
         Raises:
-            MedsslError: NaN/Inf voxels, a label or ROI on another grid (naming both
-                files), or a step's own check (empty foreground or ROI, ...).
+            MedsslError: A grid over the memory limit (see :meth:`check_size`), NaN/Inf
+                voxels, a label or ROI on another grid (naming both files), or a step's
+                own check (empty foreground or ROI, ...).
         """
         geometry = image.geometry
+        self.check_size(geometry, arrays=1 + (label is not None) + (roi is not None))
         array = np.asarray(image.array)
         if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
             bad = int(np.count_nonzero(~np.isfinite(array)))
@@ -90,6 +92,23 @@ class Pipeline:
             record=record,
             affine=state.affine,
         )
+
+    def check_size(
+        self, geometry: Geometry, *, arrays: int = 1, limit_gib: float | None = None
+    ) -> None:
+        """Refuse an input whose grids would not fit the memory limit, before loading it.
+
+        Args:
+            geometry: The input grid, e.g. from :func:`medssl.io.read_geometry`.
+            arrays: Image plus the label/ROI arrays carried along.
+            limit_gib: Limit in GiB (default ``$MEDSSL_MAX_GRID_GIB`` or 16).
+
+        Raises:
+            MedsslError: One line naming the file, its spacing, the step and the size.
+        """
+        from medssl.preprocess.budget import check_grid_size
+
+        check_grid_size(self, geometry, arrays=arrays, limit_gib=limit_gib)
 
     @staticmethod
     def invert(array: np.ndarray, record: list[dict[str, Any]], *, is_label: bool) -> np.ndarray:

@@ -31,6 +31,16 @@ class Reorient(Step):
 
     name = "reorient"
 
+    def plan(
+        self, shape: tuple[int, ...], affine: np.ndarray
+    ) -> tuple[tuple[int, ...], np.ndarray]:
+        affine = np.asarray(affine, dtype=np.float64)
+        transform = nib.orientations.ornt_transform(nib.orientations.io_orientation(affine), _RAS)
+        new_shape = [0, 0, 0]
+        for axis, (target, _) in enumerate(transform):
+            new_shape[int(target)] = int(shape[axis])
+        return tuple(new_shape), affine @ nib.orientations.inv_ornt_aff(transform, shape)
+
     def apply(self, state: State) -> tuple[State, dict[str, Any]]:
         shape = state.image.shape
         transform = nib.orientations.ornt_transform(

@@ -53,6 +53,11 @@ class Resample(Step):
         vox[:3, 3] = 0.5 * scale - 0.5
         return out_shape, affine @ vox
 
+    def plan(
+        self, shape: tuple[int, ...], affine: np.ndarray
+    ) -> tuple[tuple[int, ...], np.ndarray]:
+        return self.target_grid(shape, np.asarray(affine, dtype=np.float64))
+
     def apply(self, state: State) -> tuple[State, dict[str, Any]]:
         in_shape, in_affine = state.image.shape, state.affine
         out_shape, out_affine = self.target_grid(in_shape, in_affine)

@@ -82,6 +82,16 @@ class Step:
         """Run the step; return the new state and a JSON-able record."""
         raise NotImplementedError
 
+    def plan(
+        self, shape: tuple[int, ...], affine: np.ndarray
+    ) -> tuple[tuple[int, ...], np.ndarray]:
+        """The output grid for an input grid, computed without any voxel.
+
+        The default (intensity steps, and crops, whose box depends on the data) keeps
+        the grid: an upper bound of the output size.
+        """
+        return tuple(int(n) for n in shape), np.asarray(affine, dtype=np.float64)
+
     @classmethod
     def invert(cls, array: np.ndarray, record: dict[str, Any], *, is_label: bool) -> np.ndarray:
         """Map ``array`` from this step's output grid to its input grid.
