@@ -63,6 +63,7 @@ def pretrain(
     """Pre-train a network with a self-supervised method."""
     from medssl.config import load_config, parse_overrides
     from medssl.engine import pretrain as run_pretrain
+    from medssl.engine.run_dir import check_run_dir
     from medssl.errors import MedsslError
 
     overrides: dict[str, Any] = parse_overrides(sets or [])
@@ -85,6 +86,7 @@ def pretrain(
         raise MedsslError("no training data: give image files/folders, a CSV or dataset.json")
     if out is None and config is None and "out" not in overrides:
         raise MedsslError("--out RUN is required (the run folder)")
+    check_run_dir(cfg.out, resume=cfg.resume)
     records = records_from_specs(cfg.data, modality=modality)
     result = run_pretrain(cfg, records, argv=["medssl", *sys.argv[1:]])
     if os.environ.get("RANK", "0") == "0":

@@ -4,7 +4,8 @@ A checkpoint is a dict with ``format`` (:data:`FORMAT`), the method and model na
 model's constructor arguments, the run config, the step and epoch, and the states of
 the model, every optimizer and schedule, and every rank's RNGs. Writing goes to a
 temporary file in the same folder and is renamed into place, so a crash never leaves a
-half-written ``last.pt``.
+half-written ``last.pt``; a write that fails (a full disk) leaves the previous file
+in place and becomes a one-line :class:`MedsslError`.
 """
 
 from __future__ import annotations
@@ -14,16 +15,26 @@ from typing import Any
 
 import torch
 
+from medssl.engine.run_dir import writing
 from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_path
 
 FORMAT = "medssl-train-checkpoint/1"
 
 
-def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
-    """Write ``state`` (with the format tag) to ``path`` atomically; return the path."""
+def save_checkpoint(state: dict[str, Any], path: str | Path, *, note: str = "") -> Path:
+    """Write ``state`` (with the format tag) to ``path`` atomically; return the path.
+
+    Args:
+        state: The checkpoint content.
+        path: Target file; it is replaced only once the new file is complete.
+        note: Appended to the error message when the write fails.
+
+    Raises:
+        MedsslError: If the file cannot be written (``path`` is then unchanged).
+    """
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with writing(path, note=note), atomic_path(path) as tmp:
         torch.save({"format": FORMAT, **state}, tmp)
     return path
 

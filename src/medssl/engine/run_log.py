@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from medssl.engine.run_dir import writing
 from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_write_text
 
@@ -73,12 +74,14 @@ class RunLog:
         row = {k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()}
         self.rows.append(row)
         new = [k for k in row if k not in self.columns]
-        if new or not self.path.is_file():
-            self.columns += new
-            self._write_all()
-        else:
-            with self.path.open("a", newline="") as f:
-                csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore").writerow(row)
+        with writing(self.path):
+            if new or not self.path.is_file():
+                self.columns += new
+                self._write_all()
+            else:
+                with self.path.open("a", newline="") as f:
+                    writer = csv.DictWriter(f, fieldnames=self.columns, extrasaction="ignore")
+                    writer.writerow(row)
         if self.tb is not None:
             step = int(row["step"])
             for key, value in row.items():

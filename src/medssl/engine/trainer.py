@@ -39,6 +39,7 @@ from medssl.engine.export import export_weights
 from medssl.engine.model_card import write_model_card
 from medssl.engine.optim import build_optimizers, current_lrs
 from medssl.engine.precision import autocast_factory, to_channels_last, use_channels_last
+from medssl.engine.run_dir import check_run_dir, writing
 from medssl.engine.run_log import RunLog
 from medssl.engine.schedules import Schedule
 from medssl.engine.seeding import dataset_seed, get_rng_state, seed_everything, set_rng_state
@@ -103,6 +104,7 @@ class Trainer:
         self._window: list[tuple[float, dict[str, float]]] = []
         self._pending_rng: dict[str, Any] | None = None
         self._forward_calls = 0
+        self._saved_steps: dict[str, int] = {}
 
     # ----------------------------------------------------------------- set-up
     def _setup(self) -> None:
@@ -132,14 +134,8 @@ class Trainer:
             )
             for n, o in self.optimizers.items()
         }
-        last = self.run_dir / "checkpoints" / "last.pt"
         if cfg.resume:
-            self._restore(last)
-        elif last.is_file():
-            raise MedsslError(
-                f"run folder {self.run_dir} already holds {last.name}; pass --resume to "
-                "continue it, or choose another --out"
-            )
+            self._restore(self.run_dir / "checkpoints" / "last.pt")
         self.net = self.model
         if self.dist.distributed:
             ids = [dev.index] if dev.type == "cuda" else None
@@ -163,15 +159,22 @@ class Trainer:
     def fit(self) -> TrainResult:
         """Train until ``cfg.steps``, then export weights and the model card."""
         t_start = time.perf_counter()
+        check_run_dir(self.run_dir, resume=self.cfg.resume)
         self._setup()
         cfg, main = self.cfg, self.dist.is_main
         log = None
         if main:
-            (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
-            save_config(cfg, self.run_dir / "config.yaml")
-            log = RunLog(
-                self.run_dir, total_steps=cfg.steps, start_step=self.step, progress=cfg.progress
-            )
+            with writing(self.run_dir / "checkpoints"):
+                (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+            with writing(self.run_dir / "config.yaml"):
+                save_config(cfg, self.run_dir / "config.yaml")
+            with writing(self.run_dir / "log.csv"):
+                log = RunLog(
+                    self.run_dir,
+                    total_steps=cfg.steps,
+                    start_step=self.step,
+                    progress=cfg.progress,
+                )
         self._runlog = log
         loader = make_loader(
             self.dataset,
@@ -222,6 +225,14 @@ class Trainer:
             del loader
         wall = time.perf_counter() - t_start
         if main:
+            self._export(losses, wall)
+        D.barrier(self.dist)
+        D.shutdown(self.dist)
+        return TrainResult(self.run_dir, self.step, losses, self.best_val, wall)
+
+    def _export(self, losses: list[float], wall: float) -> None:
+        cfg = self.cfg
+        with writing(self.run_dir / "model.pt"):
             export_weights(
                 self.model,
                 self.method,
@@ -230,6 +241,7 @@ class Trainer:
                 config=dict(cfg.model_kwargs),
                 extra={"method": cfg.method, "step": self.step},
             )
+        with writing(self.run_dir / "model_card.md"):
             write_model_card(
                 self.run_dir / "model_card.md",
                 cfg=cfg,
@@ -241,9 +253,6 @@ class Trainer:
                 world_size=self.dist.world_size,
                 device=self.dist.device.type,
             )
-        D.barrier(self.dist)
-        D.shutdown(self.dist)
-        return TrainResult(self.run_dir, self.step, losses, self.best_val, wall)
 
     def _count_forward(self, *_: Any) -> None:
         self._forward_calls += 1
@@ -351,7 +360,15 @@ class Trainer:
     def _checkpoint(self, name: str, *, write: bool = True) -> None:
         rng = D.gather_objects(get_rng_state(), self.dist)
         if write and self.dist.is_main:
-            ckpt.save_checkpoint(self._state(rng), self.run_dir / "checkpoints" / name)
+            kept = self._saved_steps.get(name)
+            note = (
+                f"{name} still holds step {kept}"
+                if kept is not None
+                else f"the previous {name}, if any, is unchanged"
+            )
+            path = self.run_dir / "checkpoints" / name
+            ckpt.save_checkpoint(self._state(rng), path, note=note)
+            self._saved_steps[name] = self.step
         D.barrier(self.dist)
 
     def _restore(self, path: Path) -> None:
@@ -372,6 +389,7 @@ class Trainer:
         except (ValueError, KeyError, RuntimeError) as exc:
             raise MedsslError(f"checkpoint {path} optimizer state does not fit: {exc}") from None
         self.step, self.best_val = int(state["step"]), state.get("best_val")
+        self._saved_steps["last.pt"] = self.step
         self._window = list(state.get("window", []))
         rng = state["rng"]
         self._pending_rng = rng[self.dist.rank] if len(rng) == self.dist.world_size else rng[0]

@@ -132,12 +132,14 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
     import torch
 
     from medssl.engine import Trainer
+    from medssl.engine.run_dir import check_run_dir
     from medssl.models import create_model, save_weights
     from medssl.preprocess import Pipeline
     from medssl.segmentation.augment import AugmentConfig
     from medssl.segmentation.classes import parse_classes
     from medssl.segmentation.task import SupervisedSegmentation
 
+    check_run_dir(cfg.out, resume=train_cfg.resume)
     groups = parse_classes(cfg.labels)
     pipeline = Pipeline.from_config(dict(cfg.preprocess))
     train_records, val_records = split_records(cfg)
