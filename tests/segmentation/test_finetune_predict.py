@@ -141,7 +141,7 @@ def test_select_fraction_rules():
         (["--labels", "1"], "label has classes \\[2\\] outside --labels"),
         (["--lr", "-1"], "lr must be a positive"),
         (["--patch", "16,0,16"], "patch size must be 3 positive integers"),
-        (["--no-pad", "--patch", "64,64,64"], "larger than the image"),
+        (["--no-pad"], "No such option: --no-pad"),
         (["--resume"], "no checkpoint|not found|resume"),
         (["--set", "optimizer=adagrad"], "unknown optimizer 'adagrad'; valid"),
         (["--model", "vnet"], "unknown model 'vnet'; valid names"),
