@@ -12,6 +12,7 @@ import pytest
 from medssl.cli.main import main
 from medssl.data import Record
 from medssl.errors import MedsslError
+from medssl.segmentation.classes import parse_classes, to_class_indices
 from medssl.segmentation.preprocess_choice import check_preprocess, choose_preprocess
 
 SHAPE = (20, 20, 16)
@@ -88,16 +89,17 @@ def test_spacing_sets_the_working_resolution(tmp_path):
     assert np.allclose(spacing, 3.0)
 
 
-def test_ct_data_gets_the_ct_preset(tmp_path):
+def test_ct_data_gets_the_ct_preset_and_a_label_subset_trains_alone(tmp_path):
     csv = _dataset(tmp_path / "d", ct=True)
-    extra = _finetune(csv, tmp_path / "run", "--labels", "1,2,organ=5")
+    extra = _finetune(csv, tmp_path / "run", "--labels", "organ=5")
     assert "ct_window" in _step_names(extra) and "zscore" not in _step_names(extra)
+    assert extra["labels"] == "organ=5"
 
 
 def test_modality_option_and_channel_of_4d_images(tmp_path):
     csv = _dataset(tmp_path / "d", channels=2)
     extra = _finetune(
-        csv, tmp_path / "run", "--labels", "1,2,5", "--channel", "1", "--modality", "mr"
+        csv, tmp_path / "run", "--labels", "1,2", "--channel", "1", "--modality", "mr"
     )
     assert extra["channel"] == 1 and "zscore" in _step_names(extra)
 
@@ -117,6 +119,15 @@ def test_choose_preprocess_rules(tmp_path):
         choose_preprocess({}, mr, modality="pet")
     with pytest.raises(MedsslError, match="has no option windoww"):
         check_preprocess({"preset": "ct", "windoww": [0, 1]})
+
+
+def test_labels_subset_maps_the_rest_to_background():
+    label = np.array([[[0, 1, 2, 5, 7]]])
+    classes = to_class_indices(label, parse_classes("liver=5"), source="x")
+    assert classes.tolist() == [[[0, 0, 0, 1, 0]]]
+    assert to_class_indices(label, parse_classes("2,wt=5+7"), source="x").tolist() == [
+        [[0, 0, 1, 2, 2]]
+    ]
 
 
 @pytest.mark.parametrize(

@@ -138,7 +138,7 @@ def test_select_fraction_rules():
     "args, message",
     [
         (["--fraction", "0"], "fraction must be in"),
-        (["--labels", "1"], "label has classes \\[2\\] outside --labels"),
+        (["--labels", "liver=7"], "liver=7 found in no training label"),
         (["--lr", "-1"], "lr must be a positive"),
         (["--patch", "16,0,16"], "patch size must be 3 positive integers"),
         (["--no-pad"], "No such option: --no-pad"),

@@ -157,6 +157,9 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         cache_root=cfg.cache,
         what="training cases",
     )
+    from medssl.segmentation.classes import check_classes_present
+
+    check_classes_present(train, groups, source=cfg.train)
     val = prepare_cases(
         val_records,
         pipeline,
