@@ -65,7 +65,7 @@ def test_two_files_with_groups_and_csv(pair, tmp_path, capsys):
         ("case1", "2"),
         ("case1", "fg"),
     ]
-    assert {r["case"] for r in rows[3:]} == {"mean", "std", "n"}
+    assert {r["case"] for r in rows[3:]} == {"mean", "std", "n", "excluded"}
     assert 0.5 < float(rows[2]["dice"]) < 1.0 and float(rows[2]["hd95_mm"]) > 0
     assert not [p for p in out.parent.iterdir() if p.name != "metrics.csv"]  # no temp files
 
@@ -188,3 +188,48 @@ def test_real_sample_case(tmp_path, capsys):
     row = _read_csv(out)[0]
     assert row["label"] == "wt" and 0.7 < float(row["dice"]) < 0.95
     assert float(row["hd95_mm"]) >= 2.0  # one 2 mm voxel of erosion, measured in mm
+
+
+def test_label_absent_from_both_maps_is_an_error(pair, tmp_path, capsys):
+    pred, gt = pair
+    out = tmp_path / "m.csv"
+    code, stdout, err = run(["evaluate", pred, gt, "--labels", "1,et=4", "--out", out], capsys)
+    _assert_one_line_error(code, err, "et=4", "no prediction", "p.nii.gz", "case1.nii.gz")
+    assert not out.exists() and "1.0000" not in stdout
+
+
+def test_label_absent_in_one_case_of_a_batch_scores_both_empty(tmp_path, blob, capsys):
+    _, gt = _labels(blob)
+    _write(tmp_path / "pred" / "a.nii.gz", gt)
+    _write(tmp_path / "gt" / "a.nii.gz", gt)
+    _write(tmp_path / "pred" / "b.nii.gz", (gt > 0).astype(np.uint8))
+    _write(tmp_path / "gt" / "b.nii.gz", (gt > 0).astype(np.uint8))
+    out = tmp_path / "m.csv"
+    code, _, _ = run(
+        ["evaluate", tmp_path / "pred", tmp_path / "gt", "--labels", "2", "--out", out], capsys
+    )
+    assert code == 0
+    assert [float(r["dice"]) for r in _read_csv(out) if r["case"] in "ab"] == [1.0, 1.0]
+
+
+def test_empty_prediction_gives_nan_hd95_a_count_and_a_finite_mean(tmp_path, blob, capsys):
+    _, gt = _labels(blob)
+    shifted = np.roll(gt, 1, axis=1)
+    _write(tmp_path / "pred" / "a.nii.gz", shifted)
+    _write(tmp_path / "gt" / "a.nii.gz", gt)
+    _write(tmp_path / "pred" / "b.nii.gz", gt * 0)
+    _write(tmp_path / "gt" / "b.nii.gz", gt)
+    out = tmp_path / "m.csv"
+    code, stdout, err = run(
+        ["evaluate", tmp_path / "pred", tmp_path / "gt", "--labels", "wt=1+2", "--out", out],
+        capsys,
+    )
+    assert code == 0
+    assert "label wt: empty prediction in 1 case (b)" in " ".join(err.split())
+    rows = {r["case"]: r for r in _read_csv(out)}
+    assert rows["b"]["hd95_mm"] == "nan" and float(rows["a"]["hd95_mm"]) > 0
+    assert rows["mean"]["hd95_mm"] == rows["a"]["hd95_mm"]
+    assert (rows["n"]["hd95_mm"], rows["excluded"]["hd95_mm"]) == ("1", "1")
+    assert rows["n"]["dice"] == "2"
+    assert float(rows["mean"]["dice"]) == pytest.approx(float(rows["a"]["dice"]) / 2, rel=1e-5)
+    assert " inf " not in stdout and "(n=2)" in stdout and "0.00 (n=1)" in stdout

@@ -58,15 +58,36 @@ def test_accumulate_and_aggregate(blob):
     assert metric.rows == [] and metric.unlisted == {}
 
 
-def test_missed_structure_makes_mean_hd95_inf_and_nan_is_skipped(blob):
+def test_missed_structure_is_counted_and_leaves_mean_hd95_finite(blob):
     pred, gt = _maps(blob)
     metric = SegmentationMetric(labels=parse_labels("1"))
-    metric(pred, gt, spacing=(1, 1, 1), case="ok")
+    ok = metric(pred, gt, spacing=(1, 1, 1), case="ok")[0]
     metric(np.zeros_like(gt), gt, spacing=(1, 1, 1), case="missed")
     metric(pred * 0, gt * 0, spacing=(1, 1, 1), case="empty")  # sensitivity NaN
     s = {x.metric: x for x in metric.aggregate()}
-    assert math.isinf(s["hd95"].mean) and math.isnan(s["hd95"].std)
+    assert s["hd95"].mean == pytest.approx((ok.hd95 + 0.0) / 2)  # "ok" and "empty"
+    assert (s["hd95"].n, s["hd95"].excluded) == (2, 1)
+    assert metric.empty_predictions == {"1": ["missed"]}
+    assert s["dice"].n == 3 and s["dice"].mean == pytest.approx((ok.dice + 0 + 1) / 3)
     assert s["sensitivity"].n == 2
+
+
+def test_infinite_values_never_reach_the_mean():
+    from medssl.evaluation.metric import LabelResult, summarize
+
+    rows = [
+        LabelResult("a", "1", 0.5, 0.3, 0.5, 1.0, 4.0, 0.5, 10, 10),
+        LabelResult("b", "1", 0.7, 0.5, 0.7, 1.0, math.inf, 0.5, 10, 10),
+    ]
+    s = {x.metric: x for x in summarize(rows)}
+    assert s["hd95"].mean == 4.0 and (s["hd95"].n, s["hd95"].excluded) == (1, 1)
+
+
+def test_listed_label_absent_everywhere_is_reported(blob):
+    pred, gt = _maps(blob)
+    metric = SegmentationMetric(labels=parse_labels("1,et=4"))
+    metric(pred, gt, spacing=(1, 1, 1), case="a")
+    assert [g.name for g in metric.absent_labels()] == ["et"]
 
 
 def test_empty_case_without_labels_is_recorded(blob):
@@ -85,8 +106,9 @@ def test_csv_and_table(blob):
     text = csv_text(metric.rows, metric.aggregate())
     lines = text.splitlines()
     assert lines[0].startswith("case,label,dice,iou,sensitivity,specificity,hd95_mm,nsd")
-    assert len(lines) == 1 + 4 + 3 * 2
-    assert any(line.startswith("b,1,0,0,0,1,inf,0") for line in lines)
+    assert len(lines) == 1 + 4 + 4 * 2
+    assert any(line.startswith("b,1,0,0,0,1,nan,0") for line in lines)
+    assert any(line.startswith("excluded,1,0,0,0,0,1,0") for line in lines)
     assert any(line.startswith("mean,1,") for line in lines)
     table = results_table(metric.rows, metric.aggregate())
     assert table.row_count == 4 + 2

@@ -60,3 +60,54 @@ def test_changed_settings_are_not_mixed_with_finished_cells(cases, tmp_path):
     options["finetune"]["lr"] = 1e-2
     with pytest.raises(MedsslError, match=r"made with other settings \(settings.finetune.lr\)"):
         run_experiment(load_experiment_config(None, options), progress=False)
+
+
+def _copy_cases(cases, folder):
+    import shutil
+
+    shutil.copytree(cases, folder)
+    return folder
+
+
+def _pre_config(cases, out, encoder):
+    options = experiment_options(cases, out, methods={"pre": str(encoder)}, fractions=[1.0])
+    return load_experiment_config(None, options)
+
+
+def test_finished_cell_is_keyed_by_file_contents_not_paths(cases, tmp_path):
+    """A moved encoder and moved data keep the cell; the same paths with new bytes do not."""
+    import shutil
+
+    from medssl.errors import MedsslError
+
+    data = _copy_cases(cases, tmp_path / "data")
+    out = tmp_path / "exp"
+    assert run_experiment(_pre_config(data, out, data / "encoder.pt"), progress=False).ran
+    moved = shutil.move(data, tmp_path / "moved")
+    again = run_experiment(_pre_config(moved, out, moved / "encoder.pt"), progress=False)
+    assert again.ran == [] and len(again.results) == 1
+
+    other = tmp_path / "other.pt"
+    shutil.copy(moved / "encoder.pt", other)
+    with open(other, "ab") as f:
+        f.write(b"\0")  # same weights, different bytes: a different file
+    shutil.copy(other, moved / "encoder.pt")
+    with pytest.raises(MedsslError, match=r"made with other settings \(weights\)"):
+        run_experiment(_pre_config(moved, out, moved / "encoder.pt"), progress=False)
+
+
+def test_a_rewritten_label_invalidates_the_finished_cell(cases, tmp_path):
+    import nibabel as nib
+    import numpy as np
+
+    from medssl.errors import MedsslError
+
+    data = _copy_cases(cases, tmp_path / "data")
+    out = tmp_path / "exp"
+    run_experiment(_pre_config(data, out, data / "encoder.pt"), progress=False)
+    label = nib.load(str(data / "c4_lab.nii.gz"))
+    array = np.asarray(label.dataobj).copy()
+    array[array == 2] = 1
+    nib.save(nib.Nifti1Image(array, label.affine), str(data / "c4_lab.nii.gz"))
+    with pytest.raises(MedsslError, match=r"made with other settings \(split\.test\)"):
+        run_experiment(_pre_config(data, out, data / "encoder.pt"), progress=False)

@@ -138,10 +138,10 @@ def test_select_fraction_rules():
     "args, message",
     [
         (["--fraction", "0"], "fraction must be in"),
-        (["--labels", "1"], "label has classes \\[2\\] outside --labels"),
+        (["--labels", "liver=7"], "liver=7 found in no training label"),
         (["--lr", "-1"], "lr must be a positive"),
         (["--patch", "16,0,16"], "patch size must be 3 positive integers"),
-        (["--no-pad", "--patch", "64,64,64"], "larger than the image"),
+        (["--no-pad"], "No such option: --no-pad"),
         (["--resume"], "no checkpoint|not found|resume"),
         (["--set", "optimizer=adagrad"], "unknown optimizer 'adagrad'; valid"),
         (["--model", "vnet"], "unknown model 'vnet'; valid names"),

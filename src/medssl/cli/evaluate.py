@@ -66,6 +66,12 @@ def evaluate(
             "evaluated there (pass --labels to score them as 'both empty')",
             highlight=False,
         )
+    for label, cases in metric.empty_predictions.items():
+        err.print(
+            f"[yellow]warning:[/] label {label}: empty prediction in {_cases(len(cases))} "
+            f"({_listing(cases)}); HD95 is undefined there and left out of its mean",
+            highlight=False,
+        )
     if out is not None:
         write_csv(out, metric.rows, summaries)
         console.print(f"wrote {out}", highlight=False)

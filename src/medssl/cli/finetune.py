@@ -9,21 +9,42 @@ from typing import Any
 
 import typer
 
+# TrainConfig keys that only pre-training uses: fine-tuning sets them itself.
+PRETRAIN_ONLY = {"method": "--method", "method_options": "--set method_options.*", "data": "DATA"}
+
 
 def _split_config(path: Path | None, overrides: dict[str, Any]):
-    """One YAML/--set namespace for both the fine-tuning and the training keys."""
-    from medssl.config import TrainConfig, config_from_dict, load_config, read_config_file
+    """One YAML/--set namespace for both the fine-tuning and the training keys.
+
+    Dotted keys reach into mappings, as for ``pretrain`` (``model_kwargs.base_width=16``,
+    ``preprocess.target_spacing=1.5``).
+    """
+    from medssl.config import (
+        TrainConfig,
+        _merge,
+        config_from_dict,
+        load_config,
+        read_config_file,
+    )
     from medssl.errors import MedsslError
     from medssl.segmentation.finetune import FinetuneConfig
 
     data: dict[str, Any] = read_config_file(path) if path is not None else {}
-    data.update(overrides)
+    _merge(data, overrides, str(path or "--set"))
     ft_keys = {f.name for f in dataclasses.fields(FinetuneConfig)}
     tr_keys = {f.name for f in dataclasses.fields(TrainConfig)}
+    pretrain_only = sorted(set(data) & set(PRETRAIN_ONLY) - ft_keys)
+    if pretrain_only:
+        key = pretrain_only[0]
+        raise MedsslError(
+            f"'{key}' in {path or '--set'} is a pre-training option ({PRETRAIN_ONLY[key]} of "
+            "medssl pretrain); fine-tuning takes its data from --train and sets the method"
+        )
     unknown = sorted(set(data) - ft_keys - tr_keys)
     if unknown:
         raise MedsslError(
-            f"unknown config key(s) {unknown}; valid: {', '.join(sorted(ft_keys | tr_keys))}"
+            f"unknown config key(s) {unknown} in {path or '--set'}; "
+            f"valid: {', '.join(sorted(ft_keys | tr_keys - set(PRETRAIN_ONLY)))}"
         )
     ft = config_from_dict(
         FinetuneConfig,
@@ -51,12 +72,22 @@ def finetune(
     pretrained: Path | None = typer.Option(None, "--pretrained", help="Weights to start from."),
     init: str | None = typer.Option(None, "--init", help="encoder or encoder+decoder."),
     fraction: float | None = typer.Option(None, "--fraction", help="Share of training cases."),
-    preset: str | None = typer.Option(None, "--preset", help="Preprocessing preset."),
-    spacing: float | None = typer.Option(None, "--spacing", help="Target spacing (mm)."),
+    preset: str | None = typer.Option(
+        None, "--preset", help="Preprocessing preset (default: by the data's modality)."
+    ),
+    modality: str | None = typer.Option(
+        None, "--modality", help="ct or mr: picks the preset (default: from the data)."
+    ),
+    spacing: float | None = typer.Option(
+        None,
+        "--spacing",
+        help="Working resolution in mm: cases are resampled to it and not rescaled to a "
+        "grid (with --grid they are padded or cropped to it).",
+    ),
     grid: int | None = typer.Option(None, "--grid", help="Network grid size."),
+    channel: int | None = typer.Option(None, "--channel", help="Channel of 4D images."),
     patch: str | None = typer.Option(None, "--patch", help="Patch size, e.g. 64,64,64."),
     no_augment: bool = typer.Option(False, "--no-augment", help="Turn augmentation off."),
-    no_pad: bool = typer.Option(False, "--no-pad", help="Forbid patches larger than a case."),
     steps: int | None = typer.Option(None, "--steps"),
     batch_size: int | None = typer.Option(None, "--batch-size"),
     lr: float | None = typer.Option(None, "--lr"),
@@ -90,6 +121,8 @@ def finetune(
         "precision": precision,
         "num_workers": num_workers,
         "model": model,
+        "modality": modality,
+        "channel": channel,
     }
     overrides.update({k: v for k, v in named.items() if v is not None})
     if val_ids:
@@ -101,21 +134,31 @@ def finetune(
             raise MedsslError(f"--patch must be integers like 64,64,64; got '{patch}'") from None
     if no_augment:
         overrides["augment"] = False
-    if no_pad:
-        overrides["pad"] = False
     if resume:
         overrides["resume"] = True
     ft, tr = _split_config(config, overrides)
+    if spacing is not None and not spacing > 0:
+        raise MedsslError(f"--spacing must be a positive number of mm; got {spacing}")
+    if grid is not None and grid < 1:
+        raise MedsslError(f"--grid must be a positive integer; got {grid}")
     if preset or spacing or grid:
-        pre = dict(ft.preprocess)
-        if preset:
-            pre = {"preset": preset}
+        pre = {"preset": preset} if preset else dict(ft.preprocess)
         if spacing:
-            pre["target_spacing"] = spacing
-        if grid:
+            # The working resolution is the spacing itself: no rescaling to fit a grid.
+            pre.update(target_spacing=spacing, grid=grid)
+            if grid:
+                pre["mode"] = "pad"
+        elif grid:
             pre["grid"] = grid
         ft = dataclasses.replace(ft, preprocess=pre)
+    if ft.modality is not None and ft.modality.strip().lower() not in ("ct", "mr", "mri"):
+        raise MedsslError(f"--modality must be 'ct' or 'mr'; got '{ft.modality}'")
+    if ft.channel is not None and ft.channel < 0:
+        raise MedsslError(f"--channel must be >= 0; got {ft.channel}")
     if len(ft.patch) != 3 or any(p < 1 for p in ft.patch):
         raise MedsslError(f"patch size must be 3 positive integers; got {ft.patch}")
+    from medssl.segmentation.preprocess_choice import check_preprocess
+
+    check_preprocess(ft.preprocess)
     path = run(ft, tr, argv=["medssl", *sys.argv[1:]])
     typer.echo(f"fine-tuned model written to {path}")

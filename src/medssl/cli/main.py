@@ -57,13 +57,25 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map user errors to one line on stderr and a non-zero exit."""
+    from typer.core import _click
+
     from medssl.errors import MedsslError
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
     try:
-        # standalone mode: typer reports usage errors itself and exits via SystemExit.
-        app(args=args, prog_name="medssl")
+        code = app(args=args, prog_name="medssl", standalone_mode=False)
+    except _click.exceptions.NoArgsIsHelpError:
+        sys.exit(2)  # the help text is already printed
+    except _click.exceptions.ClickException as exc:
+        # Usage errors (unknown option, missing or malformed value): one line, like the rest.
+        where = f"; see '{exc.ctx.command_path} --help'" if getattr(exc, "ctx", None) else ""
+        text = " ".join(exc.format_message().split()).rstrip(".")
+        print(f"medssl: error: {text}{where}", file=sys.stderr)
+        sys.exit(2)
+    except typer.Abort:
+        print("medssl: interrupted", file=sys.stderr)
+        sys.exit(130)
     except KeyboardInterrupt:
         print("medssl: interrupted", file=sys.stderr)
         sys.exit(130)
@@ -73,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"medssl: error: {message}", file=sys.stderr)
         sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

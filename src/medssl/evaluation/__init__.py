@@ -11,12 +11,18 @@ Empty-mask rules (per label; NaN means undefined and is left out of means):
 case                   Dice   IoU    sensitivity  specificity  HD95    NSD
 =====================  =====  =====  ===========  ===========  ======  =====
 both empty             1      1      NaN          1            0       1
-only reference empty   0      0      NaN          < 1          inf     0
-only prediction empty  0      0      0            1            inf     0
+only reference empty   0      0      NaN          < 1          NaN     0
+only prediction empty  0      0      0            1            NaN     0
 =====================  =====  =====  ===========  ===========  ======  =====
 
-Summaries over cases: mean and population std of the defined values; one infinite
-HD95 makes that label's mean HD95 ``inf`` (std NaN), so a missed structure shows.
+Summaries over cases: mean and population std of the finite values, with ``n`` (the
+cases averaged) and ``excluded`` (the cases left out). An empty prediction is counted
+per label (``SegmentationMetric.empty_predictions``), so a missed structure shows
+without making a mean infinite; its Dice of 0 stays in the Dice mean.
+
+A label listed in ``--labels`` that is absent from every prediction and every
+reference is an error (:func:`~medssl.evaluation.runner.evaluate_paths`), not a
+perfect score.
 
 Which labels: see :mod:`medssl.evaluation.labels` (``"1,2,wt=1+2+3+4"``).
 """

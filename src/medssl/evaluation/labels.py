@@ -14,8 +14,9 @@ Without ``--labels``, each case is evaluated on every non-zero value found in it
 prediction or its reference, one row per value. With ``--labels``, a value present in
 the files but in no listed item is **not** an error: it is left out of the metrics and
 reported (per case, and as a warning at the command line), since evaluating a subset
-of structures is common (e.g. only the liver of a multi-organ map). A listed value
-absent from both files scores by the "both empty" rules.
+of structures is common (e.g. only the liver of a multi-organ map). A listed item absent
+from both files of one case scores by the "both empty" rules there (e.g. BraTS cases
+without enhancing tumour); an item absent from every file evaluated is an error.
 """
 
 from __future__ import annotations

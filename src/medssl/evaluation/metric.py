@@ -54,8 +54,9 @@ class LabelResult:
 class Summary:
     """Mean and (population) standard deviation of one metric of one label over cases.
 
-    ``n`` counts the cases where the metric is defined (not NaN). An infinite HD95 in
-    any case makes the mean ``inf`` and the std NaN: a missed structure is not hidden.
+    ``n`` counts the cases the mean averages: those where the metric is defined and
+    finite. ``excluded`` counts the cases left out (NaN, e.g. the HD95 of an empty
+    prediction, or a non-finite value), so ``n + excluded`` is the number of cases.
     """
 
     label: str
@@ -63,6 +64,7 @@ class Summary:
     mean: float
     std: float
     n: int
+    excluded: int = 0
 
 
 def compute_mask_metrics(
@@ -156,21 +158,24 @@ def evaluate_labelmaps(
 
 
 def summarize(rows: Sequence[LabelResult]) -> list[Summary]:
-    """Mean ± std over cases of every metric, per label (labels in first-seen order)."""
+    """Mean ± std over cases of every metric, per label (labels in first-seen order).
+
+    Only finite values are averaged; the others are counted in ``Summary.excluded``.
+    """
     order = list(dict.fromkeys(r.label for r in rows))
     out = []
     for label in order:
         mine = [r for r in rows if r.label == label]
         for metric in METRICS:
             values = np.array([getattr(r, metric) for r in mine], dtype=np.float64)
-            values = values[~np.isnan(values)]
-            if values.size == 0:
+            finite = values[np.isfinite(values)]
+            if finite.size == 0:
                 mean = std = math.nan
-            elif np.isinf(values).any():
-                mean, std = float(values.max()), math.nan
             else:
-                mean, std = float(values.mean()), float(values.std())
-            out.append(Summary(label, metric, mean, std, int(values.size)))
+                mean, std = float(finite.mean()), float(finite.std())
+            out.append(
+                Summary(label, metric, mean, std, int(finite.size), values.size - finite.size)
+            )
     return out
 
 
@@ -187,6 +192,8 @@ class SegmentationMetric:
         rows: Every :class:`LabelResult` so far.
         unlisted: Case → values present but in no group of ``labels``.
         empty_cases: Cases that gave no row (``labels=None`` and both maps all zero).
+        empty_predictions: Label → cases whose prediction of it is empty while the
+            reference is not (HD95 is undefined there and left out of the mean).
 
     Example:
         >>> metric = SegmentationMetric(labels=parse_labels("wt=1+2+3+4"))  # doctest: +SKIP
@@ -199,6 +206,7 @@ class SegmentationMetric:
     rows: list[LabelResult] = field(default_factory=list, init=False)
     unlisted: dict[str, list[int]] = field(default_factory=dict, init=False)
     empty_cases: list[str] = field(default_factory=list, init=False)
+    empty_predictions: dict[str, list[str]] = field(default_factory=dict, init=False)
 
     def __call__(
         self, pred: np.ndarray, gt: np.ndarray, *, spacing: Sequence[float], case: str
@@ -213,6 +221,9 @@ class SegmentationMetric:
             case=case,
         )
         self.rows.extend(rows)
+        for row in rows:
+            if row.pred_voxels == 0 and row.gt_voxels > 0:
+                self.empty_predictions.setdefault(row.label, []).append(case)
         if not rows:
             self.empty_cases.append(case)
         if unlisted:
@@ -223,8 +234,20 @@ class SegmentationMetric:
         """Mean ± std over the cases seen so far, per label and metric."""
         return summarize(self.rows)
 
+    def absent_labels(self) -> list[LabelGroup]:
+        """The listed groups found in no prediction and no reference of any case so far.
+
+        Such a group is most likely a wrong ``--labels`` value: it would score 1.0 by the
+        "both empty" rule everywhere.
+        """
+        if self.labels is None or not self.rows:
+            return []
+        seen = {r.label for r in self.rows if r.gt_voxels > 0 or r.pred_voxels > 0}
+        return [g for g in self.labels if g.name not in seen]
+
     def reset(self) -> None:
         """Forget every case."""
         self.rows.clear()
         self.unlisted.clear()
         self.empty_cases.clear()
+        self.empty_predictions.clear()

@@ -1,10 +1,11 @@
 """Output of an evaluation: a CSV file (written atomically) and a rich table.
 
 CSV layout: one row per case and label, then summary rows whose ``case`` column is
-``mean``, ``std`` or ``n`` (the number of cases where the metric is defined). Columns:
-``case, label, dice, iou, sensitivity, specificity, hd95_mm, nsd, gt_voxels,
-pred_voxels``. Undefined values are written ``nan``, infinite HD95 ``inf`` (both are
-read back as floats by Python and pandas).
+``mean``, ``std``, ``n`` (the number of cases the mean averages) or ``excluded`` (the
+cases left out because the metric is undefined there, e.g. the HD95 of an empty
+prediction). Columns: ``case, label, dice, iou, sensitivity, specificity, hd95_mm,
+nsd, gt_voxels, pred_voxels``. Undefined values are written ``nan`` (read back as a
+float by Python and pandas).
 """
 
 from __future__ import annotations
@@ -59,12 +60,13 @@ def csv_text(rows: Sequence[LabelResult], summaries: Sequence[Summary]) -> str:
         )
     labels = list(dict.fromkeys(s.label for s in summaries))
     table = {(s.label, s.metric): s for s in summaries}
-    for stat in ("mean", "std", "n"):
+    for stat in ("mean", "std", "n", "excluded"):
         for label in labels:
             values = []
             for m in METRICS:
                 s = table[(label, m)]
-                values.append(str(s.n) if stat == "n" else _num(getattr(s, stat)))
+                value = getattr(s, stat)
+                values.append(str(value) if stat in ("n", "excluded") else _num(value))
             writer.writerow([stat, label, *values, "", ""])
     return buf.getvalue()
 
@@ -88,7 +90,11 @@ def _cell(value: float, metric: str) -> str:
 
 
 def results_table(rows: Sequence[LabelResult], summaries: Sequence[Summary], *, title: str = ""):
-    """A ``rich.table.Table``: per-case rows, then mean ± std per label."""
+    """A ``rich.table.Table``: per-case rows, then mean ± std per label.
+
+    The mean row names the number of cases it averages; a metric that averages fewer
+    (undefined in some cases) says so in its cell, e.g. ``12.30 ± 1.20 (n=3)``.
+    """
     from rich.table import Table
 
     table = Table(title=title or None, show_lines=False)
@@ -110,6 +116,8 @@ def results_table(rows: Sequence[LabelResult], summaries: Sequence[Summary], *, 
             cell = _cell(s.mean, m)
             if not math.isnan(s.std):
                 cell += f" ± {_cell(s.std, m)}"
+            if s.n != n_cases:
+                cell += f" (n={s.n})"
             cells.append(cell)
         first = f"mean ± std (n={n_cases})" if i == 0 else ""
         table.add_row(first, label, *cells, style="bold")

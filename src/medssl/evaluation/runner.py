@@ -58,7 +58,9 @@ def evaluate_paths(
 
     Raises:
         MedsslError: See :func:`~medssl.evaluation.pairing.pair_paths` and
-            :func:`evaluate_pair`; also for a negative tolerance.
+            :func:`evaluate_pair`; also for a negative tolerance, and for a listed label
+            found in no prediction and no reference (a perfect "both empty" score there
+            would hide a wrong ``--labels`` value).
     """
     if not nsd_tolerance >= 0:
         raise MedsslError(f"--nsd-tolerance must be >= 0 mm; got {nsd_tolerance}")
@@ -72,4 +74,12 @@ def evaluate_paths(
     else:
         for pair in pairs:
             evaluate_pair(pair, metric)
+    absent = metric.absent_labels()
+    if absent:
+        names = ", ".join(f"{g.name}={'+'.join(map(str, g.values))}" for g in absent)
+        where = f"{pairs[0].pred} or {pairs[0].gt}" if len(pairs) == 1 else f"{pred} or {gt}"
+        raise MedsslError(
+            f"--labels: {names} found in no prediction and no reference ({where}); "
+            "a label must be present in at least one file to be evaluated"
+        )
     return metric

@@ -21,8 +21,11 @@ Empty masks:
 case                HD95    NSD
 ==================  ======  ====
 both empty          0.0     1.0
-only one empty      inf     0.0
+only one empty      NaN     0.0
 ==================  ======  ====
+
+A distance to an empty surface is undefined, so HD95 is NaN there (not ``inf``, which
+would make every mean over cases infinite); callers count such cases separately.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-INF = float("inf")
+NAN = float("nan")
 
 
 def union_bbox(pred: np.ndarray, gt: np.ndarray, *, margin: int = 1) -> tuple[slice, ...] | None:
@@ -119,7 +122,7 @@ def surface_metrics(
     if not has_pred and not has_gt:
         return {k: v for k, v in (("hd95", 0.0), ("nsd", 1.0)) if k in which}
     if not has_pred or not has_gt:
-        return {k: v for k, v in (("hd95", INF), ("nsd", 0.0)) if k in which}
+        return {k: v for k, v in (("hd95", NAN), ("nsd", 0.0)) if k in which}
     box = union_bbox(pred, gt, margin=margin)
     p, g = _as_batch(pred[box]), _as_batch(gt[box])
     spacing = [float(s) for s in spacing]
@@ -143,7 +146,7 @@ def surface_metrics(
 
 
 def hd95(pred: np.ndarray, gt: np.ndarray, *, spacing: Sequence[float]) -> float:
-    """95th-percentile Hausdorff distance in mm (0 if both empty, inf if one is).
+    """95th-percentile Hausdorff distance in mm (0 if both empty, NaN if one is).
 
     See :func:`surface_metrics` for the arguments.
     """

@@ -207,11 +207,11 @@ def split_finetune_options(options: dict[str, Any], *, source: str):
     tr_data.update({k: v for k, v in options.items() if k in tr_keys and k not in ft_keys})
     tr = load_config(None, tr_data, cls=TrainConfig)
     from medssl.models import model_names
-    from medssl.preprocess import Pipeline
+    from medssl.segmentation.preprocess_choice import check_preprocess
 
     if tr.model not in model_names():
         raise MedsslError(f"unknown model '{tr.model}'; valid names: {', '.join(model_names())}")
-    Pipeline.from_config(dict(ft.preprocess))
+    check_preprocess(ft.preprocess)
     return ft, tr
 
 

@@ -70,13 +70,22 @@ class Cell:
         return f"{self.method}_f{self.fraction}_s{self.seed}{fold}"
 
     def identity(self, settings: dict[str, Any]) -> dict[str, Any]:
-        """Everything that decides this cell's result (the shared settings included)."""
+        """Everything that decides this cell's result (the shared settings included).
+
+        Files enter by content, not by path (see :mod:`medssl.experiments.fingerprint`):
+        the weights file's digest, and per part of the split each case's id and the
+        digests of its image, label and ROI.
+        """
+        from medssl.experiments.fingerprint import content_digest, records_digest
+
         return {
             "method": self.method,
-            "weights": self.weights,
+            "weights": content_digest(self.weights),
             "fraction": self.fraction,
             "seed": self.seed,
-            "split": self.split.ids(),
+            "split": {
+                part: records_digest(getattr(self.split, part)) for part in ("train", "val", "test")
+            },
             "settings": settings,
         }
 

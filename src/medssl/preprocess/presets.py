@@ -2,8 +2,11 @@
 
 Every preset orders its steps the same way: reorient to RAS, crop (cheap, done on
 the original grid), set intensities (statistics from the original voxels), resample
-to ``target_spacing``, then fit the network ``grid``. All options are keyword-only
-and have defaults; ``preset(name, **options)`` builds the pipeline.
+to ``target_spacing``, then fit the network ``grid``. ``grid=None`` leaves out the
+last step: the working grid is then the resampled volume itself, at exactly
+``target_spacing`` (for patch-based training and sliding-window inference). All
+options are keyword-only and have defaults; ``preset(name, **options)`` builds the
+pipeline. :func:`preset_for_modality` names the preset of a modality (CT or MR).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from medssl.preprocess.zscore import ZScore
 from medssl.registry import Registry
 
 Spacing = float | tuple[float, float, float]
-Grid = int | tuple[int, int, int]
+Grid = int | tuple[int, int, int] | None
 
 PRESETS: Registry[Callable[..., Pipeline]] = Registry("preprocessing preset")
 
@@ -30,9 +33,57 @@ def preset(name: str, **options: Any) -> Pipeline:
     """Build the named preset pipeline (unknown names list the valid ones).
 
     Raises:
-        MedsslError: Unknown preset name or bad option value.
+        MedsslError: Unknown preset name, unknown option, or bad option value.
     """
-    return PRESETS.get(name)(**options)
+    import inspect
+
+    from medssl.errors import MedsslError
+
+    factory = PRESETS.get(name)
+    valid = list(inspect.signature(factory).parameters)
+    unknown = sorted(set(options) - set(valid))
+    if unknown:
+        raise MedsslError(
+            f"preset '{name}' has no option {', '.join(unknown)}; valid: {', '.join(valid)}"
+        )
+    try:
+        return factory(**options)
+    except (TypeError, IndexError) as exc:
+        raise MedsslError(f"preset '{name}': bad option value ({exc})") from None
+
+
+MODALITY_PRESETS: dict[str, str] = {"ct": "ct", "mr": "brain_flair"}
+"""The default preset of each modality kind (see :func:`modality_kind`)."""
+
+
+_MR_NAMES = ("mr", "flair", "t1", "t2", "pd", "dwi", "adc", "swi", "dce", "bold")
+
+
+def modality_kind(text: str | None) -> str | None:
+    """``"ct"`` for CT, ``"mr"`` for an MR name (MR, MRI, FLAIR, T1w, T2...), else None."""
+    name = str(text or "").strip().lower()
+    if name in ("ct", "cect", "ncct", "cta"):
+        return "ct"
+    if name.startswith(_MR_NAMES):
+        return "mr"
+    return None
+
+
+def preset_for_modality(kind: str) -> str:
+    """The preset used for a modality kind: ``ct`` for CT, ``brain_flair`` for MR.
+
+    Raises:
+        MedsslError: A kind other than ``ct`` or ``mr``.
+    """
+    from medssl.errors import MedsslError
+
+    if kind not in MODALITY_PRESETS:
+        raise MedsslError(f"modality must be one of {', '.join(MODALITY_PRESETS)}; got '{kind}'")
+    return MODALITY_PRESETS[kind]
+
+
+def _fit(grid: Grid, mode: str, pad_value: float = 0.0) -> list[FitGrid]:
+    return [] if grid is None else [FitGrid(size=grid, mode=mode, pad_value=pad_value)]
 
 
 @PRESETS.register("mri")
@@ -63,7 +114,7 @@ def mri(
             crop,
             ZScore(mask=mask, percentiles=percentiles),
             Resample(spacing=target_spacing),
-            FitGrid(size=grid, mode=mode),
+            *_fit(grid, mode),
         ]
     )
 
@@ -110,7 +161,7 @@ def ct(
             Crop(source="image", threshold=body_threshold, margin_mm=margin_mm),
             CTWindow(low=window[0], high=window[1], out_range=out_range),
             Resample(spacing=target_spacing),
-            FitGrid(size=grid, mode=mode, pad_value=out_range[0]),
+            *_fit(grid, mode, out_range[0]),
         ]
     )
 
@@ -133,6 +184,6 @@ def ct_liver(
             Crop(source="roi", roi_labels=roi_labels, margin_mm=margin_mm),
             CTWindow(low=window[0], high=window[1], out_range=out_range),
             Resample(spacing=target_spacing),
-            FitGrid(size=grid, mode=mode, pad_value=out_range[0]),
+            *_fit(grid, mode, out_range[0]),
         ]
     )

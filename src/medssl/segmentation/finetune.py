@@ -36,9 +36,12 @@ class FinetuneConfig:
         pretrained: Weights file to start from; None = random initialisation.
         init: ``encoder`` or ``encoder+decoder``.
         fraction: Share of the training cases used (seeded choice), in (0, 1].
-        preprocess: Preprocessing config, e.g. ``{"preset": "brain_flair", "grid": 96}``.
+        preprocess: Preprocessing config, e.g. ``{"preset": "brain_flair", "grid": 96}``;
+            without ``preset`` (or ``steps``) the preset follows the data's modality and
+            these are its options (see :mod:`medssl.segmentation.preprocess_choice`).
+        modality: ``"ct"`` or ``"mr"``: the modality that picks the preset, instead of
+            the data's modality column or intensity range.
         patch: Training patch and inference window size.
-        pad: Allow patches larger than a case (zero padding).
         augment: nnU-Net-style augmentation on/off.
         channel: Channel of 4D images.
     """
@@ -52,11 +55,9 @@ class FinetuneConfig:
     pretrained: str | None = None
     init: str = "encoder"
     fraction: float = 1.0
-    preprocess: dict[str, Any] = dataclasses.field(
-        default_factory=lambda: {"preset": "brain_flair", "target_spacing": 2.0, "grid": 96}
-    )
+    preprocess: dict[str, Any] = dataclasses.field(default_factory=dict)
+    modality: str | None = None
     patch: list[int] = dataclasses.field(default_factory=lambda: [64, 64, 64])
-    pad: bool = True
     augment: bool = True
     channel: int | None = None
     cache: str | None = None
@@ -137,12 +138,17 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
     from medssl.preprocess import Pipeline
     from medssl.segmentation.augment import AugmentConfig
     from medssl.segmentation.classes import parse_classes
+    from medssl.segmentation.preprocess_choice import choose_preprocess
     from medssl.segmentation.task import SupervisedSegmentation
 
     check_run_dir(cfg.out, resume=train_cfg.resume)
     groups = parse_classes(cfg.labels)
-    pipeline = Pipeline.from_config(dict(cfg.preprocess))
     train_records, val_records = split_records(cfg)
+    pipeline = Pipeline.from_config(
+        choose_preprocess(
+            dict(cfg.preprocess), train_records, modality=cfg.modality, channel=cfg.channel
+        )
+    )
     keep = select_fraction(len(train_records), cfg.fraction, train_cfg.seed)
     train_records = [train_records[i] for i in keep]
     train = prepare_cases(
@@ -153,6 +159,9 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         cache_root=cfg.cache,
         what="training cases",
     )
+    from medssl.segmentation.classes import check_classes_present
+
+    check_classes_present(train, groups, source=cfg.train)
     val = prepare_cases(
         val_records,
         pipeline,
@@ -169,7 +178,6 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         pretrained=cfg.pretrained,
         init=cfg.init,
         augment=AugmentConfig() if cfg.augment else None,
-        pad=cfg.pad,
     )
     train_cfg = dataclasses.replace(
         train_cfg,
