@@ -118,3 +118,19 @@ def test_cli_prints_the_warning_as_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("medssl: warning: ")
     assert str(src) in lines[0] and "qform" in lines[0]
+
+
+def test_no_qform_no_sform_is_placed_as_itk_does(tmp_path):
+    src = _save(tmp_path / "analyze_like.nii.gz", np.eye(4), 0, np.eye(4), 0)
+    with pytest.warns(GeometryWarning, match="neither qform nor sform"):
+        img = read_image(src)
+    for ijk in [(0, 0, 0), (5, 4, 3)]:
+        np.testing.assert_allclose(_world(img.geometry, ijk), _itk_world(src, ijk), atol=1e-4)
+
+
+def test_rounding_sized_disagreement_is_quiet(tmp_path):
+    qform, sform = _affine([10.0, 0, 0]), _affine([10.02, 0, 0])
+    src = _save(tmp_path / "scan.nii.gz", qform, 2, sform, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_image(src)
