@@ -162,3 +162,10 @@ def test_ircadb_label_map_of_four_organs(shared_data):
     assert set(np.unique(label.array)) == {0, 1, 2, 3, 4}
     with pytest.raises(MedsslError, match="valid structures: .*liver.*spleen"):
         read_label(f"{folder / 'MASKS_DICOM.zip'}::pancreas=1")
+
+
+def test_dicom_label_map_keeps_its_values(case, tmp_path):
+    ct, _, _, masks = case
+    labels = write_series(tmp_path / "labels", (masks["liver"] > 0).astype(np.uint8) * 2, step=STEP)
+    label = read_label(labels, reference=ct)
+    assert set(np.unique(label.array)) == {0, 2}

@@ -102,3 +102,35 @@ def test_cli_info_shows_the_itk_orientation(tmp_path, capsys, flip):
         nib.orientations.aff2axcodes(np.block([[direction, np.zeros((3, 1))], [0, 0, 0, 1]]))
     )
     assert f"orientation {codes}" in capsys.readouterr().out
+
+
+def test_cli_prints_the_warning_as_one_line(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    src = _save(tmp_path / "scan.nii.gz", _affine([10.0, 0, 0]), 1, _affine([16.0, 0, 0]), 2)
+    result = subprocess.run(
+        [sys.executable, "-m", "medssl.cli.main", "info", str(src)],
+        check=False, capture_output=True, text=True, env=os.environ, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("medssl: warning: ")
+    assert str(src) in lines[0] and "qform" in lines[0]
+
+
+def test_no_qform_no_sform_is_placed_as_itk_does(tmp_path):
+    src = _save(tmp_path / "analyze_like.nii.gz", np.eye(4), 0, np.eye(4), 0)
+    with pytest.warns(GeometryWarning, match="neither qform nor sform"):
+        img = read_image(src)
+    for ijk in [(0, 0, 0), (5, 4, 3)]:
+        np.testing.assert_allclose(_world(img.geometry, ijk), _itk_world(src, ijk), atol=1e-4)
+
+
+def test_rounding_sized_disagreement_is_quiet(tmp_path):
+    qform, sform = _affine([10.0, 0, 0]), _affine([10.02, 0, 0])
+    src = _save(tmp_path / "scan.nii.gz", qform, 2, sform, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        read_image(src)

@@ -55,14 +55,22 @@ def _register() -> None:
 _register()
 
 
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    return f"medssl: warning: {message}\n"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map user errors to one line on stderr and a non-zero exit."""
+    import warnings
+
     from typer.core import _click
 
     from medssl.errors import MedsslError
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if not debug:
+        warnings.formatwarning = _one_line_warning
     try:
         code = app(args=args, prog_name="medssl", standalone_mode=False)
     except _click.exceptions.NoArgsIsHelpError:

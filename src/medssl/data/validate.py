@@ -15,7 +15,9 @@ from medssl.data.record import Record
 from medssl.errors import MedsslError
 from medssl.io import Geometry, read_image, read_label
 from medssl.io.atomic import full_suffix
+from medssl.io.dicom_mask import is_mask_source
 from medssl.io.geometry import affine_from_itk
+from medssl.io.nifti import nifti_affine
 from medssl.progress import track
 
 _NIFTI = (".nii", ".nii.gz")
@@ -27,6 +29,9 @@ def read_header(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
     Raises:
         MedsslError: Missing or unreadable file.
     """
+    if is_mask_source(path):
+        label = read_label(path)
+        return label.geometry.shape, label.geometry.affine
     if not path.exists():
         raise MedsslError(f"file not found: {path}")
     suffix = full_suffix(path)
@@ -35,7 +40,7 @@ def read_header(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
 
         try:
             img = nib.load(str(path))
-            return tuple(int(s) for s in img.shape), np.asarray(img.affine, dtype=np.float64)
+            return tuple(int(s) for s in img.shape), nifti_affine(img, path)
         except Exception as exc:  # noqa: BLE001 (nibabel raises many types for corrupt files)
             raise MedsslError(
                 f"cannot read {path} as NIfTI (corrupt or truncated?): {exc}"

@@ -180,7 +180,7 @@ def read_label(
     Besides image files and DICOM folders, accepts DICOM mask structures (see
     :mod:`medssl.io.dicom_mask`): ``ZIP_OR_FOLDER::liver=1,spleen=2`` builds a label
     map from one mask series per structure. A DICOM folder whose only non-zero value
-    is one number (a binary mask stored as 0/255) reads as a binary label (0/1).
+    is 255 (a binary mask stored as 0/255) reads as a binary label (0/1).
 
     Args:
         path: The label file, DICOM folder or structure spec.
@@ -209,7 +209,7 @@ def read_label(
         array = rounded
     if array.min() < 0:
         raise MedsslError(f"{path}: label values must be >= 0; found {array.min()}")
-    if Path(path).is_dir() and np.unique(array[array != 0]).size == 1:
+    if Path(path).is_dir() and array.max() == 255 and not np.any((array != 0) & (array != 255)):
         array = array != 0
     array = array.astype(np.uint8 if array.max() < 256 else np.int32)
     if require_foreground and not array.any():

@@ -16,8 +16,10 @@ So a file with, say, ``qform_code = 1`` and an sform with code 2 that is shifted
 6 mm opens 6 mm apart in nibabel-based tools and in 3D Slicer. medssl follows ITK
 and 3D Slicer: :func:`read_nifti` takes the grid from SimpleITK's own NIfTI reader
 (header only) and warns with a :class:`GeometryWarning` when qform and sform disagree
-by more than :data:`QFORM_SFORM_TOLERANCE_MM` at any corner of the image. Files that
-ITK cannot place (a sheared sform and no qform) keep nibabel's sform, with a warning.
+at any corner of the image by more than :data:`QFORM_SFORM_TOLERANCE_MM` (or a tenth
+of the smallest voxel). A file with neither (both codes 0) is placed as ITK does
+(origin 0, axes L, P, S), with a warning. Files that ITK cannot place (a sheared sform
+and no qform) keep nibabel's sform, with a warning.
 
 :func:`write_nifti` writes the grid into both the qform and the sform with code 1
 (scanner), so every program reads a medssl output at the same place.
@@ -35,8 +37,9 @@ from medssl.errors import MedsslError
 from medssl.io.geometry import Geometry, affine_from_itk
 
 #: Largest distance (mm) between qform and sform placements of a corner voxel that
-#: passes without a warning.
-QFORM_SFORM_TOLERANCE_MM = 0.01
+#: passes without a warning (or a tenth of the smallest voxel, if that is less):
+#: quaternion rounding alone moves real files by up to a few hundredths of a mm.
+QFORM_SFORM_TOLERANCE_MM = 0.1
 
 
 class GeometryWarning(UserWarning):
@@ -94,9 +97,17 @@ def nifti_affine(img, path: Path) -> np.ndarray:
                 stacklevel=3,
             )
         return nib_affine
-    if qform is not None and sform is not None and qcode > 0 and scode > 0:
+    if not qcode and not scode:
+        warnings.warn(
+            f"{path}: NIfTI has neither qform nor sform (orientation unknown); medssl places "
+            "it as ITK and 3D Slicer do: origin 0, voxel axes along L, P, S",
+            GeometryWarning,
+            stacklevel=3,
+        )
+    elif qform is not None and sform is not None and qcode > 0 and scode > 0:
         distance = _corner_distance(qform, sform, shape)
-        if distance > QFORM_SFORM_TOLERANCE_MM:
+        smallest = float(np.linalg.norm(sform[:3, :3], axis=0).min())
+        if distance > min(QFORM_SFORM_TOLERANCE_MM, 0.1 * smallest):
             used = "sform" if _corner_distance(itk, sform, shape) < 1e-3 else "qform"
             warnings.warn(
                 f"{path}: qform (code {int(qcode)}) and sform (code {int(scode)}) disagree by "
