@@ -10,6 +10,9 @@ channels_last_3d, schedules, seeding, DataLoader workers, DistributedDataParalle
     RUN/config.yaml  RUN/log.csv  RUN/tb/  RUN/model_card.md  RUN/model.pt  RUN/encoder.pt
     RUN/checkpoints/last.pt  RUN/checkpoints/best.pt
 
+``model.pt`` and ``encoder.pt`` are written from the same state: the last step's, or
+``best.pt``'s for a method whose ``export_checkpoint`` is ``"best"`` (fine-tuning).
+
 Order within a step: load batch → (method ``train_step`` | zero, loss under autocast,
 backward, clip, step) → schedules → ``on_step_end`` → log row every ``log_every`` →
 ``validate`` every ``val_every`` (drives ``best.pt`` and the ``plateau`` schedule; a
@@ -222,14 +225,7 @@ class Trainer:
             del loader
         wall = time.perf_counter() - t_start
         if main:
-            export_weights(
-                self.model,
-                self.method,
-                self.run_dir,
-                arch=cfg.model,
-                config=dict(cfg.model_kwargs),
-                extra={"method": cfg.method, "step": self.step},
-            )
+            self._export()
             write_model_card(
                 self.run_dir / "model_card.md",
                 cfg=cfg,
@@ -244,6 +240,29 @@ class Trainer:
         D.barrier(self.dist)
         D.shutdown(self.dist)
         return TrainResult(self.run_dir, self.step, losses, self.best_val, wall)
+
+    def _export(self) -> None:
+        """Write ``model.pt`` and ``encoder.pt`` from one state: the last step's, or
+        ``best.pt``'s when the method exports its best validated checkpoint."""
+        cfg, step, chosen = self.cfg, self.step, "last.pt"
+        best = self.run_dir / "checkpoints" / "best.pt"
+        if self.method.export_checkpoint == "best" and best.is_file():
+            state = ckpt.load_checkpoint(best, method=cfg.method, model=cfg.model)
+            ckpt.load_model_state(self.model, state["model_state"], best)
+            step, chosen = int(state["step"]), best.name
+        export_weights(
+            self.model,
+            self.method,
+            self.run_dir,
+            arch=cfg.model,
+            config=dict(cfg.model_kwargs),
+            extra={
+                "method": cfg.method,
+                "step": step,
+                "checkpoint": chosen,
+                "best_val_loss": self.best_val,
+            },
+        )
 
     def _count_forward(self, *_: Any) -> None:
         self._forward_calls += 1
