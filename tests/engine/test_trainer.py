@@ -96,3 +96,36 @@ def test_channels_last_auto_skips_instance_norm_networks(tiny_cfg, tiny_method):
     forced = Trainer(method, tiny_cfg(steps=1, channels_last=True, out=auto.cfg.out + "2"))
     forced.fit()
     assert forced.channels_last
+
+
+def test_model_and_encoder_files_come_from_the_same_chosen_checkpoint(tiny_cfg, tiny_method):
+    """With export_checkpoint = "best", both files hold best.pt, not the last step."""
+
+    class BestFirst(tiny_method):
+        export_checkpoint = "best"
+
+        def validate(self, model, cfg):
+            self.calls = getattr(self, "calls", 0) + 1
+            return {"val_loss": float(self.calls)}  # the first validation is the best
+
+        def encoder_of(self, model):
+            return model.encoder
+
+        def export_metadata(self, model):
+            return {"threshold": 0.25}
+
+    method = BestFirst(validate=True)
+    result = Trainer(method, tiny_cfg(steps=4, val_every=2, ckpt_every=0)).fit()
+    run = result.run_dir
+    best = load_checkpoint(run / "checkpoints" / "best.pt")
+    last = load_checkpoint(run / "checkpoints" / "last.pt")["model_state"]
+    assert best["step"] == 2
+    model, encoder = load_weights(run / "model.pt"), load_weights(run / "encoder.pt")
+    for wf in (model, encoder):
+        assert wf.extra["checkpoint"] == "best.pt" and wf.extra["step"] == 2
+        assert wf.extra["threshold"] == 0.25 and wf.extra["best_val_loss"] == 1.0
+    for key, value in model.state_dict.items():
+        assert torch.equal(value, best["model_state"][key])
+    assert not all(torch.equal(v, last[k]) for k, v in model.state_dict.items())
+    for key, value in encoder.state_dict.items():
+        assert torch.equal(value, model.state_dict[f"encoder.{key}"])

@@ -24,7 +24,7 @@ from medssl.engine import Trainer
 from medssl.errors import MedsslError
 from medssl.methods import METHODS, Method, create_method
 from medssl.methods.base import method_names
-from medssl.models import load_weights
+from medssl.models import load_model, load_weights
 
 
 @pytest.fixture(autouse=True)
@@ -77,13 +77,23 @@ def test_every_registered_method_runs_two_steps_through_the_engine(
     steps: list[int] = []
     hook = method.on_step_end
     monkeypatch.setattr(method, "on_step_end", lambda m, s: (steps.append(s), hook(m, s)))
-    result = Trainer(method, _cfg(tmp_path, name), records).fit()
+    trainer = Trainer(method, _cfg(tmp_path, name), records)
+    result = trainer.fit()
     assert result.step == 2 and steps == [1, 2]
     assert all(np.isfinite(result.losses))
     model_file = load_weights(result.run_dir / "model.pt")
     assert model_file.extra["method"] == name and model_file.extra["step"] == 2
-    encoder = method.encoder_of(method.build_model(_cfg(tmp_path, name)))
+    assert model_file.extra.items() >= method.export_metadata(trainer.model).items()
+    # the file alone rebuilds the trained network, wrappers included
+    trained = trainer.model.state_dict()
+    rebuilt = load_model(result.run_dir / "model.pt").state_dict()
+    assert rebuilt.keys() == trained.keys()
+    assert all(torch.equal(v, trained[k].cpu()) for k, v in rebuilt.items())
+    encoder = method.encoder_of(trainer.model)
     assert (result.run_dir / "encoder.pt").is_file() == (encoder is not None)
+    if encoder is not None:
+        rebuilt_encoder = load_model(result.run_dir / "encoder.pt")
+        assert rebuilt_encoder.state_dict().keys() == encoder.state_dict().keys()
     assert all(isinstance(size, tuple) for size in method.input_sizes())
 
 

@@ -81,10 +81,33 @@ def _exit_code(args: list[str], capsys) -> tuple[int, str]:
     return exc.value.code, capsys.readouterr().err
 
 
+def _check_exports_share_one_state(run: Path) -> None:
+    """model.pt and encoder.pt hold best.pt's weights and what predict needs."""
+    import torch
+
+    from medssl.engine import load_checkpoint
+    from medssl.models import load_model, load_weights
+
+    best = load_checkpoint(run / "checkpoints" / "best.pt")["model_state"]
+    model, encoder = load_weights(run / "model.pt"), load_weights(run / "encoder.pt")
+    assert (model.part, encoder.part) == ("model", "encoder")
+    for wf in (model, encoder):
+        assert wf.extra["checkpoint"] == "best.pt" and wf.extra["task"] == "segmentation"
+        assert wf.extra["labels"] == "fg=1+2" and wf.extra["patch"] == [32, 32, 32]
+        assert wf.extra["preprocess"]["steps"]
+    assert model.config["out_channels"] == 2 and model.arch == "unet3d_tiny"
+    for key, value in encoder.state_dict.items():
+        assert torch.equal(value, best[f"encoder.{key}"])
+        assert torch.equal(value, model.state_dict[f"encoder.{key}"])
+    rebuilt = load_model(run / "model.pt")
+    assert all(torch.equal(v, best[k]) for k, v in rebuilt.state_dict().items())
+
+
 def test_finetune_then_predict_in_input_grid(dataset, tmp_path, capsys):
     run = tmp_path / "run"
     _finetune(dataset, run)
     assert (run / "model.pt").is_file() and (run / "checkpoints" / "best.pt").is_file()
+    _check_exports_share_one_state(run)
     oblique_img, _ = _write_case(tmp_path, "obl", 9, _oblique())
     lps_img = dataset / "c2_img.nii.gz"
     _run(

@@ -1,11 +1,15 @@
 """Exported weights of a finished run: ``RUN/model.pt`` and ``RUN/encoder.pt``.
 
 Both are medssl weights files written by :func:`medssl.models.save_weights`
-(``arch``, ``config``, ``part``, ``medssl_version``, ``extra``, ``state_dict``), with
-``extra`` recording the method and the step. ``encoder.pt`` comes from the method's
-``encoder_of(model)`` hook, else from the network's ``encoder`` attribute; it loads
-into any network built on the same encoder. A network that is not in the model
-registry (a test's own module) is written as the same dict with ``arch`` left as given.
+(``arch``, ``config``, ``part``, ``medssl_version``, ``extra``, ``state_dict``), written
+from the same network state. The architecture is the one the network recorded when
+:func:`medssl.models.create_model` built it, wrappers included, so
+:func:`medssl.models.load_model` rebuilds either file from its path alone. ``extra``
+holds the method's ``export_metadata`` (what inference needs: preset, threshold,
+window, classes) and the run's method, step and checkpoint. ``encoder.pt`` comes from
+the method's ``encoder_of(model)`` hook; it loads into any network built on the same
+encoder. A network not built by ``create_model`` (a test's own module) is written as
+the same dict with ``arch`` and ``config`` as given.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from typing import Any
 
 import torch
 
-from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_path
 
 
@@ -28,19 +31,17 @@ def _save(
     part: str,
     extra: dict[str, Any],
 ) -> Path:
-    from medssl.models import model_names, save_weights
+    from medssl.models import recorded_architecture, save_weights
 
-    if arch in model_names():
-        try:
-            return save_weights(path, module, arch=arch, config=config, part=part, extra=extra)
-        except MedsslError:  # e.g. a method's module that is not a registered encoder
-            pass
+    recorded = recorded_architecture(module, part=part)
+    if recorded is not None:
+        return save_weights(path, module, part=part, extra=extra)  # type: ignore[arg-type]
     import medssl
 
     state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
     payload = {
         "format": "medssl-weights",
-        "format_version": 1,
+        "format_version": 2,
         "arch": arch,
         "config": config,
         "part": part,
@@ -62,20 +63,24 @@ def export_weights(
     config: dict[str, Any],
     extra: dict[str, Any] | None = None,
 ) -> list[Path]:
-    """Write ``model.pt`` and, when there is an encoder, ``encoder.pt``.
+    """Write ``model.pt`` and, when there is an encoder, ``encoder.pt``, from one state.
 
     Args:
-        model: The trained (unwrapped) network.
-        method: The method (its optional ``encoder_of`` hook picks the encoder).
+        model: The trained (unwrapped) network, in the state to export.
+        method: The :class:`~medssl.methods.Method` (``encoder_of`` picks the encoder,
+            ``export_metadata`` gives what inference needs).
         run_dir: Run folder.
-        arch: Registered model name recorded in the files.
-        config: Model constructor arguments recorded in the files.
-        extra: Plain data kept in the files (method name, step).
+        arch: Model name recorded for a network that records no architecture.
+        config: Its constructor arguments.
+        extra: Plain data kept in the files (method name, step, checkpoint).
 
     Returns:
         The paths written.
     """
-    run_dir, extra = Path(run_dir), dict(extra or {})
+    from medssl.models import unwrap_model
+
+    run_dir, model = Path(run_dir), unwrap_model(model)
+    extra = {**method.export_metadata(model), **(extra or {})}
     written = [
         _save(run_dir / "model.pt", model, arch=arch, config=config, part="model", extra=extra)
     ]

@@ -10,6 +10,9 @@ channels_last_3d, schedules, seeding, DataLoader workers, DistributedDataParalle
     RUN/config.yaml  RUN/log.csv  RUN/tb/  RUN/model_card.md  RUN/model.pt  RUN/encoder.pt
     RUN/checkpoints/last.pt  RUN/checkpoints/best.pt
 
+``model.pt`` and ``encoder.pt`` are written from the same state: the last step's, or
+``best.pt``'s for a method whose ``export_checkpoint`` is ``"best"`` (fine-tuning).
+
 Order within a step: load batch → (method ``train_step`` | zero, loss under autocast,
 backward, clip, step) → schedules → ``on_step_end`` → log row every ``log_every`` →
 ``validate`` every ``val_every`` (drives ``best.pt`` and the ``plateau`` schedule; a
@@ -231,7 +234,15 @@ class Trainer:
         return TrainResult(self.run_dir, self.step, losses, self.best_val, wall)
 
     def _export(self, losses: list[float], wall: float) -> None:
-        cfg = self.cfg
+        """Write ``model.pt`` and ``encoder.pt`` from one state (the last step's, or
+        ``best.pt``'s when the method exports its best validated checkpoint), then the
+        model card."""
+        cfg, step, chosen = self.cfg, self.step, "last.pt"
+        best = self.run_dir / "checkpoints" / "best.pt"
+        if self.method.export_checkpoint == "best" and best.is_file():
+            state = ckpt.load_checkpoint(best, method=cfg.method, model=cfg.model)
+            ckpt.load_model_state(self.model, state["model_state"], best)
+            step, chosen = int(state["step"]), best.name
         with writing(self.run_dir / "model.pt"):
             export_weights(
                 self.model,
@@ -239,7 +250,12 @@ class Trainer:
                 self.run_dir,
                 arch=cfg.model,
                 config=dict(cfg.model_kwargs),
-                extra={"method": cfg.method, "step": self.step},
+                extra={
+                    "method": cfg.method,
+                    "step": step,
+                    "checkpoint": chosen,
+                    "best_val_loss": self.best_val,
+                },
             )
         with writing(self.run_dir / "model_card.md"):
             write_model_card(

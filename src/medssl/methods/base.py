@@ -45,9 +45,13 @@ class Method:
 
     Attributes:
         name: The registered name (``@METHODS.register(name)``).
+        export_checkpoint: ``"last"`` or ``"best"``: the state exported at the end.
     """
 
     name: ClassVar[str] = ""
+    #: Which state ``model.pt`` and ``encoder.pt`` hold: ``"last"`` (the final step) or
+    #: ``"best"`` (``best.pt``, chosen by ``validate``, when there is one).
+    export_checkpoint: ClassVar[str] = "last"
 
     # ------------------------------------------------------------ required
     def build_model(self, cfg: Any) -> nn.Module:

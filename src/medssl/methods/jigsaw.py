@@ -20,7 +20,8 @@ from medssl.data.volumes import VolumeOptions, load_volumes, make_views
 from medssl.losses.classification import classification_loss
 from medssl.methods.base import METHODS, Method
 from medssl.methods.options import check_counts
-from medssl.models.tile_classifier import TileClassifier, build_encoder
+from medssl.models import create_model
+from medssl.models.tile_classifier import TileClassifier, encoder_spec
 from medssl.transforms import JigsawConfig
 from medssl.views import make_jigsaw_dataset
 
@@ -83,8 +84,9 @@ class Jigsaw(Method):
         self.volume_options = VolumeOptions.from_mapping(preprocess)
 
     def build_model(self, cfg: Any) -> TileClassifier:
-        return TileClassifier(
-            build_encoder(cfg),
+        return create_model(
+            "tile_classifier",
+            encoder=encoder_spec(cfg),
             n_tiles=self.view.grid**3,
             n_classes=self.view.n_permutations,
             hidden=self.hidden,

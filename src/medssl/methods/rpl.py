@@ -19,7 +19,8 @@ from medssl.data.volumes import VolumeOptions, load_volumes, make_views
 from medssl.losses.classification import classification_loss
 from medssl.methods.base import METHODS, Method
 from medssl.methods.options import check_counts
-from medssl.models.tile_classifier import TileClassifier, build_encoder
+from medssl.models import create_model
+from medssl.models.tile_classifier import TileClassifier, encoder_spec
 from medssl.transforms import N_NEIGHBOURS, RplConfig
 from medssl.views import make_rpl_dataset
 
@@ -62,8 +63,12 @@ class RelativePatchLocation(Method):
         self.volume_options = VolumeOptions.from_mapping(preprocess)
 
     def build_model(self, cfg: Any) -> TileClassifier:
-        return TileClassifier(
-            build_encoder(cfg), n_tiles=2, n_classes=N_NEIGHBOURS, hidden=self.hidden
+        return create_model(
+            "tile_classifier",
+            encoder=encoder_spec(cfg),
+            n_tiles=2,
+            n_classes=N_NEIGHBOURS,
+            hidden=self.hidden,
         )
 
     def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:

@@ -39,86 +39,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call
 
 from medssl.data.volumes import VolumeOptions, held_out_batches, load_volumes, make_views
 from medssl.errors import MedsslError
 from medssl.losses.confusion import confusion_loss
 from medssl.losses.restoration import restoration_loss
 from medssl.methods.base import METHODS, Method
-from medssl.methods.genesis import genesis_transform, restoration_unet
+from medssl.methods.genesis import genesis_transform
 from medssl.methods.options import as_shape, check_counts
-from medssl.models import GlobalPoolHead
-from medssl.models.mial import MIAL, reverse_gradient
-from medssl.models.segnet import SegNet
+from medssl.models import create_model, model_spec
+from medssl.models.sar_net import SarNet
 from medssl.transforms import ScaleCubeConfig
 from medssl.views import SarViewConfig, make_sar_dataset
-
-
-class SarOutput(NamedTuple):
-    """What :class:`SarNet` returns; a head that is off gives None.
-
-    ``modality`` is MIAL's prediction as its own loss sees it; ``confusion`` (the
-    ``confusion`` adversary only) is the same prediction as the encoder's loss sees it,
-    made with MIAL's weights frozen.
-
-    Shape:
-        ``restored``: (N, 1, X, Y, Z) logits; ``scale``: (N, n_scales);
-        ``modality`` and ``confusion``: (N, 2).
-    """
-
-    restored: torch.Tensor
-    scale: torch.Tensor | None
-    modality: torch.Tensor | None
-    confusion: torch.Tensor | None = None
-
-
-class SarNet(nn.Module):
-    """The UNet with SAR's scale head and MIAL on its encoder.
-
-    Args:
-        unet: The restoration network (``unet.encoder`` is what SAR pretrains).
-        scale_head: Classifier on the bottleneck, or None (ablation).
-        mial: Modality discriminator on the encoder levels, or None (ablation).
-        adversary: ``confusion`` or ``reversal``, how the encoder plays against MIAL.
-        reversal: Weight of the reversed gradient (the ``reversal`` adversary).
-    """
-
-    def __init__(
-        self,
-        unet: SegNet,
-        *,
-        scale_head: nn.Module | None,
-        mial: MIAL | None,
-        adversary: str = "confusion",
-        reversal: float = 1.0,
-    ) -> None:
-        super().__init__()
-        self.unet = unet
-        self.scale_head = scale_head
-        self.mial = mial
-        self.adversary = adversary
-        self.reversal = float(reversal)
-
-    def forward(self, x: torch.Tensor, *, adversary: bool = True) -> SarOutput:
-        """Restore ``x``; classify its scale and (if ``adversary``) its modality."""
-        restored, features = self.unet.forward_with_features(x)
-        scale = self.scale_head(features[-1]) if self.scale_head is not None else None
-        if not adversary or self.mial is None:
-            return SarOutput(restored, scale, None)
-        if self.adversary == "reversal":
-            modality = self.mial([reverse_gradient(f, self.reversal) for f in features])
-            return SarOutput(restored, scale, modality)
-        modality = self.mial([f.detach() for f in features])
-        frozen = {name: p.detach() for name, p in self.mial.named_parameters()}
-        confusion = functional_call(self.mial, frozen, (list(features),))
-        return SarOutput(restored, scale, modality, confusion)
-
 
 ADVERSARIES = ("confusion", "reversal")
 
@@ -225,26 +162,15 @@ class SAR(Method):
         self.adversary_on = self.use_mial  # turned off by make_dataset for one modality
 
     def build_model(self, cfg: Any) -> SarNet:
-        unet = restoration_unet(cfg)
-        channels = list(unet.encoder.out_channels)
-        n_scales = len(self.view.cubes.scales)
-        scale_head = (
-            GlobalPoolHead(channels[-1], self.scale_hidden, n_scales) if self.use_scale else None
-        )
-        mial = (
-            MIAL(
-                channels,
-                levels=self.mial_levels,
-                width=self.mial_width,
-                hidden=self.mial_hidden,
-            )
-            if self.use_mial
-            else None
-        )
-        return SarNet(
-            unet,
-            scale_head=scale_head,
-            mial=mial,
+        """The ``sar_net`` around ``create_model(cfg.model, in_channels=1, out_channels=1)``."""
+        unet = model_spec(cfg.model, **{"in_channels": 1, "out_channels": 1, **cfg.model_kwargs})
+        mial = {"levels": self.mial_levels, "width": self.mial_width, "hidden": self.mial_hidden}
+        return create_model(
+            "sar_net",
+            unet=unet,
+            n_scales=len(self.view.cubes.scales) if self.use_scale else None,
+            scale_hidden=self.scale_hidden,
+            mial=mial if self.use_mial else None,
             adversary=self.adversary,
             reversal=self.adv_weight,
         )

@@ -1,7 +1,8 @@
 """Networks: a registry of encoders and segmentation networks, heads, weights files.
 
 Build by name with :func:`create_model` (``unet3d``, ``unet3d_tiny``, ``resnet3d50``,
-``resnet3d18``, ``resnet3d_tiny``, ``segnet``). Every encoder returns a list of
+``resnet3d18``, ``resnet3d_tiny``, ``segnet``, and the method wrappers ``sar_net`` and
+``tile_classifier``); rebuild any medssl weights file with :func:`load_model`. Every encoder returns a list of
 feature maps, finest first, and has ``out_channels``, ``strides`` and ``size_divisor``.
 """
 
@@ -22,7 +23,7 @@ from medssl.models.heads import (
     ProjectionHead,
     global_avg_pool,
 )
-from medssl.models.registry import MODELS, create_model, model_names
+from medssl.models.registry import MODELS, create_from_spec, create_model, model_names, model_spec
 from medssl.models.resnet3d import ResNet3DEncoder
 from medssl.models.segnet import SegNet
 from medssl.models.unet3d import UNet3D, UNet3DEncoder
@@ -30,9 +31,11 @@ from medssl.models.weights import (
     WeightsFile,
     build_model_from_weights,
     load_encoder_weights,
+    load_model,
     load_model_weights,
     load_state_strict,
     load_weights,
+    recorded_architecture,
     save_weights,
 )
 
@@ -53,15 +56,19 @@ __all__ = [
     "build_model_from_weights",
     "check_input",
     "count_parameters",
+    "create_from_spec",
     "create_model",
     "encoder_of",
     "global_avg_pool",
     "is_encoder",
     "load_encoder_weights",
+    "load_model",
     "load_model_weights",
     "load_state_strict",
     "load_weights",
     "model_names",
+    "model_spec",
+    "recorded_architecture",
     "save_weights",
     "unwrap_model",
 ]

@@ -6,7 +6,7 @@ fully connected layers, densely connected to several encoder levels, predicts th
 modality (CT or MR) of the features, while the encoder learns to make the modalities
 indistinguishable.
 
-The min-max game itself is played by :class:`medssl.methods.sar.SarNet`, either with a
+The min-max game itself is played by :class:`medssl.models.sar_net.SarNet`, either with a
 gradient-reversal layer (:func:`reverse_gradient`; Ganin & Lempitsky, "Unsupervised
 Domain Adaptation by Backpropagation", ICML 2015) or with a confusion target (Tzeng et
 al., "Simultaneous Deep Transfer Across Domains and Tasks", ICCV 2015).

@@ -18,17 +18,12 @@ from torch import nn
 from medssl.errors import MedsslError
 from medssl.models.base import encoder_of
 from medssl.models.heads import MLP, global_avg_pool
-from medssl.models.registry import create_model
+from medssl.models.registry import MODELS, create_from_spec, model_spec
 
 
-def build_encoder(cfg: Any) -> nn.Module:
-    """The encoder of ``create_model(cfg.model, in_channels=1, **cfg.model_kwargs)``.
-
-    Raises:
-        MedsslError: If the model is unknown or has no encoder.
-    """
-    kwargs = {"in_channels": 1, **dict(cfg.model_kwargs)}
-    return encoder_of(create_model(cfg.model, **kwargs))
+def encoder_spec(cfg: Any) -> dict[str, Any]:
+    """The spec of ``create_model(cfg.model, in_channels=1, **cfg.model_kwargs)``."""
+    return model_spec(cfg.model, **{"in_channels": 1, **dict(cfg.model_kwargs)})
 
 
 class TileClassifier(nn.Module):
@@ -75,3 +70,22 @@ class TileClassifier(nn.Module):
             flat = flat.contiguous(memory_format=torch.channels_last_3d)
         pooled = global_avg_pool(self.encoder(flat)[-1])
         return self.classifier(pooled.reshape(n, -1))
+
+
+@MODELS.register("tile_classifier")
+def tile_classifier(
+    *, encoder: dict[str, Any], n_tiles: int, n_classes: int, hidden: int = 1024
+) -> TileClassifier:
+    """A :class:`TileClassifier` on the encoder of the network ``encoder`` describes.
+
+    Args:
+        encoder: Spec ``{"arch", "config"}`` of the network whose encoder is shared.
+        n_tiles: Inputs per sample.
+        n_classes: Number of classes.
+        hidden: Width of the hidden fully connected layer.
+
+    Raises:
+        MedsslError: If the network is unknown or has no encoder.
+    """
+    shared = encoder_of(create_from_spec(encoder, what="tile_classifier encoder"))
+    return TileClassifier(shared, n_tiles=n_tiles, n_classes=n_classes, hidden=hidden)

@@ -2,16 +2,27 @@
 
 A weights file is a ``torch.save`` of a plain dictionary::
 
-    {"format": "medssl-weights", "format_version": 1, "arch": "unet3d",
+    {"format": "medssl-weights", "format_version": 2, "arch": "unet3d",
      "config": {...}, "part": "model" | "encoder", "medssl_version": "0.1.0",
      "extra": {...}, "state_dict": {...}}
 
 ``create_model(arch, **config)`` rebuilds the network; with ``part == "encoder"`` the
 state dict is that of its encoder alone, which loads into the encoder of any network
-built from the same encoder (a :class:`~medssl.models.segnet.SegNet`, a UNet). Files
-are written atomically and read with ``torch.load(weights_only=True)``, so loading
-never runs code from the file. Every load is strict: missing keys, unexpected keys and
-shape mismatches raise :class:`~medssl.errors.MedsslError`.
+built from the same encoder (a :class:`~medssl.models.segnet.SegNet`, a UNet).
+:func:`load_model` does the rebuilding from the path alone.
+
+The architecture is the true one: a network built by
+:func:`~medssl.models.create_model` records its name and options, wrappers included
+(SAR's ``sar_net``, the pretext tasks' ``tile_classifier`` hold the spec of the network
+inside them), and :func:`save_weights` writes that record when no ``arch`` is given.
+``extra`` holds what inference needs beyond the network (a method's
+``export_metadata``: preprocessing preset, threshold, window, classes), so a file copied
+out of its run folder is still usable.
+
+Files are written atomically and read with ``torch.load(weights_only=True)``, so
+loading never runs code from the file. Every load is strict: missing keys, unexpected
+keys and shape mismatches raise :class:`~medssl.errors.MedsslError`. Files of format
+version 1 (the same dictionary) are read as well.
 """
 
 from __future__ import annotations
@@ -29,10 +40,11 @@ import medssl
 from medssl.errors import MedsslError
 from medssl.io import atomic_path
 from medssl.models.base import encoder_of, is_encoder, unwrap_model
-from medssl.models.registry import create_model, model_names
+from medssl.models.registry import ARCH_ATTR, ENCODER_OF_ATTR, create_model, model_names
 
 FORMAT = "medssl-weights"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 _PREVIEW = 5
 
 
@@ -93,12 +105,29 @@ def _check_plain(value: Any, *, where: str) -> None:
     )
 
 
+def recorded_architecture(module: nn.Module, *, part: str = "model") -> dict[str, Any] | None:
+    """The ``{"arch", "config"}`` a network built by ``create_model`` recorded, or None.
+
+    With ``part == "encoder"`` it is the spec of the network the encoder belongs to
+    (the innermost one: the UNet whose encoder a wrapper shares), or of the encoder
+    itself when it was built on its own.
+    """
+    module = unwrap_model(module)
+    if part == "encoder":
+        if hasattr(module, "encoder") and not hasattr(module, ENCODER_OF_ATTR):
+            module = module.encoder
+        spec = getattr(module, ENCODER_OF_ATTR, None) or getattr(module, ARCH_ATTR, None)
+    else:
+        spec = getattr(module, ARCH_ATTR, None)
+    return spec if isinstance(spec, dict) else None
+
+
 def save_weights(
     path: str | Path,
     model: nn.Module,
     *,
-    arch: str,
-    config: Mapping[str, Any],
+    arch: str | None = None,
+    config: Mapping[str, Any] | None = None,
     part: Literal["model", "encoder"] = "model",
     extra: Mapping[str, Any] | None = None,
 ) -> Path:
@@ -107,8 +136,10 @@ def save_weights(
     Args:
         path: The file to write (conventionally ``*.pt``); its folder is created.
         model: The network; DDP and ``torch.compile`` wrappers are removed.
-        arch: Registered model name that rebuilds it.
-        config: Options for ``create_model(arch, **config)``; plain data only.
+        arch: Registered model name that rebuilds it; None for the architecture the
+            network recorded when :func:`~medssl.models.create_model` built it.
+        config: Options for ``create_model(arch, **config)``; plain data only (None
+            with ``arch`` None).
         part: ``"model"`` for the whole network, ``"encoder"`` for ``model.encoder``
             (or ``model`` itself when it is an encoder). A bare encoder is always
             saved as ``"encoder"``.
@@ -130,6 +161,15 @@ def save_weights(
         )
     if part not in ("model", "encoder"):
         raise MedsslError(f"part must be 'model' or 'encoder'; got {part!r}")
+    if arch is None:
+        recorded = recorded_architecture(model, part=part)
+        if recorded is None:
+            raise MedsslError(
+                f"{type(unwrap_model(model)).__name__} records no architecture (build it with "
+                "medssl.models.create_model, or give arch and config)"
+            )
+        arch, config = recorded["arch"], recorded["config"]
+    config = dict(config or {})
     if arch not in model_names():
         raise MedsslError(f"unknown model '{arch}'; valid names: {', '.join(model_names())}")
     _check_plain(dict(config), where="config")
@@ -180,6 +220,12 @@ def load_weights(path: str | Path, *, expected_arch: str | None = None) -> Weigh
         raise MedsslError(bad) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise MedsslError(bad)
+    version = data.get("format_version", 1)
+    if version not in READABLE_VERSIONS:
+        raise MedsslError(
+            f"weights file {path} has format version {version!r}; this medssl "
+            f"({medssl.__version__}) reads versions {', '.join(map(str, READABLE_VERSIONS))}"
+        )
     fields = {"arch": str, "config": dict, "part": str, "medssl_version": str, "state_dict": dict}
     for name, kind in fields.items():
         if not isinstance(data.get(name), kind):
@@ -243,11 +289,16 @@ def load_state_strict(
     module.load_state_dict(state_dict, strict=True)
 
 
-def build_model_from_weights(path: str | Path, *, expected_arch: str | None = None) -> nn.Module:
-    """Rebuild the network (or encoder) stored in a weights file, with its weights.
+def load_model(path: str | Path, *, expected_arch: str | None = None) -> nn.Module:
+    """Rebuild the network stored in any medssl weights file, with its weights.
+
+    As timm's ``create_model`` builds from a name, this builds from a file: the
+    recorded architecture (wrappers included) is created with the recorded options
+    and the weights are loaded strictly. What inference needs beyond the network is
+    in the file's ``extra`` (:func:`load_weights`).
 
     Args:
-        path: The file.
+        path: A weights file (``RUN/model.pt``, ``RUN/encoder.pt``, a shipped model).
         expected_arch: If given, the file's ``arch`` must equal it.
 
     Returns:
@@ -255,17 +306,29 @@ def build_model_from_weights(path: str | Path, *, expected_arch: str | None = No
         training mode, as built.
 
     Raises:
-        MedsslError: As :func:`load_weights`, or if the file's config does not build.
+        MedsslError: One line: a missing file, a file that is not a medssl weights
+            file, an unknown architecture, options the architecture does not take, or
+            weights that do not fit the rebuilt network.
     """
     wf = load_weights(path, expected_arch=expected_arch)
+    if wf.arch not in model_names():
+        raise MedsslError(
+            f"{wf.path} holds weights of an unknown architecture '{wf.arch}'; "
+            f"this medssl builds: {', '.join(model_names())}"
+        )
     try:
         model = create_model(wf.arch, **wf.config)
-    except MedsslError as exc:
+    except (MedsslError, TypeError, ValueError) as exc:
         raise MedsslError(f"cannot build the network stored in {wf.path}: {exc}") from None
     if wf.part == "encoder":
         model = encoder_of(model)
     load_state_strict(model, wf.state_dict, source=f"{wf.path}")
     return model
+
+
+def build_model_from_weights(path: str | Path, *, expected_arch: str | None = None) -> nn.Module:
+    """The same as :func:`load_model` (its earlier name)."""
+    return load_model(path, expected_arch=expected_arch)
 
 
 def load_model_weights(

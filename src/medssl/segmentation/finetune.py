@@ -2,10 +2,10 @@
 
 Steps: read and check the labelled records; keep a seeded ``fraction`` of the training
 cases; preprocess every case through the on-disk cache; map label values to classes;
-run the :class:`~medssl.engine.Trainer` on :class:`SupervisedSegmentation`; then write
-``RUN/model.pt`` from the best validation checkpoint (or the last step when there is no
-validation split), with everything ``medssl predict`` needs: the preprocessing, the
-classes and the window size.
+run the :class:`~medssl.engine.Trainer` on :class:`SupervisedSegmentation`, which
+writes ``RUN/model.pt`` and ``RUN/encoder.pt`` from the same state, the best validation
+checkpoint (or the last step when there is no validation split), with everything
+``medssl predict`` needs: the preprocessing, the classes and the window size.
 """
 
 from __future__ import annotations
@@ -130,11 +130,8 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
     Raises:
         MedsslError: Bad data, labels, fraction, patch or weights.
     """
-    import torch
-
     from medssl.engine import Trainer
     from medssl.engine.run_dir import check_run_dir
-    from medssl.models import create_model, save_weights
     from medssl.preprocess import Pipeline
     from medssl.segmentation.augment import AugmentConfig
     from medssl.segmentation.classes import parse_classes
@@ -178,6 +175,17 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         pretrained=cfg.pretrained,
         init=cfg.init,
         augment=AugmentConfig() if cfg.augment else None,
+        metadata={
+            "labels": cfg.labels,
+            "preprocess": pipeline.to_config(),
+            "patch": list(cfg.patch),
+            "channel": cfg.channel,
+            "train_cases": [r.id for r in train_records],
+            "val_cases": [r.id for r in val_records],
+            "pretrained": cfg.pretrained,
+            "fraction": cfg.fraction,
+            "seed": train_cfg.seed,
+        },
     )
     train_cfg = dataclasses.replace(
         train_cfg,
@@ -186,29 +194,5 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         data=[str(r.image) for r in train_records],
         val_every=(train_cfg.val_every or max(1, train_cfg.steps // 10)) if val else 0,
     )
-    result = Trainer(task, train_cfg, train_records, argv=argv).fit()
-
-    best = Path(cfg.out) / "checkpoints" / "best.pt"
-    model_kwargs = dict(in_channels=1, out_channels=len(groups) + 1, **train_cfg.model_kwargs)
-    model = create_model(train_cfg.model, **model_kwargs)
-    chosen = best if best.is_file() else Path(cfg.out) / "checkpoints" / "last.pt"
-    state = torch.load(chosen, map_location="cpu", weights_only=False)["model_state"]
-    model.load_state_dict(state)
-    extra = {
-        "task": TASK,
-        "method": "finetune",
-        "labels": cfg.labels,
-        "preprocess": pipeline.to_config(),
-        "patch": list(cfg.patch),
-        "channel": cfg.channel,
-        "checkpoint": chosen.name,
-        "best_val_loss": result.best_val_loss,
-        "train_cases": [r.id for r in train_records],
-        "val_cases": [r.id for r in val_records],
-        "pretrained": cfg.pretrained,
-        "fraction": cfg.fraction,
-        "seed": train_cfg.seed,
-    }
-    return save_weights(
-        Path(cfg.out) / "model.pt", model, arch=train_cfg.model, config=model_kwargs, extra=extra
-    )
+    Trainer(task, train_cfg, train_records, argv=argv).fit()
+    return Path(cfg.out) / "model.pt"

@@ -51,9 +51,13 @@ class SupervisedSegmentation(Method):
         foreground_fraction: Share of patches centred on foreground.
         pad: Allow patches larger than a volume.
         in_channels: Image channels.
+        val_overlap: Sliding-window overlap of validation.
+        metadata: Plain data written into ``model.pt`` and ``encoder.pt`` (what
+            ``medssl predict`` needs: labels, preprocessing, patch, channel).
     """
 
     name = "finetune"
+    export_checkpoint = "best"
 
     def __init__(
         self,
@@ -69,6 +73,7 @@ class SupervisedSegmentation(Method):
         pad: bool = True,
         in_channels: int = 1,
         val_overlap: float = 0.25,
+        metadata: dict | None = None,
     ) -> None:
         if init not in ("encoder", "encoder+decoder"):
             raise MedsslError(f"init must be 'encoder' or 'encoder+decoder'; got '{init}'")
@@ -77,6 +82,7 @@ class SupervisedSegmentation(Method):
         self.pretrained, self.init = pretrained, init
         self.augment, self.foreground_fraction, self.pad = augment, foreground_fraction, pad
         self.in_channels, self.val_overlap = in_channels, val_overlap
+        self.metadata = dict(metadata or {})
         self._loss = None
 
     def build_model(self, cfg) -> torch.nn.Module:
@@ -113,6 +119,10 @@ class SupervisedSegmentation(Method):
         logits = model(batch["image"])
         loss = self._loss(logits.float(), batch["label"])
         return loss, {}
+
+    def export_metadata(self, model) -> dict:
+        """``{"task": "segmentation", ...metadata}``: how ``medssl predict`` uses the file."""
+        return {"task": "segmentation", **self.metadata}
 
     def validate(self, model, cfg) -> dict[str, float]:
         if not self.val:

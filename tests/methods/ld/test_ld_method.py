@@ -232,8 +232,18 @@ def test_smoke_training_through_the_engine(tmp_path, records):
     result = pretrain(cfg, records)
     assert result.step == 4 and all(np.isfinite(result.losses))
     assert (tmp_path / "run" / "checkpoints" / "best.pt").is_file()
-    loaded = load_ld_model(tmp_path / "run" / "model.pt")  # preset read from config.yaml
+    loaded = load_ld_model(tmp_path / "run" / "model.pt")
     assert loaded.preset.patch_size == (16, 16, 16) and loaded.model.out_channels == 3
+    # a copy outside its run folder (no config.yaml beside it) carries its own preset
+    import shutil
+
+    from medssl.models import load_weights
+
+    (tmp_path / "elsewhere").mkdir()
+    copy = shutil.copy(tmp_path / "run" / "model.pt", tmp_path / "elsewhere" / "model.pt")
+    assert load_ld_model(copy).preset.patch_size == (16, 16, 16)
+    extra = load_weights(copy).extra
+    assert extra["ld"]["name"] == "brain_flair" and extra["threshold"] == 0.5
     # the shipped file is packaged from the label-free best checkpoint, not the last step
     from medssl.engine.checkpoint import load_checkpoint
     from medssl.zeroshot.package import package_weights

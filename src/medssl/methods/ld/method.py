@@ -52,6 +52,8 @@ from medssl.methods.base import METHODS, Method
 from medssl.methods.ld.presets import LDPreset, ld_preset, pipeline_of
 
 _TAG_ITEM, _TAG_VAL = 11, 12
+#: Probability above which a voxel is tumour (a mask logit above 0, as in ``validate``).
+MASK_THRESHOLD = 0.5
 
 
 @dataclass
@@ -395,6 +397,13 @@ class LayerDecomposition(Method):
                 )
             kwargs[key] = value
         return create_model(cfg.model, **kwargs)
+
+    def export_metadata(self, model: torch.nn.Module) -> dict[str, Any]:
+        """The preset (preprocessing, spacing, crop, window) and the mask threshold.
+
+        Stored in ``model.pt`` so that zero-shot segmentation needs nothing else.
+        """
+        return {"ld": self.preset.to_dict(), "threshold": MASK_THRESHOLD}
 
     def make_dataset(self, records: Sequence[Any], cfg: Any, seed: int) -> LDDataset:
         """The endless item stream over the cached volumes of ``records``."""
