@@ -82,12 +82,16 @@ def export_weights(
         run_dir: Run folder.
         arch: Registered model name recorded in the files.
         config: Model constructor arguments recorded in the files.
-        extra: Plain data kept in the files (method name, step).
+        extra: Plain data kept in the files (method name, step), completed by the
+            method's optional ``export_metadata()``.
 
     Returns:
         The paths written.
     """
     run_dir, extra = Path(run_dir), dict(extra or {})
+    metadata = getattr(method, "export_metadata", None)
+    if metadata is not None:  # what inference needs from the file alone (e.g. ld's preset)
+        extra |= metadata()
     written = [
         _save(run_dir / "model.pt", model, arch=arch, config=config, part="model", extra=extra)
     ]

@@ -232,7 +232,7 @@ def test_smoke_training_through_the_engine(tmp_path, records):
     result = pretrain(cfg, records)
     assert result.step == 4 and all(np.isfinite(result.losses))
     assert (tmp_path / "run" / "checkpoints" / "best.pt").is_file()
-    loaded = load_ld_model(tmp_path / "run" / "model.pt")  # preset read from config.yaml
+    loaded = load_ld_model(tmp_path / "run" / "model.pt")  # preset stored in the file
     assert loaded.preset.patch_size == (16, 16, 16) and loaded.model.out_channels == 3
     # the shipped file is packaged from the label-free best checkpoint, not the last step
     from medssl.engine.checkpoint import load_checkpoint

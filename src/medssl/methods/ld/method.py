@@ -368,6 +368,10 @@ class LayerDecomposition:
         self.dataset: LDDataset | None = None
         self._val: list[dict[str, torch.Tensor]] | None = None
 
+    def export_metadata(self) -> dict[str, Any]:
+        """What zero-shot inference needs besides the network: the preset (``extra["ld"]``)."""
+        return {"ld": self.preset.to_dict()}
+
     def build_model(self, cfg: Any) -> torch.nn.Module:
         """The configured network with 1 input and 3 output channels.
 
