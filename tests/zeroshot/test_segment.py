@@ -301,3 +301,13 @@ def test_cli_cuda_asked_for_but_absent(tmp_path, tiny_model, capsys, monkeypatch
         "medssl: error: --device cuda was asked for, but no CUDA GPU is available here "
         "(torch.cuda.is_available() is False); use --device cpu"
     )
+
+
+def test_panel_label_on_another_grid_fails_before_writing(tmp_path, tiny_model):
+    pytest.importorskip("matplotlib")
+    image, blob = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    label = write_nifti(tmp_path / "l.nii.gz", blob, np.diag([2.0, 1.0, 1.0, 1.0]))
+    with pytest.raises(MedsslError, match="--label does not match the image: affines differ"):
+        _segment([path], tmp_path / "out", tiny_model, panel=True, label=label)
+    assert not (tmp_path / "out").exists()

@@ -12,9 +12,7 @@ def segment(
     images: Annotated[list[Path], typer.Argument(help="NIfTI/NRRD/MHA files or DICOM folders.")],
     out: Annotated[
         Path,
-        typer.Option(
-            "--out", help="Output folder; gets OUT/<case>.nii.gz (never an input's folder file)."
-        ),
+        typer.Option("--out", help="Output folder; gets one mask per input, named after its case."),
     ],
     model: Annotated[
         str | None,

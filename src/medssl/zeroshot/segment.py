@@ -44,12 +44,21 @@ def _check_options(
         raise MedsslError(f"a ground-truth label needs exactly one input image; got {len(paths)}")
 
 
-def _panel_writer(predictor, label: str | Path | None):
-    """``on_case`` of the loop: the figure panel of one decomposition."""
-    from medssl.io import read_label
+def _panel_writer(predictor, label: str | Path | None, image_path: str | Path):
+    """``on_case`` of the loop: the figure panel of one decomposition.
+
+    Raises:
+        MedsslError: An unreadable label, or one on another grid than the image (checked
+            here, before any case is written).
+    """
+    from medssl.io import check_same_grid, read_image, read_label
     from medssl.zeroshot.panel import save_panel
 
-    truth = None if label is None else read_label(label)
+    truth = None
+    if label is not None:
+        truth = read_label(label)
+        image = read_image(image_path, channel=predictor.channel)
+        check_same_grid(image.geometry, truth.geometry, what="--label does not match the image")
 
     def write(case) -> None:
         net = case.prediction.net
@@ -154,7 +163,7 @@ def segment_files(
         progress=progress,
         description="segment",
         warn=warn,
-        on_case=_panel_writer(predictor, label) if panel else None,
+        on_case=_panel_writer(predictor, label, paths[0]) if panel else None,
         protected=[label] if label is not None else [],
     )
     return report.written
