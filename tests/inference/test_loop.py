@@ -115,3 +115,16 @@ def test_a_read_only_output_folder_fails_before_any_work(tmp_path):
     out.mkdir(mode=0o500)
     with pytest.raises(MedsslError, match="is not writable"):
         run_inference(plan_outputs(_scans(tmp_path, 1), out), BrightestHalf(), progress=False)
+
+
+def test_validated_images_are_not_read_twice(tmp_path, monkeypatch):
+    import medssl.io
+
+    paths = _scans(tmp_path, 2)
+    calls: list[str] = []
+    real = medssl.io.read_image
+    monkeypatch.setattr(
+        medssl.io, "read_image", lambda p, **k: calls.append(str(p)) or real(p, **k)
+    )
+    run_inference(plan_outputs(paths, tmp_path / "out"), BrightestHalf(), progress=False, warn=len)
+    assert sorted(calls) == sorted(map(str, paths))
