@@ -91,7 +91,7 @@ def export_weights(
     run_dir, extra = Path(run_dir), dict(extra or {})
     metadata = getattr(method, "export_metadata", None)
     if metadata is not None:  # what inference needs from the file alone (e.g. ld's preset)
-        extra |= metadata()
+        extra |= metadata(model)
     written = [
         _save(run_dir / "model.pt", model, arch=arch, config=config, part="model", extra=extra)
     ]

@@ -52,6 +52,8 @@ from medssl.methods.base import METHODS
 from medssl.methods.ld.presets import LDPreset, ld_preset, pipeline_of
 
 _TAG_ITEM, _TAG_VAL = 11, 12
+#: Probability above which a voxel is tumour (a mask logit above 0, as in ``validate``).
+MASK_THRESHOLD = 0.5
 
 
 @dataclass
@@ -368,10 +370,6 @@ class LayerDecomposition:
         self.dataset: LDDataset | None = None
         self._val: list[dict[str, torch.Tensor]] | None = None
 
-    def export_metadata(self) -> dict[str, Any]:
-        """What zero-shot inference needs besides the network: the preset (``extra["ld"]``)."""
-        return {"ld": self.preset.to_dict()}
-
     def build_model(self, cfg: Any) -> torch.nn.Module:
         """The configured network with 1 input and 3 output channels.
 
@@ -391,6 +389,13 @@ class LayerDecomposition:
                 )
             kwargs[key] = value
         return create_model(cfg.model, **kwargs)
+
+    def export_metadata(self, model: torch.nn.Module) -> dict[str, Any]:
+        """The preset (preprocessing, spacing, crop, window) and the mask threshold.
+
+        Stored in ``model.pt`` so that zero-shot segmentation needs nothing else.
+        """
+        return {"ld": self.preset.to_dict(), "threshold": MASK_THRESHOLD}
 
     def make_dataset(self, records: Sequence[Any], cfg: Any, seed: int) -> LDDataset:
         """The endless item stream over the cached volumes of ``records``."""
