@@ -98,3 +98,9 @@ def test_explicit_jobs_are_checked_too(tmp_path):
     scan = write_nifti(tmp_path / "s.nii.gz", np.ones((4, 4, 4), np.float32), np.eye(4))
     with pytest.raises(MedsslError, match="would overwrite the input"):
         check_outputs([Job(scan, tmp_path / "s.nii.gz")])
+
+
+def test_an_input_given_twice(tmp_path):
+    path = _touch(tmp_path / "a.nii.gz")
+    with pytest.raises(MedsslError, match="input .*a.nii.gz is given twice"):
+        plan_outputs([path, tmp_path / "." / "a.nii.gz"], tmp_path / "out")

@@ -112,3 +112,15 @@ def test_predict_on_cuda_matches_cpu(tmp_path, seg_model, capsys):
         assert code in (0, None), err
     cpu, gpu = (read_image(tmp_path / d / "scan.nii.gz", dtype=None).array for d in ("cpu", "cuda"))
     assert np.mean(cpu == gpu) > 0.999
+
+
+@pytest.mark.parametrize(
+    "option, message",
+    [(["--overlap", "1.5"], "overlap must be in"), (["--precision", "fp16"], "precision must be")],
+)
+def test_bad_window_options_fail_before_any_output(tmp_path, seg_model, capsys, option, message):
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    args = ["predict", str(path), "--model", str(seg_model), "--out", str(tmp_path / "o"), *option]
+    code, err = _cli(args, capsys)
+    assert code == 2 and message in err and not (tmp_path / "o").exists()

@@ -135,8 +135,11 @@ def check_output_folders(jobs: Sequence[Job]) -> None:
     for folder in sorted({p.parent for job in jobs for p in job.paths()}):
         if folder.exists() and not folder.is_dir():
             raise MedsslError(f"output folder {folder} is an existing file, not a folder")
-        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
-            raise MedsslError(f"output folder {folder} is not writable")
+        existing = next((a for a in [folder, *folder.parents] if a.exists()), Path("."))
+        if not existing.is_dir():
+            raise MedsslError(f"cannot create output folder {folder}: {existing} is a file")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise MedsslError(f"output folder {folder} is not writable ({existing})")
 
 
 def _stderr_warning(text: str) -> None:

@@ -3,9 +3,10 @@
 Names (:func:`plan_outputs`):
 
 - an input file gives its case name plus its extension: ``OUT/case.nii.gz``. The case
-  name is the file name without nnU-Net's channel suffix (``case_0000.nii.gz`` →
-  ``case.nii.gz``), so ``medssl evaluate OUT labelsTr/`` pairs each mask with its
-  label; ``.mhd`` and ``.nhdr`` inputs are written as ``.mha`` and ``.nrrd``;
+  name is the file name without nnU-Net's channel suffix, ``_`` and four digits
+  (``case_0000.nii.gz`` → ``case.nii.gz``, the case id of :mod:`medssl.data`), so
+  ``medssl evaluate OUT labelsTr/`` pairs each mask with its label; ``.mhd`` and
+  ``.nhdr`` inputs are written as ``.mha`` and ``.nrrd``;
 - a DICOM folder (or a single ``.dcm`` file) gives ``<folder name>.nii.gz``;
 - inputs that would share a name (``case1/flair.nii.gz``, ``case2/flair.nii.gz``) are
   named after their parent folders instead (``case1.nii.gz``, ``case2.nii.gz``);
@@ -89,9 +90,15 @@ def plan_outputs(
             ``<stem>_panel.png``).
 
     Raises:
-        MedsslError: As :func:`check_outputs`.
+        MedsslError: An input given twice, or as :func:`check_outputs`.
     """
     out_dir = Path(out_dir)
+    given: dict[Path, str | Path] = {}
+    for path in paths:
+        key = Path(path).resolve()
+        if key in given:
+            raise MedsslError(f"input {path} is given twice (also as {given[key]})")
+        given[key] = path
     names = [case_name(p) for p in paths]
     counts = Counter(f"{n}{output_suffix(p)}" for n, p in zip(names, paths))
     jobs = []
