@@ -104,3 +104,10 @@ def test_an_input_given_twice(tmp_path):
     path = _touch(tmp_path / "a.nii.gz")
     with pytest.raises(MedsslError, match="input .*a.nii.gz is given twice"):
         plan_outputs([path, tmp_path / "." / "a.nii.gz"], tmp_path / "out")
+
+
+def test_an_output_that_is_a_folder(tmp_path):
+    path = _touch(tmp_path / "a.nii.gz")
+    (tmp_path / "out" / "a.nii.gz").mkdir(parents=True)
+    with pytest.raises(MedsslError, match="output .*a.nii.gz is an existing folder"):
+        plan_outputs([path], tmp_path / "out")

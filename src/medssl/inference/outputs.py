@@ -139,8 +139,9 @@ def check_outputs(jobs: Sequence[Job], *, protected: Iterable[str | Path] = ()) 
         protected: Further inputs that must not be written over (e.g. a label file).
 
     Raises:
-        MedsslError: Two inputs that would write the same file, or an output that is an
-            input file (or lies inside an input DICOM folder).
+        MedsslError: Two inputs that would write the same file, an output that is an
+            existing folder, or one that is an input file (or lies inside an input DICOM
+            folder).
     """
     seen: dict[Path, Path] = {}
     for job in jobs:
@@ -152,6 +153,12 @@ def check_outputs(jobs: Sequence[Job], *, protected: Iterable[str | Path] = ()) 
                     "rename one, or predict them into different --out folders"
                 )
             seen[key] = job.source
+    for job in jobs:
+        for path in job.paths():
+            if path.is_dir():
+                raise MedsslError(
+                    f"output {path} is an existing folder; remove it or choose another --out"
+                )
     inputs = [Path(j.source) for j in jobs] + [Path(p) for p in protected]
     for job in jobs:
         for path in job.paths():
