@@ -138,3 +138,13 @@ def test_an_output_folder_below_a_file_fails_before_reading(tmp_path):
             plan_outputs(paths, paths[0] / "sub"), BrightestHalf(), progress=False, warn=read.append
         )
     assert read == []  # failed before any input was read
+
+
+def test_out_of_memory_is_one_line(tmp_path):
+    class Greedy(BrightestHalf):
+        def predict(self, sample):
+            raise RuntimeError("CUDA out of memory. Tried to allocate 80.00 GiB")
+
+    paths = _scans(tmp_path, 1)
+    with pytest.raises(MedsslError, match=r"out of memory predicting .*s0.nii.gz \(grid"):
+        run_inference(plan_outputs(paths, tmp_path / "o"), Greedy(), progress=False, warn=len)

@@ -142,6 +142,24 @@ def check_output_folders(jobs: Sequence[Job]) -> None:
             raise MedsslError(f"output folder {folder} is not writable ({existing})")
 
 
+def _predict(predictor: Predictor, image: Image, job: Job) -> Prediction:
+    """:func:`predict_image`, with running out of memory as a one-line error."""
+    try:
+        return predict_image(predictor, image)
+    except MemoryError:
+        raise MedsslError(
+            f"out of memory predicting {job.source} (grid {image.geometry.shape}) on "
+            f"{predictor.device}"
+        ) from None
+    except RuntimeError as exc:
+        if "out of memory" not in str(exc):
+            raise
+        raise MedsslError(
+            f"out of memory predicting {job.source} (grid {image.geometry.shape}) on "
+            f"{predictor.device}; try --device cpu, or free the GPU"
+        ) from None
+
+
 def _stderr_warning(text: str) -> None:
     print(f"medssl: warning: {text}", file=sys.stderr)
 
@@ -198,7 +216,7 @@ def run_inference(
     for index, job in iterator:
         try:
             image = kept.pop(index) if index in kept else _read(job, predictor)[0]
-            prediction = predict_image(predictor, image)
+            prediction = _predict(predictor, image, job)
             report.written.append(write_image(prediction.mask, image.geometry, job.target))
             for name, array in prediction.maps.items():
                 if name in job.extras:
@@ -212,7 +230,6 @@ def run_inference(
             if not continue_on_error:
                 raise
             report.failures.append((str(job.source), str(exc)))
-            print(f"medssl: failed: {exc}", file=sys.stderr)
     if report.failures:
         for source, reason in report.failures:
             print(f"medssl: failed input {source}: {reason}", file=sys.stderr)
