@@ -26,3 +26,10 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def tiny_seg_model(tmp_path_factory) -> Path:
+    from zs_helpers import save_seg_model
+
+    return save_seg_model(tmp_path_factory.mktemp("models") / "seg_tiny.pt")

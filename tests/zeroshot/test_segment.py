@@ -206,3 +206,108 @@ def test_cli_baseline_and_panel(tmp_path, tiny_model):
         )
     png = tmp_path / "net" / "b_panel.png"
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def _cli(args, capsys):
+    from medssl.cli.main import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    return exit_info.value.code, capsys.readouterr().err
+
+
+def test_cli_refuses_to_overwrite_the_scan(tmp_path, tiny_model, capsys):
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "x.nii.gz", image, np.eye(4))
+    before = path.read_bytes()
+    for extra in ([], ["--baseline", "zscore"]):
+        code, err = _cli(["segment", str(path), "--out", str(tmp_path), *extra], capsys)
+        assert code == 2 and "would overwrite the input" in err and str(path) in err
+        assert path.read_bytes() == before
+
+
+def test_cli_nnunet_names_pair_with_labels(tmp_path, capsys):
+    image, blob = brain_like()
+    (tmp_path / "imagesTs").mkdir()
+    (tmp_path / "labelsTs").mkdir()
+    for case in ("case1", "case2"):
+        write_nifti(tmp_path / "imagesTs" / f"{case}_0000.nii.gz", image, np.eye(4))
+        write_nifti(tmp_path / "labelsTs" / f"{case}.nii.gz", blob, np.eye(4))
+    images = sorted(str(p) for p in (tmp_path / "imagesTs").iterdir())
+    code, _ = _cli(
+        ["segment", *images, "--out", str(tmp_path / "pred"), "--baseline", "zscore"], capsys
+    )
+    assert code in (0, None)
+    assert sorted(p.name for p in (tmp_path / "pred").iterdir()) == ["case1.nii.gz", "case2.nii.gz"]
+    metrics = tmp_path / "m.csv"
+    code, err = _cli(
+        ["evaluate", str(tmp_path / "pred"), str(tmp_path / "labelsTs"), "--out", str(metrics)],
+        capsys,
+    )
+    assert code in (0, None), err
+    assert "case1" in metrics.read_text() and "case2" in metrics.read_text()
+
+
+def test_cli_channel_of_a_4d_scan(tmp_path, tiny_model, capsys):
+    image, _ = brain_like()
+    stack = np.stack([np.zeros_like(image), image], axis=-1)
+    four_d = write_nifti(tmp_path / "multi.nii.gz", stack, np.eye(4))
+    single = write_nifti(tmp_path / "single.nii.gz", image, np.eye(4))
+    code, err = _cli(
+        ["segment", str(four_d), "--out", str(tmp_path / "o"), "--model", str(tiny_model)], capsys
+    )
+    assert code == 2 and "choose one with --channel" in err
+    args = ["--model", str(tiny_model), "--device", "cpu"]
+    code, _ = _cli(
+        ["segment", str(four_d), "--out", str(tmp_path / "o"), "--channel", "1", *args], capsys
+    )
+    assert code in (0, None)
+    _cli(["segment", str(single), "--out", str(tmp_path / "s"), *args], capsys)
+    np.testing.assert_array_equal(
+        read_image(tmp_path / "o" / "multi.nii.gz").array,
+        read_image(tmp_path / "s" / "single.nii.gz").array,
+    )
+
+
+def test_cli_continue_on_error(tmp_path, tiny_model, capsys):
+    image, _ = brain_like()
+    good = write_nifti(tmp_path / "good.nii.gz", image, np.eye(4))
+    zero = write_nifti(tmp_path / "zero.nii.gz", np.zeros((8, 8, 8), np.float32), np.eye(4))
+    out = tmp_path / "out"
+    code, err = _cli(
+        ["segment", str(good), str(zero), "--out", str(out), "--model", str(tiny_model)], capsys
+    )
+    assert code == 2 and not out.exists()  # validated up front: nothing written
+    code, err = _cli(
+        ["segment", str(good), str(zero), "--out", str(out), "--model", str(tiny_model),
+         "--continue-on-error"],
+        capsys,
+    )  # fmt: skip
+    assert code == 2 and (out / "good.nii.gz").is_file() and not (out / "zero.nii.gz").exists()
+    assert f"failed input {zero}" in err and "1 of 2 inputs failed" in err.splitlines()[-1]
+
+
+def test_cli_cuda_asked_for_but_absent(tmp_path, tiny_model, capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    code, err = _cli(
+        ["segment", str(path), "--out", str(tmp_path / "o"), "--model", str(tiny_model), "--device", "cuda"],
+        capsys,
+    )  # fmt: skip
+    assert code == 2 and err.strip() == (
+        "medssl: error: --device cuda was asked for, but no CUDA GPU is available here "
+        "(torch.cuda.is_available() is False); use --device cpu"
+    )
+
+
+def test_panel_label_on_another_grid_fails_before_writing(tmp_path, tiny_model):
+    pytest.importorskip("matplotlib")
+    image, blob = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    label = write_nifti(tmp_path / "l.nii.gz", blob, np.diag([2.0, 1.0, 1.0, 1.0]))
+    with pytest.raises(MedsslError, match="--label does not match the image: affines differ"):
+        _segment([path], tmp_path / "out", tiny_model, panel=True, label=label)
+    assert not (tmp_path / "out").exists()

@@ -76,3 +76,30 @@ def save_ld_model(
     model = create_model("unet3d_tiny", **config)
     extra = {"method": method, "ld": ld_preset(preset, patch_size=16, window=window).to_dict()}
     return save_weights(path, model, arch="unet3d_tiny", config=config, extra=extra)
+
+
+def save_seg_model(path: Path, *, channel: int | None = None, labels: str = "1") -> Path:
+    """A randomly initialised tiny fine-tuned segmentation network, as 'medssl finetune' writes."""
+    import torch
+
+    from medssl.models import create_model, save_weights
+
+    torch.manual_seed(0)
+    config = {"in_channels": 1, "out_channels": 2, "base_width": 2, "num_levels": 2}
+    model = create_model("unet3d_tiny", **config)
+    extra = {
+        "task": "segmentation",
+        "method": "finetune",
+        "labels": labels,
+        "preprocess": {
+            "steps": [
+                {"name": "reorient"},
+                {"name": "resample", "spacing": [2.0, 2.0, 2.0]},
+                {"name": "zscore", "mask": "nonzero"},
+            ]
+        },
+        "patch": [16, 16, 16],
+        "channel": channel,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return save_weights(path, model, arch="unet3d_tiny", config=config, extra=extra)

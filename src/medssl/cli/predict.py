@@ -15,6 +15,15 @@ def predict(
     mirror: bool = typer.Option(False, "--mirror", help="Test-time mirroring on all axes."),
     precision: str = typer.Option("bf16", "--precision", help="bf16 or fp32."),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads."),
+    device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
+    channel: int | None = typer.Option(
+        None, "--channel", help="Channel of 4D images (default: the model's)."
+    ),
+    continue_on_error: bool = typer.Option(
+        False,
+        "--continue-on-error",
+        help="Go on past failing inputs; list them at the end and exit non-zero.",
+    ),
 ) -> None:
     """Predict label maps written in each input's exact grid (shape and affine)."""
     from medssl.segmentation.predict import predict as run
@@ -27,6 +36,9 @@ def predict(
         mirror_axes=(0, 1, 2) if mirror else (),
         precision=precision,
         threads=threads,
+        device=device,
+        channel=channel,
+        continue_on_error=continue_on_error,
     )
     for path in written:
         typer.echo(str(path))

@@ -10,7 +10,10 @@ import typer
 
 def segment(
     images: Annotated[list[Path], typer.Argument(help="NIfTI/NRRD/MHA files or DICOM folders.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder; gets OUT/<input file name>.")],
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Output folder; gets one mask per input, named after its case."),
+    ],
     model: Annotated[
         str | None,
         typer.Option(
@@ -25,8 +28,11 @@ def segment(
         ),
     ] = False,
     threshold: Annotated[
-        float, typer.Option("--threshold", help="Mask probability threshold.")
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            "--threshold", help="Mask probability threshold (default: the model's, else 0.5)."
+        ),
+    ] = None,
     baseline: Annotated[
         str | None,
         typer.Option("--baseline", help="'zscore': label-free FLAIR threshold, no network."),
@@ -45,6 +51,19 @@ def segment(
     ] = None,
     tta: Annotated[bool, typer.Option("--tta", help="Average over the 8 axis flips.")] = False,
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads for torch.")] = None,
+    device: Annotated[
+        str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")
+    ] = "auto",
+    channel: Annotated[
+        int | None, typer.Option("--channel", help="Channel of 4D images (0-based).")
+    ] = None,
+    continue_on_error: Annotated[
+        bool,
+        typer.Option(
+            "--continue-on-error",
+            help="Go on past failing inputs; list them at the end and exit non-zero.",
+        ),
+    ] = False,
 ) -> None:
     """Segment tumours without labels by layer decomposition (or the z-score baseline)."""
     import sys
@@ -75,5 +94,8 @@ def segment(
         label=label,
         mirror=tta,
         warn=warn,
+        device=device,
+        channel=channel,
+        continue_on_error=continue_on_error,
     )
     typer.echo(f"wrote {len(written)} mask(s) to {out}")

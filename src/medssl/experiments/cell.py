@@ -211,6 +211,7 @@ def run_cell(
         overlap=overlap,
         mirror=mirror,
         precision=tr.precision,
+        device=tr.device,
     )
     record = {
         "cell": cell.name,

@@ -70,7 +70,7 @@ class LDPredictor(Predictor):
         channel: Channel of 4D inputs.
 
     Raises:
-        MedsslError: A threshold outside (0, 1).
+        MedsslError: A threshold outside (0, 1), a bad overlap or precision.
     """
 
     name = "layer decomposition"
@@ -86,10 +86,12 @@ class LDPredictor(Predictor):
         layers: bool = False,
         channel: int | None = None,
     ) -> None:
+        from medssl.inference.sliding import check_options
         from medssl.methods.ld.presets import pipeline_of
 
         if not 0.0 < float(threshold) < 1.0:
             raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
+        check_options(overlap=overlap, precision=precision)
         self.ld, self.threshold = ld, float(threshold)
         self.overlap, self.mirror, self.precision = overlap, mirror, precision
         self.layers, self.channel = layers, channel

@@ -5,13 +5,11 @@ format) or by the name of a shipped model in :data:`SHIPPED` (files under
 ``src/medssl/weights``). The file must come from the ``ld`` method
 (``extra["method"] == "ld"``), and its network must output the three layers.
 
-How an input is preprocessed is read from, in order:
-
-1. ``extra["ld"]``: the preset written with the weights (shipped files, and
-   :func:`medssl.zeroshot.package.package_weights`);
-2. ``config.yaml`` beside the file (a ``medssl pretrain`` run folder): its
-   ``method_options.preset`` (and ``spacing``/``patch_size``);
-3. otherwise the ``brain_flair`` preset.
+Everything inference needs comes from the weights file alone, so a file copied out
+of its run folder works the same: the architecture (``arch``, ``config``), the preset
+(``extra["ld"]``, written by the ``ld`` method's ``export_metadata`` when a run ends,
+and by :func:`medssl.zeroshot.package.package_weights`) and the default mask
+threshold (``extra["threshold"]``, else 0.5). A run's ``config.yaml`` is never read.
 """
 
 from __future__ import annotations
@@ -21,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from medssl.errors import MedsslError
-from medssl.methods.ld.presets import LDPreset, ld_preset
+from medssl.methods.ld.presets import LDPreset
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 SHIPPED: dict[str, str] = {"ld_brain_flair": "ld_brain_flair.pt"}
@@ -44,11 +42,13 @@ class LDModel:
         model: The network (eval mode, on the CPU); outputs (normal, tumour, mask logit).
         preset: Preprocessing and inference settings.
         path: The weights file.
+        threshold: The mask probability threshold recorded with the weights.
     """
 
     model: Any
     preset: LDPreset
     path: Path
+    threshold: float = 0.5
 
 
 def resolve_model_path(name_or_path: str | Path | None) -> Path:
@@ -78,34 +78,47 @@ def resolve_model_path(name_or_path: str | Path | None) -> Path:
 
 
 def preset_of(extra: dict[str, Any], path: Path) -> LDPreset:
-    """The preset stored with a weights file (see the module docstring for the order)."""
+    """The preset stored in a weights file's ``extra["ld"]``.
+
+    Raises:
+        MedsslError: A file that records no preset (the message says how to add one),
+            or a malformed preset.
+    """
     if isinstance(extra.get("ld"), dict):
         return LDPreset.from_dict(extra["ld"], source=str(path))
-    config = path.parent / "config.yaml"
-    if config.is_file():
-        import yaml
-
-        try:
-            data = yaml.safe_load(config.read_text()) or {}
-        except yaml.YAMLError:
-            data = {}
-        options = data.get("method_options") or {} if isinstance(data, dict) else {}
-        if isinstance(options, dict):
-            return ld_preset(
-                str(options.get("preset", "brain_flair")),
-                spacing=options.get("spacing"),
-                patch_size=options.get("patch_size"),
-                window=options.get("window"),
-            )
-    return ld_preset("brain_flair")
+    raise MedsslError(
+        f"{path} records no layer-decomposition preset (extra['ld']), so how to prepare "
+        "a scan for it is unknown; store one with medssl.zeroshot.package.package_weights"
+        f"('{path}', DEST, preset=ld_preset(NAME))"
+    )
 
 
-def load_ld_model(name_or_path: str | Path | None = None) -> LDModel:
-    """Load an ``ld`` model for inference.
+def threshold_of(extra: dict[str, Any], path: Path) -> float:
+    """The mask threshold stored with the weights (0.5 when none is).
+
+    Raises:
+        MedsslError: A stored threshold outside (0, 1).
+    """
+    value = extra.get("threshold", (extra.get("ld") or {}).get("threshold", 0.5))
+    try:
+        threshold = float(value)
+    except (TypeError, ValueError):
+        threshold = float("nan")
+    if not 0.0 < threshold < 1.0:
+        raise MedsslError(f"{path}: stored threshold must be in (0, 1); got {value!r}")
+    return threshold
+
+
+def load_ld_model(
+    name_or_path: str | Path | None = None, *, preset: LDPreset | None = None
+) -> LDModel:
+    """Load an ``ld`` model for inference, from its weights file alone.
 
     Args:
         name_or_path: A weights file, a shipped model name, or ``None`` for
             :data:`DEFAULT_MODEL`.
+        preset: Use this preset instead of the stored one (for packaging a file
+            that records none).
 
     Returns:
         The network (eval mode) with its preset.
@@ -113,7 +126,7 @@ def load_ld_model(name_or_path: str | Path | None = None) -> LDModel:
     Raises:
         MedsslError: As :func:`resolve_model_path`; a file from another method
             ("X holds weights of method 'genesis', expected 'ld'"); a network without
-            three output channels; a corrupt file.
+            three output channels; a corrupt file; no stored preset (and none given).
     """
     from medssl.models import build_model_from_weights, load_weights
 
@@ -136,4 +149,9 @@ def load_ld_model(name_or_path: str | Path | None = None) -> LDModel:
     import torch
 
     model = model.eval().to(memory_format=torch.channels_last_3d)  # bf16 CPU kernels want it
-    return LDModel(model=model, preset=preset_of(wf.extra, path), path=path)
+    return LDModel(
+        model=model,
+        preset=preset or preset_of(wf.extra, path),
+        path=path,
+        threshold=threshold_of(wf.extra, path),
+    )

@@ -11,6 +11,7 @@ the same everywhere:
    (the predictor's channel of a 4D image) and checked by the predictor (e.g. an
    all-zero scan). The first problem stops the batch, naming the file and how many
    other inputs fail; with ``continue_on_error`` the failing inputs are skipped.
+   Images read here are kept for step 3 while they fit in :data:`KEEP_BYTES`.
 3. Each case is predicted (:func:`~medssl.inference.predictor.predict_image`), its
    arrays checked to be in the input's exact grid, and written atomically with that
    grid; ``on_case`` may write more (figures).
@@ -30,6 +31,9 @@ from medssl.errors import MedsslError
 from medssl.inference.outputs import Job, check_outputs
 from medssl.inference.predictor import Prediction, Predictor, predict_image
 from medssl.io import Image
+
+#: Images read during validation are kept for the prediction pass up to this size.
+KEEP_BYTES = 1 << 30
 
 
 class BatchError(MedsslError):
@@ -84,20 +88,33 @@ def validate_inputs(
     *,
     continue_on_error: bool = False,
     warn: Callable[[str], None] | None = None,
+    keep: dict[int, Image] | None = None,
 ) -> list[tuple[str, str]]:
     """Read and check every input; return the failures (``continue_on_error``).
+
+    Args:
+        jobs: The inputs.
+        predictor: Its channel and :meth:`~Predictor.check` apply.
+        continue_on_error: Return the failures instead of raising.
+        warn: Receives the predictor's warnings.
+        keep: Filled with the images read, by job index, while they fit in
+            :data:`KEEP_BYTES` (they are not read again).
 
     Raises:
         MedsslError: Without ``continue_on_error``, the first failure (and how many
             other inputs fail).
     """
     failures = []
-    for job in jobs:
+    kept = 0
+    for index, job in enumerate(jobs):
         try:
-            _, notes = _read(job, predictor)
+            image, notes = _read(job, predictor)
         except MedsslError as exc:
             failures.append((str(job.source), str(exc)))
             continue
+        if keep is not None and kept + image.array.nbytes <= KEEP_BYTES:
+            keep[index] = image
+            kept += image.array.nbytes
         for note in notes:
             (warn or _stderr_warning)(note)
     if failures and not continue_on_error:
@@ -118,8 +135,29 @@ def check_output_folders(jobs: Sequence[Job]) -> None:
     for folder in sorted({p.parent for job in jobs for p in job.paths()}):
         if folder.exists() and not folder.is_dir():
             raise MedsslError(f"output folder {folder} is an existing file, not a folder")
-        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
-            raise MedsslError(f"output folder {folder} is not writable")
+        existing = next((a for a in [folder, *folder.parents] if a.exists()), Path("."))
+        if not existing.is_dir():
+            raise MedsslError(f"cannot create output folder {folder}: {existing} is a file")
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise MedsslError(f"output folder {folder} is not writable ({existing})")
+
+
+def _predict(predictor: Predictor, image: Image, job: Job) -> Prediction:
+    """:func:`predict_image`, with running out of memory as a one-line error."""
+    try:
+        return predict_image(predictor, image)
+    except MemoryError:
+        raise MedsslError(
+            f"out of memory predicting {job.source} (grid {image.geometry.shape}) on "
+            f"{predictor.device}"
+        ) from None
+    except RuntimeError as exc:
+        if "out of memory" not in str(exc):
+            raise
+        raise MedsslError(
+            f"out of memory predicting {job.source} (grid {image.geometry.shape}) on "
+            f"{predictor.device}; try --device cpu, or free the GPU"
+        ) from None
 
 
 def _stderr_warning(text: str) -> None:
@@ -166,19 +204,19 @@ def run_inference(
         raise MedsslError("no input images given")
     check_outputs(jobs, protected=protected)
     check_output_folders(jobs)
-    report = Report()
+    report, kept = Report(), {}
     report.failures = validate_inputs(
-        jobs, predictor, continue_on_error=continue_on_error, warn=warn
+        jobs, predictor, continue_on_error=continue_on_error, warn=warn, keep=kept
     )
     failed = {source for source, _ in report.failures}
-    todo = [job for job in jobs if str(job.source) not in failed]
-    for folder in sorted({p.parent for job in todo for p in job.paths()}):
+    todo = [(i, job) for i, job in enumerate(jobs) if str(job.source) not in failed]
+    for folder in sorted({p.parent for _, job in todo for p in job.paths()}):
         ensure_writable_dir(folder)
     iterator = track_logged(todo, description) if progress and todo else todo
-    for job in iterator:
+    for index, job in iterator:
         try:
-            image, _ = _read(job, predictor)
-            prediction = predict_image(predictor, image)
+            image = kept.pop(index) if index in kept else _read(job, predictor)[0]
+            prediction = _predict(predictor, image, job)
             report.written.append(write_image(prediction.mask, image.geometry, job.target))
             for name, array in prediction.maps.items():
                 if name in job.extras:
@@ -192,7 +230,6 @@ def run_inference(
             if not continue_on_error:
                 raise
             report.failures.append((str(job.source), str(exc)))
-            print(f"medssl: failed: {exc}", file=sys.stderr)
     if report.failures:
         for source, reason in report.failures:
             print(f"medssl: failed input {source}: {reason}", file=sys.stderr)

@@ -3,9 +3,10 @@
 Names (:func:`plan_outputs`):
 
 - an input file gives its case name plus its extension: ``OUT/case.nii.gz``. The case
-  name is the file name without nnU-Net's channel suffix (``case_0000.nii.gz`` →
-  ``case.nii.gz``), so ``medssl evaluate OUT labelsTr/`` pairs each mask with its
-  label; ``.mhd`` and ``.nhdr`` inputs are written as ``.mha`` and ``.nrrd``;
+  name is the file name without nnU-Net's channel suffix, ``_`` and four digits
+  (``case_0000.nii.gz`` → ``case.nii.gz``, the case id of :mod:`medssl.data`), so
+  ``medssl evaluate OUT labelsTr/`` pairs each mask with its label; ``.mhd`` and
+  ``.nhdr`` inputs are written as ``.mha`` and ``.nrrd``;
 - a DICOM folder (or a single ``.dcm`` file) gives ``<folder name>.nii.gz``;
 - inputs that would share a name (``case1/flair.nii.gz``, ``case2/flair.nii.gz``) are
   named after their parent folders instead (``case1.nii.gz``, ``case2.nii.gz``);
@@ -89,9 +90,15 @@ def plan_outputs(
             ``<stem>_panel.png``).
 
     Raises:
-        MedsslError: As :func:`check_outputs`.
+        MedsslError: An input given twice, or as :func:`check_outputs`.
     """
     out_dir = Path(out_dir)
+    given: dict[Path, str | Path] = {}
+    for path in paths:
+        key = Path(path).resolve()
+        if key in given:
+            raise MedsslError(f"input {path} is given twice (also as {given[key]})")
+        given[key] = path
     names = [case_name(p) for p in paths]
     counts = Counter(f"{n}{output_suffix(p)}" for n, p in zip(names, paths))
     jobs = []
@@ -132,8 +139,9 @@ def check_outputs(jobs: Sequence[Job], *, protected: Iterable[str | Path] = ()) 
         protected: Further inputs that must not be written over (e.g. a label file).
 
     Raises:
-        MedsslError: Two inputs that would write the same file, or an output that is an
-            input file (or lies inside an input DICOM folder).
+        MedsslError: Two inputs that would write the same file, an output that is an
+            existing folder, or one that is an input file (or lies inside an input DICOM
+            folder).
     """
     seen: dict[Path, Path] = {}
     for job in jobs:
@@ -145,6 +153,12 @@ def check_outputs(jobs: Sequence[Job], *, protected: Iterable[str | Path] = ()) 
                     "rename one, or predict them into different --out folders"
                 )
             seen[key] = job.source
+    for job in jobs:
+        for path in job.paths():
+            if path.is_dir():
+                raise MedsslError(
+                    f"output {path} is an existing folder; remove it or choose another --out"
+                )
     inputs = [Path(j.source) for j in jobs] + [Path(p) for p in protected]
     for job in jobs:
         for path in job.paths():

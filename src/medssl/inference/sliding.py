@@ -20,6 +20,20 @@ def autocast_context(device: torch.device, precision: str):
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
+def check_options(*, overlap: float, precision: str, mirror_axes: Sequence[int] = ()) -> None:
+    """Check sliding-window options where they are given, before any scan is read.
+
+    Raises:
+        MedsslError: An overlap outside [0, 1), an unknown precision or mirror axis.
+    """
+    if not 0.0 <= float(overlap) < 1.0:
+        raise MedsslError(f"overlap must be in [0, 1); got {overlap}")
+    if precision not in ("bf16", "fp32"):
+        raise MedsslError(f"precision must be 'bf16' or 'fp32'; got '{precision}'")
+    if any(a not in (0, 1, 2) for a in mirror_axes):
+        raise MedsslError(f"mirror axes must be 0, 1 or 2; got {tuple(mirror_axes)}")
+
+
 def mirror_axes_sets(axes: Sequence[int]) -> list[tuple[int, ...]]:
     """All subsets of the spatial axes to flip (including none), as tensor dims."""
     dims = [2 + a for a in axes]

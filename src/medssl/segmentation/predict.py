@@ -62,7 +62,7 @@ class SegmentationPredictor(Predictor):
         channel: Channel of 4D inputs; default: the one the model was trained on.
 
     Raises:
-        MedsslError: As :func:`load_segmenter`.
+        MedsslError: As :func:`load_segmenter`; a bad overlap, precision or mirror axis.
     """
 
     name = "segmentation network"
@@ -76,8 +76,10 @@ class SegmentationPredictor(Predictor):
         precision: str = "bf16",
         channel: int | None = None,
     ) -> None:
+        from medssl.inference.sliding import check_options
         from medssl.preprocess import Pipeline
 
+        check_options(overlap=overlap, precision=precision, mirror_axes=mirror_axes)
         self.model, self.extra, self.groups = load_segmenter(path)
         self.overlap, self.mirror_axes, self.precision = overlap, tuple(mirror_axes), precision
         self.channel = self.extra.get("channel") if channel is None else channel

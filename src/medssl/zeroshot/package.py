@@ -20,7 +20,8 @@ def package_weights(
     The result is self-contained (no ``config.yaml`` needed), as a shipped model must be.
 
     Args:
-        source: The run's ``model.pt`` (its network, method and preset).
+        source: The run's ``model.pt`` (its network, method and, unless ``preset`` is
+            given, its stored preset).
         dest: The file to write.
         preset: Override of the stored preset.
         checkpoint: A checkpoint of the same run (e.g. ``checkpoints/best.pt``, selected
@@ -31,9 +32,9 @@ def package_weights(
     """
     from medssl.models import load_weights, save_weights
 
-    loaded = load_ld_model(source)
+    loaded = load_ld_model(source, preset=preset)
     wf = load_weights(loaded.path)
-    extra = dict(wf.extra) | {"ld": (preset or loaded.preset).to_dict()}
+    extra = dict(wf.extra) | {"ld": loaded.preset.to_dict()}
     model = loaded.model
     if checkpoint is not None:
         from medssl.engine.checkpoint import load_checkpoint, load_model_state

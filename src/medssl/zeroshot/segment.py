@@ -23,13 +23,13 @@ BASELINES = ("zscore",)
 def _check_options(
     paths: Sequence[str | Path],
     *,
-    threshold: float,
+    threshold: float | None,
     baseline: str | None,
     save_layers: bool,
     panel: bool,
     label: str | Path | None,
 ) -> None:
-    if not 0.0 < float(threshold) < 1.0:
+    if threshold is not None and not 0.0 < float(threshold) < 1.0:
         raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
     if baseline is not None and baseline not in BASELINES:
         raise MedsslError(f"unknown baseline '{baseline}'; valid: {', '.join(BASELINES)}")
@@ -44,12 +44,21 @@ def _check_options(
         raise MedsslError(f"a ground-truth label needs exactly one input image; got {len(paths)}")
 
 
-def _panel_writer(predictor, label: str | Path | None, threshold: float):
-    """``on_case`` of the loop: the figure panel of one decomposition."""
-    from medssl.io import read_label
+def _panel_writer(predictor, label: str | Path | None, image_path: str | Path):
+    """``on_case`` of the loop: the figure panel of one decomposition.
+
+    Raises:
+        MedsslError: An unreadable label, or one on another grid than the image (checked
+            here, before any case is written).
+    """
+    from medssl.io import check_same_grid, read_image, read_label
     from medssl.zeroshot.panel import save_panel
 
-    truth = None if label is None else read_label(label)
+    truth = None
+    if label is not None:
+        truth = read_label(label)
+        image = read_image(image_path, channel=predictor.channel)
+        check_same_grid(image.geometry, truth.geometry, what="--label does not match the image")
 
     def write(case) -> None:
         net = case.prediction.net
@@ -59,7 +68,7 @@ def _panel_writer(predictor, label: str | Path | None, threshold: float):
             shown = sample.label > 0
         save_panel(
             case.job.extras["panel.png"], image=net["image"], normal=net["normal"],
-            tumour=net["tumour"], mask=net["probability"] >= threshold, truth=shown,
+            tumour=net["tumour"], mask=net["probability"] >= predictor.threshold, truth=shown,
             spacing=case.prediction.spacing, title=case.job.stem,
         )  # fmt: skip
 
@@ -71,7 +80,7 @@ def segment_files(
     out_dir: str | Path,
     *,
     model: str | Path | None = None,
-    threshold: float = 0.5,
+    threshold: float | None = None,
     save_layers: bool = False,
     baseline: str | None = None,
     z: float = 2.0,
@@ -92,7 +101,8 @@ def segment_files(
         out_dir: Output folder (created; must not be a file).
         model: Weights file or shipped name; default the brain FLAIR model. Unused
             with ``baseline``.
-        threshold: Mask probability threshold, in (0, 1).
+        threshold: Mask probability threshold, in (0, 1); default: the one stored in
+            the weights file (0.5 when it stores none).
         save_layers: Also write ``<stem>_normal.nii.gz`` and ``<stem>_tumour.nii.gz``.
         baseline: ``"zscore"``: the label-free FLAIR threshold instead of the network.
         z: Threshold of the baseline, in brain standard deviations.
@@ -140,8 +150,10 @@ def segment_files(
         from medssl.inference.ld import LDPredictor
         from medssl.inference.ld_model import load_ld_model
 
+        ld = load_ld_model(model)
+        threshold = ld.threshold if threshold is None else threshold
         predictor = LDPredictor(
-            load_ld_model(model), threshold=threshold, mirror=mirror, layers=save_layers,
+            ld, threshold=threshold, mirror=mirror, layers=save_layers,
             channel=channel,
         ).to(dev)  # fmt: skip
     report = run_inference(
@@ -151,7 +163,7 @@ def segment_files(
         progress=progress,
         description="segment",
         warn=warn,
-        on_case=_panel_writer(predictor, label, threshold) if panel else None,
+        on_case=_panel_writer(predictor, label, paths[0]) if panel else None,
         protected=[label] if label is not None else [],
     )
     return report.written
