@@ -57,7 +57,7 @@ _register()
 
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map user errors to one line on stderr and a non-zero exit."""
-    from medssl.errors import MedsslError
+    from medssl.errors import Interrupted, MedsslError
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("medssl: interrupted", file=sys.stderr)
         sys.exit(130)
+    except Interrupted as exc:  # a checkpoint was saved first; exit 128 + signal number
+        print(f"medssl: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
     except (MedsslError, ValueError, FileNotFoundError, PermissionError) as exc:
         if debug:
             raise

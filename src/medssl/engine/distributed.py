@@ -111,6 +111,15 @@ def mean_across(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
     return value / info.world_size
 
 
+def max_across(value: int, info: DistInfo) -> int:
+    """The largest of every rank's integer (the value itself with one process)."""
+    if not info.distributed:
+        return value
+    box = torch.tensor([value], dtype=torch.int64, device=info.device)
+    dist.all_reduce(box, op=dist.ReduceOp.MAX)
+    return int(box.item())
+
+
 def gather_objects(obj: Any, info: DistInfo) -> list[Any]:
     """Every rank's ``obj``, in rank order (``[obj]`` with one process)."""
     if not info.distributed:

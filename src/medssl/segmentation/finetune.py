@@ -132,6 +132,7 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
     import torch
 
     from medssl.engine import Trainer
+    from medssl.engine.resume import check_resume_file
     from medssl.engine.run_dir import check_run_dir
     from medssl.models import create_model, save_weights
     from medssl.preprocess import Pipeline
@@ -145,6 +146,11 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
     train_records, val_records = split_records(cfg)
     keep = select_fraction(len(train_records), cfg.fraction, train_cfg.seed)
     train_records = [train_records[i] for i in keep]
+    settings = dataclasses.asdict(cfg)
+    if train_cfg.resume:  # before the data is preprocessed
+        data = [str(r.image) for r in train_records]
+        resumed = dataclasses.replace(train_cfg, method="finetune", out=cfg.out, data=data)
+        check_resume_file(resumed, records=train_records, settings=settings)
     train = prepare_cases(
         train_records,
         pipeline,
@@ -178,7 +184,7 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         data=[str(r.image) for r in train_records],
         val_every=(train_cfg.val_every or max(1, train_cfg.steps // 10)) if val else 0,
     )
-    result = Trainer(task, train_cfg, train_records, argv=argv).fit()
+    result = Trainer(task, train_cfg, train_records, argv=argv, settings=settings).fit()
 
     best = Path(cfg.out) / "checkpoints" / "best.pt"
     model_kwargs = dict(in_channels=1, out_channels=len(groups) + 1, **train_cfg.model_kwargs)
