@@ -72,6 +72,10 @@ class TrainConfig:
         ddp_find_unused: DistributedDataParallel ``find_unused_parameters``; on by default
             so that heads a method skips on some steps (SAR without MIAL) work; false
             saves a graph walk per step when every parameter is always used.
+        sync_bn: Under DistributedDataParallel on CUDA, turn the network's BatchNorm
+            layers into SyncBatchNorm so their statistics cover the global batch (the
+            small per-GPU batches of 3D training make per-process statistics noisy).
+            CPU runs (gloo) keep per-process BatchNorm: torch's SyncBatchNorm needs a GPU.
     """
 
     method: str = ""
@@ -107,6 +111,7 @@ class TrainConfig:
     force: bool = False
     progress: bool = True
     ddp_find_unused: bool = True
+    sync_bn: bool = True
 
     def check(self) -> TrainConfig:
         """Check every value; return ``self``.

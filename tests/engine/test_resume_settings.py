@@ -84,7 +84,7 @@ def test_force_without_resume_is_an_error():
 
 
 def test_differences_use_defaults_for_keys_an_old_checkpoint_lacks():
-    assert differences({"lr": 0.1}, {"lr": 0.1, "grad_clip": 0.0, "warmup_steps": 0}) == []
+    assert differences({"lr": 0.1}, {"lr": 0.1, "sync_bn": True, "warmup_steps": 0}) == []
     assert differences({}, {"warmup_steps": 3}) == ["warmup_steps 0 -> 3"]
 
 

@@ -5,7 +5,7 @@
 its own optimizers, a custom ``train_step``, an ``on_step_end`` hook, a label-free
 ``validate`` and an ``encoder_of``. Around them it provides bf16 autocast,
 channels_last_3d, schedules, seeding, DataLoader workers, DistributedDataParallel under
-``torchrun``, atomic checkpoints with exact resumption, and the run folder::
+``torchrun`` (BatchNorm as SyncBatchNorm on CUDA, ``sync_bn``), atomic checkpoints with exact resumption, and the run folder::
 
     RUN/config.yaml  RUN/log.csv  RUN/tb/  RUN/model_card.md  RUN/model.pt  RUN/encoder.pt
     RUN/checkpoints/last.pt  RUN/checkpoints/best.pt
@@ -127,7 +127,9 @@ class Trainer:
         elif dev.type == "cuda":
             torch.backends.cudnn.benchmark = True
         seed_everything(cfg.seed)
-        model = self.method.build_model(cfg).to(dev)
+        model = D.convert_batchnorm(
+            self.method.build_model(cfg).to(dev), self.dist, enabled=cfg.sync_bn
+        )
         self.channels_last = use_channels_last(dev, cfg.channels_last, model)
         self.model = to_channels_last(model) if self.channels_last else model
         self.optimizers = build_optimizers(self.model, self.method, cfg)
