@@ -148,32 +148,56 @@ SLOW_RUN = textwrap.dedent(
 )
 
 
-def test_sigterm_from_outside_checkpoints_and_exits_143(images, tmp_path, capsys):
+def _start_and_signal(images, tmp_path, sig, *extra, after: int = 3):
+    """Run a slow pretrain in a child process; send ``sig`` once ``after`` steps are logged."""
     script = tmp_path / "slow_run.py"
     script.write_text(SLOW_RUN)
     out = tmp_path / "run"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(HERE), str(SRC)]), OMP_NUM_THREADS="1")
-    cmd = [sys.executable, str(script), *_args("tiny_sig", images, out, "--steps", "100000")]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    args = _args("tiny_sig", images, out, "--steps", "100000", *extra)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     log = out / "log.csv"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        if log.is_file() and len(log.read_text().splitlines()) > 3:  # three steps logged
+        if log.is_file() and len(log.read_text().splitlines()) > after:
             break
         time.sleep(0.05)
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
+    return proc, err, out
+
+
+def _resume_in_one_thread(images, out, straight, steps, capsys):
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # as in the child: float sums depend on the thread count
+    try:
+        _resume_and_compare(images, out, straight, steps, capsys)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_sigterm_from_outside_checkpoints_and_exits_143(images, tmp_path, capsys):
+    proc, err, out = _start_and_signal(images, tmp_path, signal.SIGTERM)
     assert proc.returncode == 143, err
     last_line = err.strip().splitlines()[-1]
     assert "Traceback" not in err and "interrupted by SIGTERM at step" in last_line
     step = load_checkpoint(out / "checkpoints" / "last.pt")["step"]
     assert step >= 3 and f"at step {step};" in err
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as in the child: float sums depend on the thread count
-    try:
-        _resume_and_compare(images, out, tmp_path / "straight", step + 2, capsys)
-    finally:
-        torch.set_num_threads(threads)
+    _resume_in_one_thread(images, out, tmp_path / "straight", step + 2, capsys)
+
+
+def test_kill_9_then_resume_is_bit_identical(images, tmp_path, capsys):
+    proc, _, out = _start_and_signal(images, tmp_path, signal.SIGKILL, "--set", "ckpt_every=2")
+    assert proc.returncode == -signal.SIGKILL
+    step = load_checkpoint(out / "checkpoints" / "last.pt")["step"]
+    assert step >= 2 and step % 2 == 0
+    _resume_in_one_thread(images, out, tmp_path / "straight", step + 3, capsys)
 
 
 def test_progress_lines_when_stderr_is_not_a_terminal(tiny_cfg, tiny_method, capsys):
