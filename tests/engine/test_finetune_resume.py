@@ -1,4 +1,4 @@
-"""finetune --resume: changed fine-tuning options are refused before preprocessing."""
+"""finetune's run folder: changed options refused on --resume, a full disk is one line."""
 
 from __future__ import annotations
 
@@ -64,3 +64,24 @@ def test_changed_labels_are_refused_before_preprocessing(dataset, tmp_path, caps
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "labels 'fg=1+2' -> '1,2'; lr 0.0003 -> 0.1; pass --force" in err
     assert yaml.safe_load((out / "config.yaml").read_text()) == saved
+
+
+def test_full_disk_when_writing_model_pt_is_one_line(dataset, tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+
+    import medssl.models
+
+    real = medssl.models.save_weights
+
+    def full(*args, **kwargs):
+        if "task" in (kwargs.get("extra") or {}):  # finetune's own model.pt
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(medssl.models, "save_weights", full)
+    out = tmp_path / "run"
+    code, err = _run(_args(dataset, out, "--labels", "fg=1+2"), capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert f"cannot write {out / 'model.pt'}: No space left on device" in err
+    assert (out / "checkpoints" / "last.pt").is_file()

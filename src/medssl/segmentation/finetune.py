@@ -133,7 +133,7 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
 
     from medssl.engine import Trainer
     from medssl.engine.resume import check_resume_file
-    from medssl.engine.run_dir import check_run_dir
+    from medssl.engine.run_dir import check_run_dir, writing
     from medssl.models import create_model, save_weights
     from medssl.preprocess import Pipeline
     from medssl.segmentation.augment import AugmentConfig
@@ -207,6 +207,11 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         "fraction": cfg.fraction,
         "seed": train_cfg.seed,
     }
-    return save_weights(
-        Path(cfg.out) / "model.pt", model, arch=train_cfg.model, config=model_kwargs, extra=extra
-    )
+    with writing(Path(cfg.out) / "model.pt"):
+        return save_weights(
+            Path(cfg.out) / "model.pt",
+            model,
+            arch=train_cfg.model,
+            config=model_kwargs,
+            extra=extra,
+        )
