@@ -206,3 +206,36 @@ def test_progress_lines_when_stderr_is_not_a_terminal(tiny_cfg, tiny_method, cap
     assert len(lines) == 2, lines
     assert lines[0].startswith("medssl: tiny: step 2/4 (50%), loss ") and ", eta " in lines[0]
     assert lines[1].startswith("medssl: tiny: step 4/4 (100%), loss ") and "eta 0s" in lines[1]
+
+
+def _ddp_worker(rank: int, out: str, port: int) -> None:
+    from medssl.config import TrainConfig
+
+    torch.set_num_threads(1)
+    os.environ.update(
+        RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2",
+        MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port),
+    )  # fmt: skip
+    cfg = TrainConfig(
+        method="tiny", model="tinynet", steps=50, batch_size=2, precision="fp32",
+        num_workers=0, ckpt_every=0, out=f"{out}/run", progress=False, device="cpu",
+    )  # fmt: skip
+    # Only rank 1 receives the signal; both ranks must stop after the same step.
+    method = _Interrupting(at=2, sig=signal.SIGTERM) if rank == 1 else TinyMethod()
+    try:
+        Trainer(method, cfg).fit()
+    except TrainingInterrupted as exc:
+        torch.save({"step": exc.step, "code": exc.exit_code}, f"{out}/rank{rank}.pt")
+
+
+def test_signal_to_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    import torch.multiprocessing as mp
+    from test_distributed import _free_port
+
+    mp.start_processes(
+        _ddp_worker, args=(str(tmp_path), _free_port()), nprocs=2, start_method="fork"
+    )
+    for rank in (0, 1):
+        assert torch.load(tmp_path / f"rank{rank}.pt") == {"step": 2, "code": 143}
+    last = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert last["step"] == 2 and len(last["rng"]) == 2
