@@ -60,13 +60,22 @@ class TrainConfig:
         seed: Run seed; every other seed is derived from it.
         deterministic: Ask torch for deterministic algorithms only.
         ckpt_every: Write ``checkpoints/last.pt`` every N steps (0 = only at the end).
-        log_every: Write a ``log.csv`` row every N steps.
+        log_every: Write a ``log.csv`` row every N steps (and, when stderr is not a
+            terminal, a progress line).
         val_every: Run the method's ``validate`` every N steps (0 = never).
         resume: Continue from ``OUT/checkpoints/last.pt``.
-        progress: Show a progress bar.
+        force: With ``resume``: continue even though run-defining settings (seed, lr,
+            data, ...) differ from the checkpoint's; the new settings are recorded in
+            ``config.resumed-<n>.yaml`` beside the untouched ``config.yaml``.
+        progress: Show progress on stderr: a bar on a terminal, else a plain line every
+            ``log_every`` steps (logs, CI, cluster jobs).
         ddp_find_unused: DistributedDataParallel ``find_unused_parameters``; on by default
             so that heads a method skips on some steps (SAR without MIAL) work; false
             saves a graph walk per step when every parameter is always used.
+        sync_bn: Under DistributedDataParallel on CUDA, turn the network's BatchNorm
+            layers into SyncBatchNorm so their statistics cover the global batch (the
+            small per-GPU batches of 3D training make per-process statistics noisy).
+            CPU runs (gloo) keep per-process BatchNorm: torch's SyncBatchNorm needs a GPU.
     """
 
     method: str = ""
@@ -99,8 +108,10 @@ class TrainConfig:
     log_every: int = 10
     val_every: int = 0
     resume: bool = False
+    force: bool = False
     progress: bool = True
     ddp_find_unused: bool = True
+    sync_bn: bool = True
 
     def check(self) -> TrainConfig:
         """Check every value; return ``self``.
@@ -138,6 +149,11 @@ class TrainConfig:
         if self.warmup_steps >= self.steps and self.warmup_steps > 0:
             raise MedsslError(
                 f"warmup_steps must be smaller than steps ({self.steps}); got {self.warmup_steps}"
+            )
+        if self.force and not self.resume:
+            raise MedsslError(
+                "force only applies to a resumed run (--resume --force); it never "
+                "overwrites an existing run folder"
             )
         if not self.method:
             raise MedsslError("method must be set (e.g. --method genesis)")

@@ -12,3 +12,17 @@ class MedsslError(Exception):
 
     The message states the rule, the bad value and, where there is one, the file.
     """
+
+
+class Interrupted(Exception):
+    """A command stopped on a signal (SIGINT, SIGTERM), after saving what it could.
+
+    Attributes:
+        exit_code: The command's exit status, ``128 + signal number`` (130 for Ctrl-C,
+            143 for SIGTERM), as a shell reports a death by that signal.
+    """
+
+    def __init__(self, message: str, *, signum: int) -> None:
+        super().__init__(message)
+        self.signum = int(signum)
+        self.exit_code = 128 + self.signum

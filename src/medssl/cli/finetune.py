@@ -96,6 +96,9 @@ def finetune(
     num_workers: int | None = typer.Option(None, "--num-workers"),
     model: str | None = typer.Option(None, "--model", help="Registered network name."),
     resume: bool = typer.Option(False, "--resume", help="Continue OUT/checkpoints/last.pt."),
+    force: bool = typer.Option(
+        False, "--force", help="With --resume: accept changed settings (seed, lr, data...)."
+    ),
     config: Path | None = typer.Option(None, "--config", help="YAML of finetune/train keys."),
     sets: list[str] = typer.Option([], "--set", help="Any config key: --set key=value."),
 ) -> None:
@@ -136,6 +139,8 @@ def finetune(
         overrides["augment"] = False
     if resume:
         overrides["resume"] = True
+    if force:
+        overrides["force"] = True
     ft, tr = _split_config(config, overrides)
     if spacing is not None and not spacing > 0:
         raise MedsslError(f"--spacing must be a positive number of mm; got {spacing}")

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from typer.core import _click
 
-    from medssl.errors import MedsslError
+    from medssl.errors import Interrupted, MedsslError
 
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("medssl: interrupted", file=sys.stderr)
         sys.exit(130)
+    except Interrupted as exc:  # a checkpoint was saved first; exit 128 + signal number
+        print(f"medssl: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
     except (MedsslError, ValueError, FileNotFoundError, PermissionError) as exc:
         if debug:
             raise

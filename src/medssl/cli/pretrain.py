@@ -55,6 +55,10 @@ def pretrain(
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue from OUT/checkpoints/last.pt.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="With --resume: accept changed settings (seed, lr, data...)."),
+    ] = False,
     sets: Annotated[
         list[str] | None,
         typer.Option("--set", help="Any config key: --set key=value (repeatable)."),
@@ -81,6 +85,8 @@ def pretrain(
     overrides.update({k: v for k, v in named.items() if v is not None})
     if resume:
         overrides["resume"] = True
+    if force:
+        overrides["force"] = True
     cfg = load_config(config, overrides)
     if not cfg.data:
         raise MedsslError("no training data: give image files/folders, a CSV or dataset.json")

@@ -45,6 +45,7 @@ def load_checkpoint(
     method: str | None = None,
     model: str | None = None,
     model_kwargs: dict[str, Any] | None = None,
+    mmap: bool = False,
 ) -> dict[str, Any]:
     """Read a checkpoint and check that it belongs to this run's method and network.
 
@@ -53,6 +54,7 @@ def load_checkpoint(
         method: Expected method name (None: not checked).
         model: Expected model name (None: not checked).
         model_kwargs: Expected model arguments (None: not checked).
+        mmap: Map the tensors from the file instead of reading them.
 
     Returns:
         The checkpoint dict.
@@ -65,7 +67,7 @@ def load_checkpoint(
     if not path.is_file():
         raise MedsslError(f"no checkpoint to resume from: {path} does not exist")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=False)
+        state = torch.load(path, map_location="cpu", weights_only=False, mmap=mmap)
     except Exception as exc:  # noqa: BLE001 - zip, unpickling and EOF errors mean the same
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise MedsslError(f"checkpoint {path} is corrupt or unreadable: {first}") from None

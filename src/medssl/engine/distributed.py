@@ -96,6 +96,32 @@ def init_distributed(device: str = "auto") -> DistInfo:
     )
 
 
+def has_batchnorm(model: torch.nn.Module) -> bool:
+    """Whether ``model`` holds a BatchNorm layer (1D, 2D or 3D)."""
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in model.modules())
+
+
+def sync_batchnorm(model: torch.nn.Module, info: DistInfo, *, enabled: bool) -> bool:
+    """Whether to compute BatchNorm statistics over every rank's batch (SyncBatchNorm).
+
+    True when ``enabled``, the run is distributed, it trains on CUDA and the network has
+    BatchNorm layers. On CPU (gloo) the answer is False: torch's SyncBatchNorm refuses
+    CPU tensors, so each process keeps its own batch statistics there.
+    """
+    return enabled and info.distributed and info.device.type == "cuda" and has_batchnorm(model)
+
+
+def convert_batchnorm(model: torch.nn.Module, info: DistInfo, *, enabled: bool) -> torch.nn.Module:
+    """``model`` with its BatchNorm layers as SyncBatchNorm when :func:`sync_batchnorm` says so.
+
+    The converted layers share the original parameters and buffers (same state-dict
+    keys), so checkpoints and exported weights load into the plain network.
+    """
+    if not sync_batchnorm(model, info, enabled=enabled):
+        return model
+    return torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+
+
 def barrier(info: DistInfo) -> None:
     """Wait for every process (no-op with one process)."""
     if info.distributed:
@@ -109,6 +135,15 @@ def mean_across(value: torch.Tensor, info: DistInfo) -> torch.Tensor:
     value = value.detach().clone()
     dist.all_reduce(value, op=dist.ReduceOp.SUM)
     return value / info.world_size
+
+
+def max_across(value: int, info: DistInfo) -> int:
+    """The largest of every rank's integer (the value itself with one process)."""
+    if not info.distributed:
+        return value
+    box = torch.tensor([value], dtype=torch.int64, device=info.device)
+    dist.all_reduce(box, op=dist.ReduceOp.MAX)
+    return int(box.item())
 
 
 def gather_objects(obj: Any, info: DistInfo) -> list[Any]:

@@ -1,4 +1,4 @@
-"""What a run reports while it trains: ``log.csv``, TensorBoard ``tb/`` and a progress bar.
+"""What a run reports while it trains: ``log.csv``, TensorBoard ``tb/`` and its progress.
 
 Only rank 0 makes a :class:`RunLog`. The CSV has one row per ``log_every`` steps with
 the step, epoch, window-mean losses, learning rate per optimizer, step time and
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +27,10 @@ class RunLog:
         run_dir: The run folder.
         total_steps: Steps of the whole run (for the progress bar).
         start_step: Step the run starts at (> 0 when resuming).
-        progress: Show a progress bar on stderr.
+        progress: Show progress on stderr: a bar on a terminal, else a line per
+            :meth:`advance` call.
         tensorboard: Write TensorBoard events when tensorboard is installed.
+        description: Label of the bar and the lines.
     """
 
     def __init__(
@@ -37,6 +41,7 @@ class RunLog:
         start_step: int = 0,
         progress: bool = True,
         tensorboard: bool = True,
+        description: str = "pretrain",
     ) -> None:
         self.path = Path(run_dir) / "log.csv"
         self.columns: list[str] = []
@@ -46,13 +51,16 @@ class RunLog:
         self._write_all()
         self.tb = _tensorboard_writer(Path(run_dir) / "tb", start_step) if tensorboard else None
         self._bar = None
-        if progress:
+        self._lines: StepLines | None = None
+        if progress and not _stderr_is_terminal():
+            self._lines = StepLines(description, total_steps, start=start_step)
+        elif progress:
             from medssl.progress import progress_bar
 
             self._bar = progress_bar()
             self._bar.start()
             self._task = self._bar.add_task(
-                "pretrain", total=total_steps, completed=start_step, info=""
+                description, total=total_steps, completed=start_step, info=""
             )
 
     def _read_kept(self, start_step: int) -> list[dict[str, Any]]:
@@ -92,9 +100,15 @@ class RunLog:
                         pass
 
     def advance(self, step: int, info: str = "") -> None:
-        """Move the progress bar to ``step`` with a short text (e.g. the loss)."""
+        """Move the progress bar to ``step`` with a short text (e.g. the loss).
+
+        Without a terminal, print a progress line instead (the trainer calls this every
+        ``log_every`` steps).
+        """
         if self._bar is not None:
             self._bar.update(self._task, completed=step, info=info)
+        if self._lines is not None:
+            self._lines.update(step, info)
 
     def close(self) -> None:
         if self._bar is not None:
@@ -103,6 +117,52 @@ class RunLog:
         if self.tb is not None:
             self.tb.close()
             self.tb = None
+
+
+class StepLines:
+    """Progress as plain lines on stderr, for logs where a bar cannot draw.
+
+    A line reads ``medssl: genesis: step 40/1000 (4%), loss 0.31, 12s elapsed, eta 4m 48s``.
+
+    Args:
+        description: Label first on the line (the method).
+        total: Steps of the whole run.
+        start: Step this process started at (a resumed run), for the ETA.
+    """
+
+    def __init__(self, description: str, total: int, *, start: int = 0) -> None:
+        self.description, self.total, self.start = description, total, start
+        self.t0 = time.perf_counter()
+
+    def update(self, step: int, info: str = "") -> None:
+        """Print the line for ``step``."""
+        elapsed = time.perf_counter() - self.t0
+        eta = elapsed / max(1, step - self.start) * max(0, self.total - step)
+        percent = 100 * step / max(1, self.total)
+        parts = [
+            f"medssl: {self.description}: step {step}/{self.total} ({percent:.0f}%)",
+            *([info] if info else []),
+            f"{_duration(elapsed)} elapsed",
+            f"eta {_duration(eta)}",
+        ]
+        print(", ".join(parts), file=sys.stderr, flush=True)
+
+
+def _duration(seconds: float) -> str:
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def _stderr_is_terminal() -> bool:
+    from rich.console import Console
+
+    return bool(Console(stderr=True).is_terminal)
 
 
 def _tensorboard_writer(folder: Path, start_step: int):

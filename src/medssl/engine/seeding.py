@@ -8,6 +8,7 @@ runs with the same seed draw the same numbers whatever the number of workers.
 from __future__ import annotations
 
 import random
+import signal
 from typing import Any
 
 import numpy as np
@@ -66,6 +67,10 @@ class _WorkerInit:
         self.seed, self.rank = seed, rank
 
     def __call__(self, worker_id: int) -> None:
+        # The main process decides what a Ctrl-C or SIGTERM means (checkpoint, then
+        # exit); a worker killed by the same signal would abort it first.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
         seed_globals_for(self.seed, _TAG_WORKER, self.rank, worker_id)
 
 

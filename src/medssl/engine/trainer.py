@@ -5,7 +5,7 @@
 its own optimizers, a custom ``train_step``, an ``on_step_end`` hook, a label-free
 ``validate`` and an ``encoder_of``. Around them it provides bf16 autocast,
 channels_last_3d, schedules, seeding, DataLoader workers, DistributedDataParallel under
-``torchrun``, atomic checkpoints with exact resumption, and the run folder::
+``torchrun`` (BatchNorm as SyncBatchNorm on CUDA, ``sync_bn``), atomic checkpoints with exact resumption, and the run folder::
 
     RUN/config.yaml  RUN/log.csv  RUN/tb/  RUN/model_card.md  RUN/model.pt  RUN/encoder.pt
     RUN/checkpoints/last.pt  RUN/checkpoints/best.pt
@@ -19,6 +19,11 @@ backward, clip, step) → schedules → ``on_step_end`` → log row every ``log_
 method without ``validate`` drives ``plateau`` with the logged mean training loss) →
 ``last.pt`` every ``ckpt_every`` and at the end. Resuming from several machines needs
 the run folder on a file system they share.
+
+SIGINT or SIGTERM ends the run between two steps: ``last.pt`` is written and
+:class:`~medssl.engine.signals.TrainingInterrupted` raised (exit 130 / 143 at the command
+line); ``resume`` continues it exactly, and refuses other run-defining settings unless
+``force`` (see :mod:`medssl.engine.resume`).
 """
 
 from __future__ import annotations
@@ -28,13 +33,13 @@ import math
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from medssl.config import TrainConfig, config_to_dict, save_config
+from medssl.config import TrainConfig, config_to_dict
 from medssl.engine import checkpoint as ckpt
 from medssl.engine import distributed as D
 from medssl.engine.data import StepBatchSampler, dataset_length, make_loader, move_batch
@@ -42,10 +47,12 @@ from medssl.engine.export import export_weights
 from medssl.engine.model_card import write_model_card
 from medssl.engine.optim import build_optimizers, current_lrs
 from medssl.engine.precision import autocast_factory, to_channels_last, use_channels_last
+from medssl.engine.resume import check_resume, record_paths, run_config, write_run_config
 from medssl.engine.run_dir import check_run_dir, writing
 from medssl.engine.run_log import RunLog
 from medssl.engine.schedules import Schedule
 from medssl.engine.seeding import dataset_seed, get_rng_state, seed_everything, set_rng_state
+from medssl.engine.signals import StopNow, StopSignals, TrainingInterrupted
 from medssl.errors import MedsslError
 from medssl.methods.base import Method
 
@@ -77,6 +84,9 @@ class Trainer:
         cfg: The run's config (checked here).
         records: Training records handed to ``method.make_dataset``.
         argv: Command line recorded in the model card (default: ``sys.argv``).
+        settings: The command's own run-defining options (e.g. fine-tuning's labels and
+            preprocessing): written to ``config.yaml`` beside the training keys, kept in
+            checkpoints and compared on ``resume`` (see :mod:`medssl.engine.resume`).
 
     Raises:
         TypeError: If ``method`` is not a :class:`~medssl.methods.base.Method`.
@@ -90,6 +100,7 @@ class Trainer:
         records: Sequence[Any] = (),
         *,
         argv: Sequence[str] | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(method, Method):
             raise TypeError(
@@ -97,6 +108,9 @@ class Trainer:
             )
         self.method, self.cfg = method, cfg.check()
         self.records = list(records)
+        self.settings = dict(settings or {})
+        self.data_files = record_paths(self.records)
+        self._resumed_from: dict[str, Any] | None = None
         self.argv = list(sys.argv if argv is None else argv)
         self.run_dir = Path(cfg.out)
         self.model: torch.nn.Module | None = None
@@ -108,6 +122,7 @@ class Trainer:
         self._pending_rng: dict[str, Any] | None = None
         self._forward_calls = 0
         self._saved_steps: dict[str, int] = {}
+        self._stopped_by: int | None = None
 
     # ----------------------------------------------------------------- set-up
     def _setup(self) -> None:
@@ -121,7 +136,9 @@ class Trainer:
         elif dev.type == "cuda":
             torch.backends.cudnn.benchmark = True
         seed_everything(cfg.seed)
-        model = self.method.build_model(cfg).to(dev)
+        model = D.convert_batchnorm(
+            self.method.build_model(cfg).to(dev), self.dist, enabled=cfg.sync_bn
+        )
         self.channels_last = use_channels_last(dev, cfg.channels_last, model)
         self.model = to_channels_last(model) if self.channels_last else model
         self.optimizers = build_optimizers(self.model, self.method, cfg)
@@ -170,13 +187,15 @@ class Trainer:
             with writing(self.run_dir / "checkpoints"):
                 (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
             with writing(self.run_dir / "config.yaml"):
-                save_config(cfg, self.run_dir / "config.yaml")
+                current = run_config(cfg, self.settings)
+                write_run_config(self.run_dir, current, saved=self._resumed_from)
             with writing(self.run_dir / "log.csv"):
                 log = RunLog(
                     self.run_dir,
                     total_steps=cfg.steps,
                     start_step=self.step,
                     progress=cfg.progress,
+                    description=cfg.method,
                 )
         self._runlog = log
         loader = make_loader(
@@ -197,8 +216,10 @@ class Trainer:
             set_rng_state(self._pending_rng)
         t_window = time.perf_counter()
         mid_update = False
+        stop = StopSignals()
         try:
-            for batch in loader:
+            stop.install()
+            for batch in self._batches(loader, stop):
                 mid_update = True  # weights may change from here until the step is counted
                 loss, logs = self._train_step(
                     move_batch(batch, self.dist.device, channels_last=self.channels_last)
@@ -217,15 +238,21 @@ class Trainer:
                     self._validate()
                 if (cfg.ckpt_every and self.step % cfg.ckpt_every == 0) or self.step == cfg.steps:
                     self._checkpoint("last.pt")
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, StopNow):
             # Only a state between two steps can be resumed exactly.
             if not self.dist.distributed and not mid_update and main:
                 self._checkpoint("last.pt")
             raise
         finally:
+            stop.restore()
             if log is not None:
                 log.close()
             del loader
+        if self._stopped_by is not None:
+            self._checkpoint("last.pt")
+            D.shutdown(self.dist)
+            last = self.run_dir / "checkpoints" / "last.pt" if main else None
+            raise TrainingInterrupted(self._stopped_by, self.step, last)
         wall = time.perf_counter() - t_start
         if main:
             self._export(losses, wall)
@@ -269,6 +296,32 @@ class Trainer:
                 world_size=self.dist.world_size,
                 device=self.dist.device.type,
             )
+
+    def _batches(self, loader: Any, stop: StopSignals) -> Iterator[Any]:
+        """The loader's batches, until a signal asks to stop (then ``_stopped_by`` is set).
+
+        The request is checked between two steps, where the state resumes exactly; under
+        DDP every rank agrees on it first.
+        """
+        batches = iter(loader)
+        while True:
+            signum = stop.signum or 0
+            if self.dist.distributed:
+                signum = D.max_across(signum, self.dist)
+            if signum and self.step < self.cfg.steps:
+                self._stopped_by = signum
+                return
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except Exception:
+                # DataLoader workers ended by the same Ctrl-C: still between two steps.
+                if stop.signum is None or self.dist.distributed:
+                    raise
+                self._stopped_by = stop.signum
+                return
+            yield batch
 
     def _count_forward(self, *_: Any) -> None:
         self._forward_calls += 1
@@ -362,6 +415,8 @@ class Trainer:
             "model": cfg.model,
             "model_kwargs": dict(cfg.model_kwargs),
             "config": config_to_dict(cfg),
+            "settings": dict(self.settings),
+            "data_files": list(self.data_files),
             "step": self.step,
             "epoch": self.sampler_info.epoch_of(self.step),
             "best_val": self.best_val,
@@ -392,6 +447,14 @@ class Trainer:
         state = ckpt.load_checkpoint(
             path, method=cfg.method, model=cfg.model, model_kwargs=dict(cfg.model_kwargs)
         )
+        check_resume(
+            state,
+            run_config(cfg, self.settings),
+            data_files=self.data_files,
+            path=path,
+            force=cfg.force,
+        )
+        self._resumed_from = {**state.get("config", {}), **state.get("settings", {})}
         ckpt.load_model_state(self.model, state["model_state"], path)
         if set(state["optimizers"]) != set(self.optimizers):
             raise MedsslError(

@@ -131,6 +131,7 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         MedsslError: Bad data, labels, fraction, patch or weights.
     """
     from medssl.engine import Trainer
+    from medssl.engine.resume import check_resume_file
     from medssl.engine.run_dir import check_run_dir
     from medssl.preprocess import Pipeline
     from medssl.segmentation.augment import AugmentConfig
@@ -148,6 +149,11 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
     )
     keep = select_fraction(len(train_records), cfg.fraction, train_cfg.seed)
     train_records = [train_records[i] for i in keep]
+    settings = dataclasses.asdict(cfg)
+    if train_cfg.resume:  # before the data is preprocessed
+        data = [str(r.image) for r in train_records]
+        resumed = dataclasses.replace(train_cfg, method="finetune", out=cfg.out, data=data)
+        check_resume_file(resumed, records=train_records, settings=settings)
     train = prepare_cases(
         train_records,
         pipeline,
@@ -194,5 +200,5 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         data=[str(r.image) for r in train_records],
         val_every=(train_cfg.val_every or max(1, train_cfg.steps // 10)) if val else 0,
     )
-    Trainer(task, train_cfg, train_records, argv=argv).fit()
+    Trainer(task, train_cfg, train_records, argv=argv, settings=settings).fit()
     return Path(cfg.out) / "model.pt"
