@@ -17,7 +17,7 @@ def _package_edges() -> dict[str, set[str]]:
         parts = file.relative_to(ROOT).parts
         if len(parts) < 2:  # top-level modules (cli helpers, demo) are glue, not packages
             continue
-        for node in ast.walk(ast.parse(file.read_text())):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
             names = []
             if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 names = [node.module]

@@ -54,7 +54,7 @@ def read_done(path: Path, cell: Cell, settings: dict[str, Any]) -> list[dict[str
             message names the keys that differ).
     """
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
         rows, stored = data["rows"], data["fingerprint"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise MedsslError(f"cannot read {path} ({exc}); delete it to redo that cell") from None

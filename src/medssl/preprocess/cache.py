@@ -134,7 +134,7 @@ class PreprocessCache:
         if not meta_path.is_file():
             return None
         try:
-            meta = json.loads(meta_path.read_text())
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
             arrays = {
                 name: np.load(folder / f"{name}.npy", mmap_mode="r" if self.mmap else None)
                 if meta["arrays"][name]
