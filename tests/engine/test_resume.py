@@ -71,3 +71,12 @@ def test_checkpoint_of_other_architecture_or_method(tiny_cfg, tiny_method):
         Trainer(tiny_method(), tiny_cfg(steps=2, resume=True, method="other")).fit()
     with pytest.raises(MedsslError, match="optimizers"):
         Trainer(tiny_method(split=True), tiny_cfg(steps=2, resume=True)).fit()
+
+
+def test_resume_removes_a_half_written_checkpoint_of_a_killed_run(tiny_cfg, tiny_method):
+    Trainer(tiny_method(), tiny_cfg(steps=1)).fit()
+    folder = Path(tiny_cfg().out) / "checkpoints"
+    stale = folder / ".last.pt.abc123.tmp.pt"
+    stale.write_bytes(b"half")
+    Trainer(tiny_method(), tiny_cfg(steps=2, resume=True)).fit()
+    assert sorted(p.name for p in folder.iterdir()) == ["last.pt"]

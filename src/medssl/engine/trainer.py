@@ -186,6 +186,9 @@ class Trainer:
         if main:
             with writing(self.run_dir / "checkpoints"):
                 (self.run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+                for name in ("last.pt", "best.pt"):  # left by a run killed while saving
+                    for stale in (self.run_dir / "checkpoints").glob(f".{name}.*.tmp.pt"):
+                        stale.unlink(missing_ok=True)
             with writing(self.run_dir / "config.yaml"):
                 current = run_config(cfg, self.settings)
                 write_run_config(self.run_dir, current, saved=self._resumed_from)
