@@ -23,7 +23,7 @@ from medssl.data import Record
 from medssl.engine import Trainer
 from medssl.errors import MedsslError
 from medssl.methods import METHODS, Method, create_method
-from medssl.methods.base import method_names
+from medssl.methods.base import check_input_sizes, method_names
 from medssl.models import load_model, load_weights
 
 
@@ -94,7 +94,7 @@ def test_every_registered_method_runs_two_steps_through_the_engine(
     if encoder is not None:
         rebuilt_encoder = load_model(result.run_dir / "encoder.pt")
         assert rebuilt_encoder.state_dict().keys() == encoder.state_dict().keys()
-    assert all(isinstance(size, tuple) for size in method.input_sizes())
+    check_input_sizes(method, "unet3d_tiny", {"base_width": 2, "num_levels": 2})
 
 
 @pytest.mark.parametrize("name", method_names())
@@ -193,7 +193,7 @@ def test_the_base_class_gives_every_optional_hook_a_default():
     assert method.validate(model, None) == {} and not method.has_validation
     assert method.encoder_of(model) is None  # a plain Conv3d is no encoder
     assert method.collate([torch.zeros(2), torch.ones(2)]).shape == (2, 2)
-    assert method.export_metadata(model) == {} and method.input_sizes() == []
+    assert method.export_metadata(model) == {} and method.input_sizes() == {}
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     before = model.weight.detach().clone()
     loss, _ = method.train_step(

@@ -303,7 +303,7 @@ class LayerDecomposition(Method):
     Args:
         preset: ``"brain_flair"`` or ``"liver_ct"`` (:mod:`medssl.zeroshot.presets`).
         spacing: Network voxel size in mm (default: the preset's, 2 mm).
-        patch_size: Training crop, multiples of 8 (default 64³).
+        patch_size: Training crop, multiples of the network's size divisor (default 64³).
         window: Inference window stored for zero-shot use (default 96³).
         loss: :class:`LDLossConfig` fields (λ weights, switches, tumour region).
         ablation: ``"B0"``..``"B4"`` switch preset; ``loss`` entries override it.
@@ -377,6 +377,9 @@ class LayerDecomposition(Method):
             )
         self.dataset: LDDataset | None = None
         self._val: list[dict[str, torch.Tensor]] | None = None
+
+    def input_sizes(self) -> dict[str, tuple[int, ...]]:
+        return {"patch_size": tuple(self.preset.patch_size), "window": tuple(self.preset.window)}
 
     def build_model(self, cfg: Any) -> torch.nn.Module:
         """The configured network with 1 input and 3 output channels.

@@ -130,11 +130,13 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
         MedsslError: Bad data, labels, fraction, patch or weights.
     """
     from medssl.engine import Trainer
+    from medssl.models import check_patch
     from medssl.preprocess import Pipeline
     from medssl.segmentation.augment import AugmentConfig
     from medssl.segmentation.classes import parse_classes
     from medssl.segmentation.task import SupervisedSegmentation
 
+    check_patch(cfg.patch, train_cfg.model, train_cfg.model_kwargs, what="patch")
     groups = parse_classes(cfg.labels)
     pipeline = Pipeline.from_config(dict(cfg.preprocess))
     train_records, val_records = split_records(cfg)

@@ -79,9 +79,12 @@ def check_input(image: Image, *, modality: str = "FLAIR") -> list[str]:
     return notes
 
 
-def _window(shape: Sequence[int], window: Sequence[int]) -> tuple[int, int, int]:
-    """The sliding window: the preset's, shrunk to the volume (multiples of 8)."""
-    return tuple(min(int(w), -(-int(s) // 8) * 8) for s, w in zip(shape, window))  # type: ignore[return-value]
+def _window(shape: Sequence[int], window: Sequence[int], divisor: int) -> tuple[int, int, int]:
+    """The sliding window: the preset's, shrunk to the volume, in multiples of ``divisor``
+    (the network's ``size_divisor``)."""
+    up = [-(-int(s) // divisor) * divisor for s in shape]
+    down = [max(divisor, int(w) // divisor * divisor) for w in window]
+    return tuple(min(d, u) for u, d in zip(up, down))  # type: ignore[return-value]
 
 
 def decompose(
@@ -126,7 +129,7 @@ def decompose(
     out = sliding_window_predict(
         ld.model,
         volume,
-        roi_size=_window(sample.image.shape, preset.window),
+        roi_size=_window(sample.image.shape, preset.window, ld.model.size_divisor),
         overlap=overlap,
         mirror_axes=(0, 1, 2) if mirror else (),
         precision=precision,
