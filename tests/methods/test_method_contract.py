@@ -130,6 +130,21 @@ def test_wrong_types_are_one_line_listing_the_valid_options(name, options, match
     assert "(valid options: " in str(info.value) and "\n" not in str(info.value)
 
 
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"loss": {"w_msk": 1}}, "unknown loss option 'w_msk' for method 'ld'; valid: w_normal"),
+        ({"loss": {"w_mask": "x"}}, "loss option 'w_mask' of method 'ld' must be a number"),
+        ({"synthesis": {"volume_rng": 1}}, "unknown synthesis option 'volume_rng'"),
+        ({"synthesis": {"volume_range_mm3": [5.0, 1.0]}}, "volume_range_mm3 must be"),
+    ],
+)
+def test_typos_in_ld_s_nested_options_are_one_line(options, match):
+    with pytest.raises(MedsslError, match=match) as info:
+        create_method("ld", **options)
+    assert "\n" not in str(info.value)
+
+
 def test_values_from_the_command_line_are_coerced():
     sar = create_method(
         "sar", mial_lr="1e-3", use_mial="false", scales=[1, 0.5], scale_probs=[0.5, 0.5]

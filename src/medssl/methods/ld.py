@@ -49,6 +49,7 @@ from torch.utils.data import Dataset
 from medssl.errors import MedsslError
 from medssl.losses.layer_decomposition import LDLossConfig, ld_loss
 from medssl.methods.base import METHODS, Method
+from medssl.methods.options import check_fields
 from medssl.zeroshot.presets import LDPreset, ld_preset, pipeline_of
 
 _TAG_ITEM, _TAG_VAL = 11, 12
@@ -352,10 +353,14 @@ class LayerDecomposition(Method):
         lesion_fill: bool | dict[str, Any] | None = None,
         texture_data: dict[str, Any] | None = None,
     ) -> None:
+        from medssl.synthesis.config import SynthesisConfig
+        from medssl.synthesis.config import preset as synthesis_preset
         from medssl.zeroshot.lesion_fill import lesion_fill_options
 
         self.preset = ld_preset(preset, spacing=spacing, patch_size=patch_size, window=window)
-        loss = dict(loss or {})
+        loss = check_fields(LDLossConfig, loss, method=self.name, group="loss")
+        synthesis = check_fields(SynthesisConfig, synthesis, method=self.name, group="synthesis")
+        synthesis_preset(self.preset.synthesis, **synthesis)  # bad values fail here, not later
         self.loss_cfg = (
             LDLossConfig.ablation(ablation, **loss) if ablation else LDLossConfig(**loss)
         )
