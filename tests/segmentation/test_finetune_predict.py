@@ -164,6 +164,7 @@ def test_select_fraction_rules():
         (["--labels", "1"], "label has classes \\[2\\] outside --labels"),
         (["--lr", "-1"], "lr must be a positive"),
         (["--patch", "16,0,16"], "patch size must be 3 positive integers"),
+        (["--patch", "20,16,16"], r"patch \(20, 16, 16\) must be multiples of 8, the size"),
         (["--no-pad", "--patch", "64,64,64"], "larger than the image"),
         (["--resume"], "no checkpoint|not found|resume"),
         (["--set", "optimizer=adagrad"], "unknown optimizer 'adagrad'; valid"),
