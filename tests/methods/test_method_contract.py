@@ -73,6 +73,8 @@ def test_every_registered_method_runs_two_steps_through_the_engine(
     monkeypatch.setenv("MEDSSL_CACHE", str(tmp_path / "cache"))
     cls = METHODS.get(name)
     assert issubclass(cls, Method) and cls.name == name
+    own = cls.tiny_options.__func__ is not Method.tiny_options.__func__
+    assert own, f"method {name} must define tiny_options() for this test"
     method = create_method(name, **cls.tiny_options())
     steps: list[int] = []
     hook = method.on_step_end
