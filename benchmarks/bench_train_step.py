@@ -33,6 +33,8 @@ import time
 import torch
 from torch import nn
 
+from medssl.methods import Method
+
 
 def build_net(name: str) -> nn.Module:
     """The benchmarked network (1 input channel, 1 output channel)."""
@@ -62,7 +64,7 @@ class _Stream(torch.utils.data.Dataset):
         return make_item(index, self.size)
 
 
-class BenchMethod:
+class BenchMethod(Method):
     """Reconstruction with MSE on the benchmarked network; records step end times."""
 
     name = "bench"

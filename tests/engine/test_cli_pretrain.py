@@ -97,6 +97,27 @@ def test_bad_input_is_one_line_on_stderr(images, tmp_path, capsys, extra, messag
     assert message in io.err and len(io.err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--set", "method_options.crop_shape=[20,16,16]"],
+            "method_options.crop_shape (20, 16, 16) must be multiples of 8, the size divisor",
+        ),
+        (["--set", "method_options.crop=16"], "unknown option 'crop' for method 'genesis'"),
+        (["--set", "method_options.pad=maybe"], "option 'pad' of method 'genesis' must be"),
+    ],
+)
+def test_bad_method_options_are_one_line_before_any_data_is_read(
+    images, tmp_path, capsys, extra, message
+):
+    args = ["pretrain", "--method", "genesis", str(images), "--out", str(tmp_path / "r")]
+    code, io = _run([*args, "--set", "model=unet3d", *extra], capsys)
+    assert code == 2
+    assert message in io.err and len(io.err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
 def test_unknown_method_lists_valid_ones(images, tmp_path, capsys):
     code, io = _run(["pretrain", "--method", "nope", str(images), "--out", str(tmp_path)], capsys)
     assert code == 2 and "unknown method 'nope'" in io.err and "tiny_cli" in io.err

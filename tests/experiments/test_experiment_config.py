@@ -44,6 +44,10 @@ def _plan(cases, tmp_path, **changes):
         ({"finetune": {"model": "vnet"}}, "unknown model 'vnet'; valid names"),
         ({"finetune": {"model": "unet3d"}}, "holds weights for 'unet3d_tiny', expected 'unet3d'"),
         ({"finetune": {"preprocess": {"preset": "nope"}}}, "nope"),
+        (
+            {"finetune": {"patch": [20, 16, 16]}},
+            r"finetune.patch in .* \(20, 16, 16\) must be multiples of 8, the size divisor",
+        ),
     ],
 )
 def test_bad_config(cases, tmp_path, changes, message):

@@ -23,7 +23,7 @@ from medssl.data import Record
 from medssl.engine import Trainer
 from medssl.errors import MedsslError
 from medssl.methods import METHODS, Method, create_method
-from medssl.methods.base import method_names
+from medssl.methods.base import check_input_sizes, method_names
 from medssl.models import load_model, load_weights
 
 
@@ -73,6 +73,8 @@ def test_every_registered_method_runs_two_steps_through_the_engine(
     monkeypatch.setenv("MEDSSL_CACHE", str(tmp_path / "cache"))
     cls = METHODS.get(name)
     assert issubclass(cls, Method) and cls.name == name
+    own = cls.tiny_options.__func__ is not Method.tiny_options.__func__
+    assert own, f"method {name} must define tiny_options() for this test"
     method = create_method(name, **cls.tiny_options())
     steps: list[int] = []
     hook = method.on_step_end
@@ -94,7 +96,7 @@ def test_every_registered_method_runs_two_steps_through_the_engine(
     if encoder is not None:
         rebuilt_encoder = load_model(result.run_dir / "encoder.pt")
         assert rebuilt_encoder.state_dict().keys() == encoder.state_dict().keys()
-    assert all(isinstance(size, tuple) for size in method.input_sizes())
+    check_input_sizes(method, "unet3d_tiny", {"base_width": 2, "num_levels": 2})
 
 
 @pytest.mark.parametrize("name", method_names())
@@ -128,6 +130,21 @@ def test_wrong_types_are_one_line_listing_the_valid_options(name, options, match
     with pytest.raises(MedsslError, match=match) as info:
         create_method(name, **options)
     assert "(valid options: " in str(info.value) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "options, match",
+    [
+        ({"loss": {"w_msk": 1}}, "unknown loss option 'w_msk' for method 'ld'; valid: w_normal"),
+        ({"loss": {"w_mask": "x"}}, "loss option 'w_mask' of method 'ld' must be a number"),
+        ({"synthesis": {"volume_rng": 1}}, "unknown synthesis option 'volume_rng'"),
+        ({"synthesis": {"volume_range_mm3": [5.0, 1.0]}}, "volume_range_mm3 must be"),
+    ],
+)
+def test_typos_in_ld_s_nested_options_are_one_line(options, match):
+    with pytest.raises(MedsslError, match=match) as info:
+        create_method("ld", **options)
+    assert "\n" not in str(info.value)
 
 
 def test_values_from_the_command_line_are_coerced():
@@ -193,7 +210,7 @@ def test_the_base_class_gives_every_optional_hook_a_default():
     assert method.validate(model, None) == {} and not method.has_validation
     assert method.encoder_of(model) is None  # a plain Conv3d is no encoder
     assert method.collate([torch.zeros(2), torch.ones(2)]).shape == (2, 2)
-    assert method.export_metadata(model) == {} and method.input_sizes() == []
+    assert method.export_metadata(model) == {} and method.input_sizes() == {}
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     before = model.weight.detach().clone()
     loss, _ = method.train_step(

@@ -165,6 +165,7 @@ def test_select_fraction_rules():
         (["--lr", "-1"], "lr must be a positive"),
         (["--patch", "16,0,16"], "patch size must be 3 positive integers"),
         (["--no-pad"], "No such option: --no-pad"),
+        (["--patch", "20,16,16"], r"patch \(20, 16, 16\) must be multiples of 8, the size"),
         (["--resume"], "no checkpoint|not found|resume"),
         (["--set", "optimizer=adagrad"], "unknown optimizer 'adagrad'; valid"),
         (["--model", "vnet"], "unknown model 'vnet'; valid names"),

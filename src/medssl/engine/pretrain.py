@@ -23,9 +23,12 @@ def pretrain(
         The :class:`~medssl.engine.trainer.TrainResult`.
 
     Raises:
-        MedsslError: On an unknown method, a bad config or a resume problem.
+        MedsslError: On an unknown method, bad method options, input sizes the
+            network cannot take, a bad config or a resume problem.
     """
     from medssl.methods import create_method
+    from medssl.methods.base import check_input_sizes
 
     method = create_method(cfg.check().method, **cfg.method_options)
+    check_input_sizes(method, cfg.model, cfg.model_kwargs)
     return Trainer(method, cfg, records, argv=argv).fit()

@@ -1,9 +1,10 @@
 """The training loop every self-supervised method runs through.
 
-:class:`Trainer` knows nothing about any single method. It asks the method (see
-:mod:`medssl.methods.base`) for a network, a dataset and a loss, and optionally for
-its own optimizers, a custom ``train_step``, an ``on_step_end`` hook, a label-free
-``validate`` and an ``encoder_of``. Around them it provides bf16 autocast,
+:class:`Trainer` knows nothing about any single method. It asks the
+:class:`~medssl.methods.Method` for a network, a dataset and a loss, and calls its
+hooks, each with a default in the base class: ``optimizers``, ``train_step``,
+``on_step_end``, a label-free ``validate``, ``encoder_of``, ``collate`` and
+``export_metadata``. Around them it provides bf16 autocast,
 channels_last_3d, schedules, seeding, DataLoader workers, DistributedDataParallel under
 ``torchrun`` (BatchNorm as SyncBatchNorm on CUDA, ``sync_bn``), atomic checkpoints with exact resumption, and the run folder::
 

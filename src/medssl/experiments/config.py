@@ -206,11 +206,12 @@ def split_finetune_options(options: dict[str, Any], *, source: str):
     tr_data = {**FINETUNE_DEFAULTS, "method": "finetune"}
     tr_data.update({k: v for k, v in options.items() if k in tr_keys and k not in ft_keys})
     tr = load_config(None, tr_data, cls=TrainConfig)
-    from medssl.models import model_names
+    from medssl.models import check_patch, model_names
     from medssl.segmentation.preprocess_choice import check_preprocess
 
     if tr.model not in model_names():
         raise MedsslError(f"unknown model '{tr.model}'; valid names: {', '.join(model_names())}")
+    check_patch(ft.patch, tr.model, tr.model_kwargs, what=f"finetune.patch in {source}")
     check_preprocess(ft.preprocess)
     return ft, tr
 

@@ -52,9 +52,14 @@ def check_input(image: Image, *, modality: str = "FLAIR") -> list[str]:
     return notes
 
 
-def window_size(shape: Sequence[int], window: Sequence[int]) -> tuple[int, int, int]:
-    """The sliding window: the preset's, shrunk to the volume (multiples of 8)."""
-    return tuple(min(int(w), -(-int(s) // 8) * 8) for s, w in zip(shape, window))  # type: ignore[return-value]
+def window_size(
+    shape: Sequence[int], window: Sequence[int], divisor: int = 8
+) -> tuple[int, int, int]:
+    """The sliding window: the preset's, shrunk to the volume, in multiples of ``divisor``
+    (the network's ``size_divisor``)."""
+    up = [-(-int(s) // divisor) * divisor for s in shape]
+    down = [max(divisor, int(w) // divisor * divisor) for w in window]
+    return tuple(min(d, u) for u, d in zip(up, down))  # type: ignore[return-value]
 
 
 class LDPredictor(Predictor):
@@ -116,7 +121,9 @@ class LDPredictor(Predictor):
             sliding_window_predict(
                 self.ld.model,
                 volume.to(self.device),
-                roi_size=window_size(sample.image.shape, preset.window),
+                roi_size=window_size(
+                    sample.image.shape, preset.window, self.ld.model.size_divisor
+                ),
                 overlap=self.overlap,
                 mirror_axes=(0, 1, 2) if self.mirror else (),
                 precision=self.precision,

@@ -152,13 +152,13 @@ class Method:
         """
         return {}
 
-    def input_sizes(self) -> list[tuple[int, ...]]:
-        """Spatial sizes of the network inputs this method's options give.
+    def input_sizes(self) -> dict[str, tuple[int, ...]]:
+        """Spatial sizes of the network inputs, by the option that sets them.
 
-        The pretrain command checks them against the network's ``size_divisor``
+        :func:`check_input_sizes` checks them against the network's ``size_divisor``
         before any data is read. Default: none to check.
         """
-        return []
+        return {}
 
     @classmethod
     def tiny_options(cls) -> dict[str, Any]:
@@ -184,6 +184,23 @@ def create_method(name: str, **kwargs: Any) -> Method:
     _ensure_builtin_methods()
     cls = METHODS.get(name)
     return cls(**check_method_options(name, cls, kwargs))
+
+
+def check_input_sizes(method: Method, model: str, model_kwargs: Mapping[str, Any]) -> None:
+    """Check a method's input sizes against the ``size_divisor`` of its network.
+
+    Raises:
+        MedsslError: ``"method_options.patch_size (20, 20, 20) must be multiples of 8,
+            the size divisor of model 'unet3d' ..."``.
+    """
+    sizes = method.input_sizes()
+    if not sizes:
+        return
+    from medssl.models import check_divisible, size_divisor
+
+    divisor = size_divisor(model, **dict(model_kwargs))
+    for option, size in sizes.items():
+        check_divisible(size, divisor, what=f"method_options.{option}", arch=model)
 
 
 def method_names() -> list[str]:

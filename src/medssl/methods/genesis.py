@@ -85,6 +85,9 @@ class Genesis(Method):
         self.volume_options = VolumeOptions.from_mapping(preprocess)
         self.held_out: torch.utils.data.Dataset | None = None
 
+    def input_sizes(self) -> dict[str, tuple[int, ...]]:
+        return {"crop_shape": tuple(self.view.crop_shape)}
+
     def build_model(self, cfg: Any) -> nn.Module:
         return restoration_unet(cfg)
 

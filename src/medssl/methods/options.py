@@ -65,6 +65,56 @@ def check_method_options(method: str, cls: type, options: Mapping[str, Any]) -> 
     return out
 
 
+def check_fields(
+    cls: type, options: Mapping[str, Any] | None, *, method: str, group: str
+) -> dict[str, Any]:
+    """A nested option group (``loss``, ``synthesis``...) checked against dataclass ``cls``.
+
+    Args:
+        cls: The dataclass the group's entries are fields of.
+        options: The given entries (None for none).
+        method: The method's name, for the message.
+        group: The option's name, for the message.
+
+    Returns:
+        The entries, coerced to the fields' types.
+
+    Raises:
+        MedsslError: Not a mapping, an unknown entry or a value of the wrong type; the
+            message lists the valid entries.
+    """
+    import dataclasses
+
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise MedsslError(
+            f"option '{group}' of method '{method}' must be a mapping; got {options!r}"
+        )
+    names = [f.name for f in dataclasses.fields(cls) if f.init]
+    valid = ", ".join(names)
+    unknown = sorted(set(options) - set(names))
+    if unknown:
+        raise MedsslError(
+            f"unknown {group} option '{unknown[0]}' for method '{method}'; valid: {valid}"
+        )
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # noqa: BLE001 - unresolvable hints: names are still checked
+        hints = {}
+    out = {}
+    for key, value in options.items():
+        hint = hints.get(key, Any)
+        try:
+            out[key] = coerce(value, hint)
+        except _Mismatch:
+            raise MedsslError(
+                f"{group} option '{key}' of method '{method}' must be {describe(hint)}; "
+                f"got {value!r} (valid: {valid})"
+            ) from None
+    return out
+
+
 def coerce(value: Any, hint: Any) -> Any:
     """``value`` as type ``hint`` (a union, list, sequence, mapping or plain type).
 

@@ -59,6 +59,9 @@ class Rotation(Method):
         self.length, _ = check_counts(length=length)
         self.volume_options = VolumeOptions.from_mapping(preprocess)
 
+    def input_sizes(self) -> dict[str, tuple[int, ...]]:
+        return {"size": (self.view.size,) * 3}
+
     def build_model(self, cfg: Any) -> TileClassifier:
         return create_model(
             "tile_classifier",

@@ -62,6 +62,9 @@ class RelativePatchLocation(Method):
         self.length, _ = check_counts(length=length)
         self.volume_options = VolumeOptions.from_mapping(preprocess)
 
+    def input_sizes(self) -> dict[str, tuple[int, ...]]:
+        return {"patch": (self.view.patch,) * 3}
+
     def build_model(self, cfg: Any) -> TileClassifier:
         return create_model(
             "tile_classifier",

@@ -161,6 +161,9 @@ class SAR(Method):
         self.held_out: torch.utils.data.Dataset | None = None
         self.adversary_on = self.use_mial  # turned off by make_dataset for one modality
 
+    def input_sizes(self) -> dict[str, tuple[int, ...]]:
+        return {"out_shape": tuple(self.view.cubes.out_shape)}
+
     def build_model(self, cfg: Any) -> SarNet:
         """The ``sar_net`` around ``create_model(cfg.model, in_channels=1, out_channels=1)``."""
         unet = model_spec(cfg.model, **{"in_channels": 1, "out_channels": 1, **cfg.model_kwargs})

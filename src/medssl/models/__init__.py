@@ -26,6 +26,7 @@ from medssl.models.heads import (
 from medssl.models.registry import MODELS, create_from_spec, create_model, model_names, model_spec
 from medssl.models.resnet3d import ResNet3DEncoder
 from medssl.models.segnet import SegNet
+from medssl.models.sizes import check_divisible, check_patch, size_divisor
 from medssl.models.unet3d import UNet3D, UNet3DEncoder
 from medssl.models.weights import (
     WeightsFile,
@@ -54,7 +55,9 @@ __all__ = [
     "UNetDecoder",
     "WeightsFile",
     "build_model_from_weights",
+    "check_divisible",
     "check_input",
+    "check_patch",
     "count_parameters",
     "create_from_spec",
     "create_model",
@@ -70,5 +73,6 @@ __all__ = [
     "model_spec",
     "recorded_architecture",
     "save_weights",
+    "size_divisor",
     "unwrap_model",
 ]

@@ -49,23 +49,29 @@ def is_encoder(module: object) -> bool:
     )
 
 
-def check_input(x: torch.Tensor, *, in_channels: int, size_divisor: int, name: str) -> None:
-    """Check a network input: 5-D, the right channels, sizes divisible by ``size_divisor``.
+def check_input(
+    x: torch.Tensor, *, in_channels: int, size_divisor: int, name: str, spatial_dims: int = 3
+) -> None:
+    """Check a network input: the right rank and channels, sizes divisible by ``size_divisor``.
 
     Args:
         x: The input batch.
         in_channels: Channels the network expects.
         size_divisor: Every spatial size must be a multiple of this.
         name: The network's name, used in the message.
+        spatial_dims: 3 for volumes ``(N, C, X, Y, Z)``, 2 for slices ``(N, C, X, Y)``.
 
     Raises:
         MedsslError: If the shape does not fit.
 
     Shape:
-        ``x``: ``(N, in_channels, X, Y, Z)``.
+        ``x``: ``(N, in_channels, X, Y, Z)`` (or ``(N, in_channels, X, Y)`` in 2D).
     """
-    if x.dim() != 5:
-        raise MedsslError(f"{name} input must be 5-D (N, C, X, Y, Z); got shape {tuple(x.shape)}")
+    axes = "(N, C, X, Y, Z)" if spatial_dims == 3 else "(N, C, X, Y)"
+    if x.dim() != spatial_dims + 2:
+        raise MedsslError(
+            f"{name} input must be {spatial_dims + 2}-D {axes}; got shape {tuple(x.shape)}"
+        )
     if x.shape[1] != in_channels:
         raise MedsslError(
             f"{name} input must have {in_channels} channel(s); got shape {tuple(x.shape)}"

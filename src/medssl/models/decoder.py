@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from medssl.errors import MedsslError
-from medssl.models.blocks import DoubleConv
+from medssl.models.blocks import DoubleConv, layer
 
 
 class UNetDecoder(nn.Module):
@@ -24,6 +24,7 @@ class UNetDecoder(nn.Module):
         encoder_strides: ``encoder.strides`` (finest first, non-decreasing).
         decoder_channels: Output channels per level except the coarsest (finest first);
             default: the encoder's channels capped at 256.
+        spatial_dims: 3 or 2 (the encoder's).
 
     Attributes:
         out_channels: Channels of the output (``decoder_channels[0]``).
@@ -43,8 +44,10 @@ class UNetDecoder(nn.Module):
         encoder_strides: Sequence[int],
         *,
         decoder_channels: Sequence[int] | None = None,
+        spatial_dims: int = 3,
     ) -> None:
         super().__init__()
+        conv, transpose = layer("conv", spatial_dims), layer("conv_transpose", spatial_dims)
         enc = list(encoder_channels)
         strides = list(encoder_strides)
         if len(enc) < 2 or len(enc) != len(strides):
@@ -67,11 +70,13 @@ class UNetDecoder(nn.Module):
                 raise MedsslError(f"encoder strides must each divide the next; got {strides}")
             coarse = enc[-1] if level == len(dec) - 1 else dec[level + 1]
             if ratio == 1:
-                up: nn.Module = nn.Conv3d(coarse, dec[level], kernel_size=1)
+                up: nn.Module = conv(coarse, dec[level], kernel_size=1)
             else:
-                up = nn.ConvTranspose3d(coarse, dec[level], kernel_size=ratio, stride=ratio)
+                up = transpose(coarse, dec[level], kernel_size=ratio, stride=ratio)
             self.ups.append(up)
-            self.blocks.append(DoubleConv(dec[level] + enc[level], dec[level]))
+            self.blocks.append(
+                DoubleConv(dec[level] + enc[level], dec[level], spatial_dims=spatial_dims)
+            )
         self.out_channels: int = dec[0]
         self.stride: int = strides[0]
         self.decoder_channels: list[int] = dec

@@ -62,6 +62,7 @@ class SarNet(nn.Module):
     ) -> None:
         super().__init__()
         self.unet = unet
+        self.size_divisor: int = unet.size_divisor
         self.scale_head = scale_head
         self.mial = mial
         self.adversary = adversary

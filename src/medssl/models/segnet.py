@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from medssl.errors import MedsslError
 from medssl.models.base import encoder_of, is_encoder
-from medssl.models.blocks import init_weights
+from medssl.models.blocks import init_weights, layer
 from medssl.models.decoder import UNetDecoder
 from medssl.models.registry import MODELS, create_model
 
@@ -55,7 +55,9 @@ class SegNet(nn.Module):
             )
         self.encoder = encoder
         self.decoder = decoder
-        self.head = nn.Conv3d(int(decoder.out_channels), out_channels, kernel_size=1)
+        self.spatial_dims: int = int(getattr(encoder, "spatial_dims", 3))
+        conv = layer("conv", self.spatial_dims)
+        self.head = conv(int(decoder.out_channels), out_channels, kernel_size=1)
         self.in_channels: int = encoder.in_channels
         self.out_channels: int = out_channels
         self.size_divisor: int = encoder.size_divisor
@@ -70,7 +72,8 @@ class SegNet(nn.Module):
         features = self.encoder(x)
         logits = self.head(self.decoder(features))
         if getattr(self.decoder, "stride", 1) != 1:
-            logits = F.interpolate(logits, size=x.shape[2:], mode="trilinear", align_corners=False)
+            mode = "trilinear" if self.spatial_dims == 3 else "bilinear"
+            logits = F.interpolate(logits, size=x.shape[2:], mode=mode, align_corners=False)
         return logits, features
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -57,6 +57,7 @@ class TileClassifier(nn.Module):
             )
         self.encoder = encoder
         self.n_tiles = n_tiles
+        self.size_divisor: int = int(getattr(encoder, "size_divisor", 1))
         self.classifier = MLP(n_tiles * encoder.out_channels[-1], [hidden], n_classes)
 
     def forward(self, tiles: torch.Tensor) -> torch.Tensor:

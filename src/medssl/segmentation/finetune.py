@@ -133,6 +133,7 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
     from medssl.engine import Trainer
     from medssl.engine.resume import check_resume_file
     from medssl.engine.run_dir import check_run_dir
+    from medssl.models import check_patch
     from medssl.preprocess import Pipeline
     from medssl.segmentation.augment import AugmentConfig
     from medssl.segmentation.classes import parse_classes
@@ -140,6 +141,7 @@ def finetune(cfg: FinetuneConfig, train_cfg, *, argv=None) -> Path:
     from medssl.segmentation.task import SupervisedSegmentation
 
     check_run_dir(cfg.out, resume=train_cfg.resume)
+    check_patch(cfg.patch, train_cfg.model, train_cfg.model_kwargs, what="patch")
     groups = parse_classes(cfg.labels)
     train_records, val_records = split_records(cfg)
     pipeline = Pipeline.from_config(

@@ -190,8 +190,10 @@ def test_method_options_are_checked():
         create_method("ld", real_fraction=0.5, loss={"use_recon": False})
     with pytest.raises(MedsslError, match="unknown layer-decomposition preset 'lung'"):
         create_method("ld", preset="lung")
+    from medssl.methods.base import check_input_sizes
+
     with pytest.raises(MedsslError, match="multiples of 8"):
-        create_method("ld", patch_size=20)
+        check_input_sizes(create_method("ld", patch_size=20), "unet3d", {})
 
 
 def test_liver_preset_needs_an_organ_map(tmp_path, records):

@@ -50,6 +50,7 @@ from medssl.errors import MedsslError
 from medssl.losses.layer_decomposition import LDLossConfig, ld_loss
 from medssl.methods.base import METHODS, Method
 from medssl.methods.ld.presets import LDPreset, ld_preset, pipeline_of
+from medssl.methods.options import check_fields
 
 _TAG_ITEM, _TAG_VAL = 11, 12
 #: Probability above which a voxel is tumour (a mask logit above 0, as in ``validate``).
@@ -303,7 +304,7 @@ class LayerDecomposition(Method):
     Args:
         preset: ``"brain_flair"`` or ``"liver_ct"`` (:mod:`medssl.methods.ld.presets`).
         spacing: Network voxel size in mm (default: the preset's, 2 mm).
-        patch_size: Training crop, multiples of 8 (default 64³).
+        patch_size: Training crop, multiples of the network's size divisor (default 64³).
         window: Inference window stored for zero-shot use (default 96³).
         loss: :class:`LDLossConfig` fields (λ weights, switches, tumour region).
         ablation: ``"B0"``..``"B4"`` switch preset; ``loss`` entries override it.
@@ -353,9 +354,13 @@ class LayerDecomposition(Method):
         texture_data: dict[str, Any] | None = None,
     ) -> None:
         from medssl.methods.ld.lesion_fill import lesion_fill_options
+        from medssl.synthesis.config import SynthesisConfig
+        from medssl.synthesis.config import preset as synthesis_preset
 
         self.preset = ld_preset(preset, spacing=spacing, patch_size=patch_size, window=window)
-        loss = dict(loss or {})
+        loss = check_fields(LDLossConfig, loss, method=self.name, group="loss")
+        synthesis = check_fields(SynthesisConfig, synthesis, method=self.name, group="synthesis")
+        synthesis_preset(self.preset.synthesis, **synthesis)  # bad values fail here, not later
         self.loss_cfg = (
             LDLossConfig.ablation(ablation, **loss) if ablation else LDLossConfig(**loss)
         )
@@ -377,6 +382,9 @@ class LayerDecomposition(Method):
             )
         self.dataset: LDDataset | None = None
         self._val: list[dict[str, torch.Tensor]] | None = None
+
+    def input_sizes(self) -> dict[str, tuple[int, ...]]:
+        return {"patch_size": tuple(self.preset.patch_size), "window": tuple(self.preset.window)}
 
     def build_model(self, cfg: Any) -> torch.nn.Module:
         """The configured network with 1 input and 3 output channels.

@@ -107,8 +107,8 @@ class LDPreset:
 
 def _triple(value: Any) -> tuple[int, int, int]:
     values = [int(v) for v in (value if isinstance(value, (list, tuple)) else [value] * 3)]
-    if len(values) != 3 or min(values) < 8 or any(v % 8 for v in values):
-        raise MedsslError(f"patch and window sizes must be 3 multiples of 8 (>= 8); got {value!r}")
+    if len(values) != 3 or min(values) < 1:
+        raise MedsslError(f"patch and window sizes must be 3 positive integers; got {value!r}")
     return tuple(values)  # type: ignore[return-value]
 
 
