@@ -71,7 +71,7 @@ def test_finetune_checks_the_patch_before_reading_any_data(tmp_path):
 
 
 def test_sliding_window_follows_the_divisor():
-    from medssl.zeroshot.segment import _window
+    from medssl.inference.ld import window_size as _window
 
     assert _window((30, 17, 64), (96, 96, 32), 8) == (32, 24, 32)
     assert _window((30, 17, 64), (96, 96, 30), 4) == (32, 20, 28)
