@@ -51,6 +51,10 @@ def _register() -> None:
     app.command("segment")(segment)
     app.command("experiment")(experiment)
 
+    from medssl.cli.config import config_app
+
+    app.add_typer(config_app, name="config")
+
 
 _register()
 
