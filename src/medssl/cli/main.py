@@ -83,10 +83,13 @@ def main(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         print("medssl: interrupted", file=sys.stderr)
         sys.exit(130)
-    except (MedsslError, ValueError, FileNotFoundError, PermissionError) as exc:
+    except (MedsslError, ValueError, OSError) as exc:
         if debug:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, OSError) and exc.strerror:
+            # A file system refusal (not a folder, read-only, disk full): name the path.
+            message = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
         print(f"medssl: error: {message}", file=sys.stderr)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
