@@ -31,8 +31,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_synthesis.py
 	$(PY) benchmarks/bench_segment.py
 	$(PY) benchmarks/bench_pretext_throughput.py
+	$(PY) benchmarks/bench_views.py
 
 lint: $(STAMP)
+	$(PY) -m pip install -q -c constraints.txt -e ".[lint]"
 	$(VENV)/bin/ruff check src tests
 
 clean:

@@ -2,7 +2,9 @@
 
 Measures, on a real preprocessed volume held in memory and with one torch thread
 (as in one DataLoader worker): SAR multi-scale cube cutting, the Models Genesis
-transforms (each alone and composed), and whole dataset items of every method.
+transforms (each alone and composed), and whole dataset items of every method. The
+baseline, measured in the same run, is the cheapest possible sample: a random 64³
+crop copied out of the volume; every line prints its time as a multiple of it.
 
 Usage:
     python benchmarks/bench_views.py [--volume brats|spleen] [--n 50] [--data PATH]
@@ -58,15 +60,30 @@ def load_volume(data: Path, name: str) -> tuple[np.ndarray, str]:
     return ((array - lo) / (hi - lo)).astype(np.float32), modality
 
 
-def rate(label: str, fn: Callable[[int], object], n: int) -> None:
-    """Time ``fn(i)`` for ``n`` values of ``i`` after two warm-up calls; print the rate."""
+_BASELINE: list[float] = []
+
+
+def rate(label: str, fn: Callable[[int], object], n: int) -> float:
+    """Time ``fn(i)`` for ``n`` values of ``i`` after two warm-up calls; print the rate.
+
+    The first call times the baseline; later lines print their ratio to it.
+    """
     fn(-1 % n)
     fn(-2 % n)
     start = time.perf_counter()
     for i in range(n):
         fn(i)
     seconds = (time.perf_counter() - start) / n
-    print(f"{label:<42} {1.0 / seconds:9.1f} samples/s {1000.0 * seconds:9.2f} ms/sample")
+    ratio = f"{seconds / _BASELINE[0]:9.2f}x baseline" if _BASELINE else "     (baseline)"
+    _BASELINE.append(seconds)
+    print(f"{label:<42} {1.0 / seconds:9.1f} samples/s {1000.0 * seconds:9.2f} ms/sample {ratio}")
+    return seconds
+
+
+def random_crop(volume: np.ndarray, rng: np.random.Generator, size: int = 64) -> np.ndarray:
+    """A copied random ``size³`` crop (clipped to the volume): the baseline sample."""
+    starts = [int(rng.integers(0, max(1, s - size + 1))) for s in volume.shape]
+    return volume[tuple(slice(a, a + size) for a in starts)].copy()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,6 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     n = args.n
     rng = np.random.default_rng(0)
 
+    rate(
+        "baseline: random 64³ crop (copy)",
+        lambda i: random_crop(volume, np.random.default_rng(i)),
+        n,
+    )
     cubes = RandomScaleCube()
     sub = cubes(volume, rng)[0]
     rate("SAR cube (cut + trilinear resize)", lambda i: cubes(volume, np.random.default_rng(i)), n)

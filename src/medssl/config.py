@@ -290,16 +290,22 @@ def _merge(data: dict[str, Any], overrides: Mapping[str, Any], source: str) -> N
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """The ``key: value`` mapping of a YAML config file (empty file: empty mapping).
 
+    ``path`` may also name a shipped preset (:func:`medssl.configs.resolve_config`).
+
     Raises:
-        MedsslError: If the file is missing, not valid YAML, or not a mapping.
+        MedsslError: If the file is missing, unreadable, not valid YAML, or not a mapping.
     """
     import yaml
 
-    path = Path(path)
-    if not path.is_file():
-        raise MedsslError(f"config file not found: {path}")
+    from medssl.configs import resolve_config
+
+    path = resolve_config(path)
     try:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise MedsslError(f"config file {path} is not a text (YAML) file") from None
+    except OSError as exc:
+        raise MedsslError(f"cannot read config file {path} ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         raise MedsslError(
             f"config file {path} is not valid YAML: {str(exc).splitlines()[0]}"

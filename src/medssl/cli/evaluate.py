@@ -36,14 +36,25 @@ def evaluate(
     from rich.console import Console
 
     from medssl.errors import MedsslError
-    from medssl.evaluation import evaluate_paths, parse_labels, results_table, write_csv
+    from medssl.evaluation import (
+        evaluate_paths,
+        pair_paths,
+        parse_labels,
+        results_table,
+        write_csv,
+    )
     from medssl.io import ensure_writable_dir
 
     groups = parse_labels(labels)
     if out is not None:
-        ensure_writable_dir(out.parent if str(out.parent) else Path("."))
         if out.is_dir():
             raise MedsslError(f"--out must be a CSV file path; got the folder {out}")
+        inputs = {p.resolve() for pair in pair_paths(pred, gt) for p in (pair.pred, pair.gt)}
+        if out.resolve() in inputs:
+            raise MedsslError(
+                f"--out {out} is an input of this evaluation; it is never overwritten"
+            )
+        ensure_writable_dir(out.parent if str(out.parent) else Path("."))
     metric = evaluate_paths(pred, gt, labels=groups, nsd_tolerance=nsd_tolerance, progress=True)
     summaries = metric.aggregate()
     console = Console()

@@ -9,9 +9,14 @@ import typer
 
 
 def experiment(
-    config: Annotated[
-        Path, typer.Argument(help="Experiment YAML (methods, fractions, seeds, data).")
-    ],
+    config_arg: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="CONFIG",
+            help="Experiment YAML (methods, fractions, seeds, data), or a shipped preset name.",
+        ),
+    ] = None,
+    config: Annotated[str | None, typer.Option("--config", help="The same, as an option.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Experiment folder.")] = None,
     sets: Annotated[
         list[str] | None,
@@ -28,7 +33,14 @@ def experiment(
     grid continues it. Writes OUT/results.csv and OUT/table.md.
     """
     from medssl.config import parse_overrides
+    from medssl.errors import MedsslError
     from medssl.experiments import load_experiment_config, run_experiment
+
+    if config_arg is not None and config is not None and config_arg != config:
+        raise MedsslError(f"give the config once: got '{config_arg}' and --config '{config}'")
+    config = config or config_arg
+    if config is None:
+        raise MedsslError("experiment needs a config: medssl experiment --config FILE.yaml")
 
     overrides = parse_overrides(sets or [])
     if out is not None:

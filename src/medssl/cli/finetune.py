@@ -162,8 +162,13 @@ def finetune(
         raise MedsslError(f"--channel must be >= 0; got {ft.channel}")
     if len(ft.patch) != 3 or any(p < 1 for p in ft.patch):
         raise MedsslError(f"patch size must be 3 positive integers; got {ft.patch}")
+    from medssl.models import create_model
+    from medssl.segmentation.classes import parse_classes
     from medssl.segmentation.preprocess_choice import check_preprocess
 
     check_preprocess(ft.preprocess)
+    # The network's options are checked before any case is read.
+    n_classes = len(parse_classes(ft.labels)) + 1
+    create_model(tr.model, **{"in_channels": 1, "out_channels": n_classes, **tr.model_kwargs})
     path = run(ft, tr, argv=["medssl", *sys.argv[1:]])
     typer.echo(f"fine-tuned model written to {path}")

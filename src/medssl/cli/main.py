@@ -51,6 +51,10 @@ def _register() -> None:
     app.command("segment")(segment)
     app.command("experiment")(experiment)
 
+    from medssl.cli.config import config_app
+
+    app.add_typer(config_app, name="config")
+
 
 _register()
 
@@ -90,10 +94,13 @@ def main(argv: list[str] | None = None) -> None:
     except Interrupted as exc:  # a checkpoint was saved first; exit 128 + signal number
         print(f"medssl: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except (MedsslError, ValueError, FileNotFoundError, PermissionError) as exc:
+    except (MedsslError, ValueError, OSError) as exc:
         if debug:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, OSError) and exc.strerror:
+            # A file system refusal (not a folder, read-only, disk full): name the path.
+            message = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
         print(f"medssl: error: {message}", file=sys.stderr)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
