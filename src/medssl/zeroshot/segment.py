@@ -93,6 +93,7 @@ def segment_files(
     device: str | None = "auto",
     channel: int | None = None,
     continue_on_error: bool = False,
+    series: str | None = None,
 ) -> list[Path]:
     """Segment scans and write one mask per input in its exact grid.
 
@@ -115,6 +116,7 @@ def segment_files(
         device: ``auto``, ``cpu`` or ``cuda`` (network only).
         channel: Channel of 4D inputs.
         continue_on_error: Go on past failing inputs; raise at the end.
+        series: SeriesInstanceUID to read from DICOM folders holding several.
 
     Returns:
         The mask files written, in input order.
@@ -165,5 +167,6 @@ def segment_files(
         warn=warn,
         on_case=_panel_writer(predictor, label, paths[0]) if panel else None,
         protected=[label] if label is not None else [],
+        series=series,
     )
     return report.written
