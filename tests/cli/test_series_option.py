@@ -69,3 +69,50 @@ def test_predict_reads_the_chosen_series(two_series, tmp_path, capsys):
     assert code == 0, err
     mask = read_image(out / "study.nii.gz", dtype=None)
     assert mask.geometry.matches(read_image(two_series, series=UID_A).geometry)
+
+
+def test_finetune_reads_the_chosen_series(two_series, tmp_path, capsys):
+    from medssl.io import write_image
+
+    grid = read_image(two_series, series=UID_B).geometry
+    label = np.zeros(grid.shape, np.uint8)
+    label[8:16, 8:14, 4:12] = 1
+    write_image(label, grid, tmp_path / "label.nii.gz")
+    csv = tmp_path / "train.csv"
+    csv.write_text(f"id,image,label\nc0,{two_series},{tmp_path / 'label.nii.gz'}\n")
+    out = tmp_path / "run"
+    args = [
+        "finetune", "--train", csv, "--out", out, "--model", "unet3d_tiny", "--num-workers", "0",
+        "--steps", "1", "--batch-size", "1", "--patch", "16,16,16", "--precision", "fp32",
+        "--no-augment", "--set", "progress=false", "--set", f"cache={tmp_path / 'cache'}",
+    ]  # fmt: skip
+    code, _, err = run(args, capsys)
+    assert code == 2 and "--series" in err and UID_B in err
+    code, _, err = run([*args, "--series", UID_B], capsys)
+    assert code == 0, err
+    assert (out / "model.pt").is_file()
+
+
+def volumes_grid(folder: Path):
+    from medssl.io import Geometry
+
+    return Geometry((4, 4, 4), np.eye(4), str(folder))
+
+
+def test_pretrain_volumes_read_the_chosen_series(two_series, tmp_path):
+    from medssl.cli.pretrain import records_from_specs
+    from medssl.data.volumes import VolumeOptions, load_volumes
+    from medssl.errors import MedsslError
+
+    options = VolumeOptions(preset="none", cache=str(tmp_path / "cache"))
+    with pytest.raises(MedsslError, match="--series"):
+        load_volumes(records_from_specs([str(two_series)]), options)
+    volumes = load_volumes(records_from_specs([str(two_series)], series=UID_A), options)
+    assert volumes.n_volumes == 1
+    from medssl.io import write_image
+
+    nifti = write_image(
+        np.ones((4, 4, 4), np.float32), volumes_grid(two_series), tmp_path / "x.nii"
+    )
+    with pytest.raises(MedsslError, match="only to DICOM folders"):
+        records_from_specs([str(nifti)], series=UID_A)
