@@ -86,6 +86,9 @@ def finetune(
     ),
     grid: int | None = typer.Option(None, "--grid", help="Network grid size."),
     channel: int | None = typer.Option(None, "--channel", help="Channel of 4D images."),
+    series: str | None = typer.Option(
+        None, "--series", help="SeriesInstanceUID to read from DICOM folders with several."
+    ),
     patch: str | None = typer.Option(None, "--patch", help="Patch size, e.g. 64,64,64."),
     no_augment: bool = typer.Option(False, "--no-augment", help="Turn augmentation off."),
     steps: int | None = typer.Option(None, "--steps"),
@@ -126,6 +129,7 @@ def finetune(
         "model": model,
         "modality": modality,
         "channel": channel,
+        "series": series,
     }
     overrides.update({k: v for k, v in named.items() if v is not None})
     if val_ids:

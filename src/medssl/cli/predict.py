@@ -19,6 +19,9 @@ def predict(
     channel: int | None = typer.Option(
         None, "--channel", help="Channel of 4D images (default: the model's)."
     ),
+    series: str | None = typer.Option(
+        None, "--series", help="SeriesInstanceUID to read from a DICOM folder with several."
+    ),
     continue_on_error: bool = typer.Option(
         False,
         "--continue-on-error",
@@ -39,6 +42,7 @@ def predict(
         device=device,
         channel=channel,
         continue_on_error=continue_on_error,
+        series=series,
     )
     for path in written:
         typer.echo(str(path))

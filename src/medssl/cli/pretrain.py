@@ -16,18 +16,22 @@ from typing import Annotated, Any
 import typer
 
 
-def records_from_specs(specs: list[str], *, modality: str | None = None) -> list[Any]:
+def records_from_specs(
+    specs: list[str], *, modality: str | None = None, series: str | None = None
+) -> list[Any]:
     """Records of every data spec (image file, folder, glob, CSV, dataset.json), in order.
+
+    ``series`` is the SeriesInstanceUID read from DICOM folders holding several.
 
     Raises:
         MedsslError: If a spec matches nothing or cannot be read.
     """
-    from medssl.data import load_records
+    from medssl.data import load_records, with_series
 
     records: list[Any] = []
     for spec in specs:
         records.extend(load_records(spec, modality=modality))
-    return records
+    return with_series(records, series)
 
 
 def pretrain(
@@ -51,6 +55,10 @@ def pretrain(
     seed: Annotated[int | None, typer.Option("--seed", help="Run seed.")] = None,
     modality: Annotated[
         str | None, typer.Option("--modality", help="Modality of the images (CT, MRI...).")
+    ] = None,
+    series: Annotated[
+        str | None,
+        typer.Option("--series", help="SeriesInstanceUID to read from DICOM folders with several."),
     ] = None,
     resume: Annotated[
         bool, typer.Option("--resume", help="Continue from OUT/checkpoints/last.pt.")
@@ -93,7 +101,7 @@ def pretrain(
     if out is None and config is None and "out" not in overrides:
         raise MedsslError("--out RUN is required (the run folder)")
     check_run_dir(cfg.out, resume=cfg.resume)
-    records = records_from_specs(cfg.data, modality=modality)
+    records = records_from_specs(cfg.data, modality=modality, series=series)
     result = run_pretrain(cfg, records, argv=["medssl", *sys.argv[1:]])
     if os.environ.get("RANK", "0") == "0":
         loss = f"{result.losses[-1]:.4g}" if result.losses else "n/a"

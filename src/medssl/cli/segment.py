@@ -57,6 +57,12 @@ def segment(
     channel: Annotated[
         int | None, typer.Option("--channel", help="Channel of 4D images (0-based).")
     ] = None,
+    series: Annotated[
+        str | None,
+        typer.Option(
+            "--series", help="SeriesInstanceUID to read from a DICOM folder with several."
+        ),
+    ] = None,
     continue_on_error: Annotated[
         bool,
         typer.Option(
@@ -97,5 +103,6 @@ def segment(
         device=device,
         channel=channel,
         continue_on_error=continue_on_error,
+        series=series,
     )
     typer.echo(f"wrote {len(written)} mask(s) to {out}")

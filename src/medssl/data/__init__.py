@@ -12,7 +12,7 @@ from medssl.data.csv_spec import records_from_csv
 from medssl.data.dataset_json import records_from_dataset_json
 from medssl.data.folder import find_images, records_from_glob
 from medssl.data.load import load_records
-from medssl.data.record import Record, case_id
+from medssl.data.record import Record, case_id, with_series
 from medssl.data.validate import check_record, read_header, validate_records
 
 __all__ = [
@@ -26,4 +26,5 @@ __all__ = [
     "records_from_dataset_json",
     "records_from_glob",
     "validate_records",
+    "with_series",
 ]

@@ -17,6 +17,11 @@ file in it. The case id is the image's stem without a ``_0000`` suffix; when all
 images share one file name (``*/flair.nii.gz``) it is the folder's name instead.
 A label that is named but missing is an error that names the image and the path
 tried.
+
+A label may also be a DICOM mask spec ``PATH::name=value,...``
+(:mod:`medssl.io.dicom_mask`): ``PATH`` is paired by the rules above (or taken as it
+is when it exists) and the structure mapping is kept, e.g. ``--labels
+'{parent}/MASKS_DICOM.zip::liver=1'``.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from pathlib import Path
 from medssl.data.record import Record, case_id, check_unique_ids
 from medssl.errors import MedsslError
 from medssl.io import image_stem, is_image_path
+from medssl.io.dicom_mask import SPEC_SEPARATOR
 
 
 def find_images(images: str | Path) -> list[Path]:
@@ -64,6 +70,11 @@ def pair_path(image: Path, rule: str | Path, *, case: str, what: str) -> Path:
         MedsslError: If the paired file does not exist; names the image and the path.
     """
     text = str(rule)
+    if SPEC_SEPARATOR in text:
+        base, _, mapping = text.rpartition(SPEC_SEPARATOR)
+        if "{" not in base and Path(base).exists():
+            return Path(text)
+        return Path(f"{pair_path(image, base, case=case, what=what)}{SPEC_SEPARATOR}{mapping}")
     if "{" in text:
         try:
             candidates = [

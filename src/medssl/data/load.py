@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -70,4 +71,4 @@ def load_records(
 
 
 def _with_modality(record: Record, modality: str) -> Record:
-    return Record(record.id, record.image, record.label, record.roi, modality)
+    return dataclasses.replace(record, modality=modality)

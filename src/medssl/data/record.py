@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from medssl.errors import MedsslError
@@ -23,6 +23,8 @@ class Record:
         label: Its label map, or ``None`` (unlabelled).
         roi: An ROI mask or label map (e.g. a brain mask or organ map), or ``None``.
         modality: Free text such as ``"CT"``, ``"FLAIR"`` or ``"MRI"``, or ``None``.
+        series: The SeriesInstanceUID to read when ``image`` is a DICOM folder holding
+            several series (``--series UID``), or ``None``.
     """
 
     id: str
@@ -30,6 +32,20 @@ class Record:
     label: Path | None = None
     roi: Path | None = None
     modality: str | None = None
+    series: str | None = None
+
+
+def with_series(records: list[Record], series: str | None) -> list[Record]:
+    """``records`` whose DICOM-folder images read the series ``series`` (``--series UID``).
+
+    Raises:
+        MedsslError: ``series`` given while no image is a DICOM folder.
+    """
+    if series is None:
+        return records
+    if not any(Path(r.image).is_dir() for r in records):
+        raise MedsslError(f"--series {series} applies only to DICOM folders; no image is one")
+    return [replace(r, series=series) if Path(r.image).is_dir() else r for r in records]
 
 
 def case_id(path: str | Path) -> str:

@@ -23,8 +23,10 @@ from medssl.progress import track
 _NIFTI = (".nii", ".nii.gz")
 
 
-def read_header(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
+def read_header(path: Path, *, series: str | None = None) -> tuple[tuple[int, ...], np.ndarray]:
     """Full shape (3D or 4D) and RAS+ affine of an image, reading no voxels if possible.
+
+    ``series`` chooses one series of a DICOM folder holding several.
 
     Raises:
         MedsslError: Missing or unreadable file.
@@ -64,12 +66,12 @@ def read_header(path: Path) -> tuple[tuple[int, ...], np.ndarray]:
         components = reader.GetNumberOfComponents()
         channels = tuple(size[3:]) or ((components,) if components > 1 else ())
         return tuple(size[:3]) + channels, affine
-    image = read_image(path, dtype=None, allow_nonfinite=True)
+    image = read_image(path, dtype=None, allow_nonfinite=True, series=series)
     return image.geometry.shape, image.geometry.affine
 
 
-def _image_grid(path: Path, channel: int | None) -> Geometry:
-    shape, affine = read_header(path)
+def _image_grid(path: Path, channel: int | None, series: str | None = None) -> Geometry:
+    shape, affine = read_header(path, series=series)
     if len(shape) == 4 and shape[3] == 1:
         shape = shape[:3]
     if len(shape) == 4:
@@ -113,16 +115,16 @@ def check_record(
     Raises:
         MedsslError: The first problem found, naming the file(s).
     """
-    grid = _image_grid(Path(record.image), channel)
+    grid = _image_grid(Path(record.image), channel, record.series)
     if decode:
-        read_image(record.image, channel=channel)
+        read_image(record.image, channel=channel, series=record.series)
     if record.label is None:
         if require_label:
             raise MedsslError(f"a label is required; case '{record.id}' has none ({record.image})")
     else:
         _check_mask(Path(record.label), grid, "label")
         if require_label or decode:
-            read_label(record.label, require_foreground=require_label)
+            read_label(record.label, require_foreground=require_label, reference=record.image)
     if record.roi is not None:
         _check_mask(Path(record.roi), grid, "ROI")
         if decode:

@@ -178,7 +178,7 @@ def load_volumes(records: Sequence[Any], options: VolumeOptions) -> Volumes:
 
         arrays = []
         for record, modality in zip(records, modalities):
-            image = read_image(record.image).array
+            image = read_image(record.image, series=getattr(record, "series", None)).array
             arrays.append(
                 to_unit_range(image, *intensity_range(image, modality=modality, preset="none"))
             )
@@ -197,8 +197,9 @@ def load_volumes(records: Sequence[Any], options: VolumeOptions) -> Volumes:
         name = options.preset if options.preset != "auto" else ("ct" if modality == "ct" else "mri")
         pipeline = preset(name, target_spacing=options.target_spacing, grid=options.grid)
         roi = getattr(record, "roi", None)
-        sample = cache.get(record.image, pipeline, roi_path=roi)
-        key = cache.key(record.image, pipeline, None, roi)
+        series = getattr(record, "series", None)
+        sample = cache.get(record.image, pipeline, roi_path=roi, series=series)
+        key = cache.key(record.image, pipeline, None, roi, series=series)
         paths.append(cache.entry_dir(key) / "image.npy")
         ranges.append(intensity_range(sample.image, modality=modality, preset=name))
     return Volumes(CachedVolumes(paths, ranges), len(paths), modalities, ids)

@@ -29,7 +29,7 @@ def evaluate_pair(pair: CasePair, metric: SegmentationMetric) -> list[LabelResul
             shape or affine (no resampling is done).
     """
     pred = read_label(pair.pred)
-    gt = read_label(pair.gt)
+    gt = read_label(pair.gt, reference=pair.pred)
     check_same_grid(
         pred.geometry, gt.geometry, what=f"case {pair.case}: prediction and reference grids"
     )

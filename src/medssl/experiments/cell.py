@@ -130,7 +130,7 @@ def predict_and_evaluate(
 
     def score(case) -> None:
         record = records[case.job.target]
-        gt = read_label(record.label)
+        gt = read_label(record.label, reference=record.image)
         voxel_ml = float(np.prod(gt.geometry.spacing)) / 1000.0
         results, _ = evaluate_labelmaps(
             np.asarray(case.prediction.mask), gt.array, spacing=gt.geometry.spacing,

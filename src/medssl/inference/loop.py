@@ -73,12 +73,12 @@ class Report:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _read(job: Job, predictor: Predictor) -> tuple[Image, list[str]]:
+def _read(job: Job, predictor: Predictor, series: str | None = None) -> tuple[Image, list[str]]:
     from medssl.io import read_image
 
     if not Path(job.source).exists():
         raise MedsslError(f"input image not found: {job.source}")
-    image = read_image(job.source, channel=predictor.channel)
+    image = read_image(job.source, channel=predictor.channel, series=series)
     return image, predictor.check(image)
 
 
@@ -89,6 +89,7 @@ def validate_inputs(
     continue_on_error: bool = False,
     warn: Callable[[str], None] | None = None,
     keep: dict[int, Image] | None = None,
+    series: str | None = None,
 ) -> list[tuple[str, str]]:
     """Read and check every input; return the failures (``continue_on_error``).
 
@@ -99,6 +100,7 @@ def validate_inputs(
         warn: Receives the predictor's warnings.
         keep: Filled with the images read, by job index, while they fit in
             :data:`KEEP_BYTES` (they are not read again).
+        series: The SeriesInstanceUID to read from DICOM folders holding several.
 
     Raises:
         MedsslError: Without ``continue_on_error``, the first failure (and how many
@@ -108,7 +110,7 @@ def validate_inputs(
     kept = 0
     for index, job in enumerate(jobs):
         try:
-            image, notes = _read(job, predictor)
+            image, notes = _read(job, predictor, series)
         except MedsslError as exc:
             failures.append((str(job.source), str(exc)))
             continue
@@ -175,6 +177,7 @@ def run_inference(
     on_case: Callable[[CaseResult], None] | None = None,
     keep_results: bool = False,
     protected: Sequence[str | Path] = (),
+    series: str | None = None,
 ) -> Report:
     """Predict every job's input and write its mask (and extras) in the input's grid.
 
@@ -188,6 +191,8 @@ def run_inference(
         on_case: Called after each case's mask is written (may write ``job.extras``).
         keep_results: Keep every :class:`CaseResult` in the report (memory!).
         protected: Further inputs that must not be overwritten.
+        series: The SeriesInstanceUID to read from DICOM folders holding several
+            (``--series UID``).
 
     Returns:
         The :class:`Report`.
@@ -206,7 +211,7 @@ def run_inference(
     check_output_folders(jobs)
     report, kept = Report(), {}
     report.failures = validate_inputs(
-        jobs, predictor, continue_on_error=continue_on_error, warn=warn, keep=kept
+        jobs, predictor, continue_on_error=continue_on_error, warn=warn, keep=kept, series=series
     )
     failed = {source for source, _ in report.failures}
     todo = [(i, job) for i, job in enumerate(jobs) if str(job.source) not in failed]
@@ -215,7 +220,7 @@ def run_inference(
     iterator = track_logged(todo, description) if progress and todo else todo
     for index, job in iterator:
         try:
-            image = kept.pop(index) if index in kept else _read(job, predictor)[0]
+            image = kept.pop(index) if index in kept else _read(job, predictor, series)[0]
             prediction = _predict(predictor, image, job)
             report.written.append(write_image(prediction.mask, image.geometry, job.target))
             for name, array in prediction.maps.items():

@@ -76,6 +76,7 @@ class PreprocessCache:
         roi_path: str | Path | None = None,
         *,
         channel: int | None = None,
+        series: str | None = None,
     ) -> str:
         """The entry's key: a hash of the input files' identity and the pipeline config."""
         ident = {
@@ -86,6 +87,8 @@ class PreprocessCache:
             "channel": channel,
             "pipeline": pipeline.config_hash(),
         }
+        if series is not None:
+            ident["series"] = series
         return hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:32]
 
     def entry_dir(self, key: str) -> Path:
@@ -100,6 +103,7 @@ class PreprocessCache:
         roi_path: str | Path | None = None,
         *,
         channel: int | None = None,
+        series: str | None = None,
     ) -> Sample:
         """Return the preprocessed sample, from the cache or computed and stored.
 
@@ -109,18 +113,19 @@ class PreprocessCache:
             label_path: Its label map, or ``None``.
             roi_path: An ROI mask/label map for the pipeline, or ``None``.
             channel: Channel to take from a 4D image.
+            series: The series to read from a DICOM folder holding several.
 
         Raises:
             MedsslError: Missing or bad input files, a step's check, or an unwritable
                 cache folder.
         """
-        key = self.key(image_path, pipeline, label_path, roi_path, channel=channel)
+        key = self.key(image_path, pipeline, label_path, roi_path, channel=channel, series=series)
         cached = self.load(key)
         if cached is not None:
             return cached
         arrays = 1 + (label_path is not None) + (roi_path is not None)
-        pipeline.check_size(read_geometry(image_path), arrays=arrays)
-        image = read_image(image_path, channel=channel)
+        pipeline.check_size(read_geometry(image_path, series=series), arrays=arrays)
+        image = read_image(image_path, channel=channel, series=series)
         label = None if label_path is None else read_label(label_path, reference=image_path)
         roi = None if roi_path is None else read_label(roi_path, reference=image_path)
         sample = pipeline.apply(image, label=label, roi=roi)

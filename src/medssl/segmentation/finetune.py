@@ -44,6 +44,7 @@ class FinetuneConfig:
         patch: Training patch and inference window size.
         augment: nnU-Net-style augmentation on/off.
         channel: Channel of 4D images.
+        series: SeriesInstanceUID read from DICOM folders holding several.
     """
 
     train: str = ""
@@ -60,6 +61,7 @@ class FinetuneConfig:
     patch: list[int] = dataclasses.field(default_factory=lambda: [64, 64, 64])
     augment: bool = True
     channel: int | None = None
+    series: str | None = None
     cache: str | None = None
 
 
@@ -82,12 +84,12 @@ def select_fraction(n: int, fraction: float, seed: int) -> list[int]:
 
 def split_records(cfg: FinetuneConfig) -> tuple[list, list]:
     """Training and validation records, checked up front."""
-    from medssl.data import load_records, validate_records
+    from medssl.data import load_records, validate_records, with_series
 
     if not cfg.train:
         raise MedsslError("finetune needs --train (a folder/glob, CSV or dataset.json)")
-    train = load_records(cfg.train, labels=cfg.label_rule)
-    val = load_records(cfg.val, labels=cfg.label_rule) if cfg.val else []
+    train = with_series(load_records(cfg.train, labels=cfg.label_rule), cfg.series)
+    val = with_series(load_records(cfg.val, labels=cfg.label_rule), cfg.series) if cfg.val else []
     if cfg.val_ids:
         ids = {r.id for r in train}
         unknown = sorted(set(cfg.val_ids) - ids)
@@ -112,7 +114,9 @@ def prepare_cases(records, pipeline, groups, *, channel, cache_root, what: str):
     cache = PreprocessCache(cache_root)
     cases = []
     for record in track(records, f"preprocess {what}"):
-        sample = cache.get(record.image, pipeline, record.label, record.roi, channel=channel)
+        sample = cache.get(
+            record.image, pipeline, record.label, record.roi, channel=channel, series=record.series
+        )
         classes = to_class_indices(np.asarray(sample.label), groups, source=str(record.label))
         cases.append(Case(record.id, np.array(sample.image, np.float32)[None], classes))
     return cases

@@ -122,8 +122,11 @@ def predict(
     channel: int | None = None,
     continue_on_error: bool = False,
     progress: bool = True,
+    series: str | None = None,
 ) -> list[Path]:
     """Write one label map per image into ``out_dir`` (names: :mod:`medssl.inference.outputs`).
+
+    ``series`` is the SeriesInstanceUID read from DICOM folders holding several.
 
     Raises:
         MedsslError: Bad model, unreadable image, an output that would overwrite an
@@ -157,5 +160,6 @@ def predict(
         continue_on_error=continue_on_error,
         progress=progress,
         description="predict",
+        series=series,
     )
     return report.written

@@ -47,7 +47,7 @@ def data_modality(records: Sequence, *, channel: int | None = None) -> tuple[str
     from medssl.io import read_image
 
     first = records[0].image
-    low = float(np.min(read_image(first, channel=channel).array))
+    low = float(np.min(read_image(first, channel=channel, series=records[0].series).array))
     kind = "ct" if low < CT_MIN_HU else "mr"
     return kind, f"the intensity range of {first} (minimum {low:.4g})"
 

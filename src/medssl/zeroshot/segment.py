@@ -44,7 +44,9 @@ def _check_options(
         raise MedsslError(f"a ground-truth label needs exactly one input image; got {len(paths)}")
 
 
-def _panel_writer(predictor, label: str | Path | None, image_path: str | Path):
+def _panel_writer(
+    predictor, label: str | Path | None, image_path: str | Path, series: str | None = None
+):
     """``on_case`` of the loop: the figure panel of one decomposition.
 
     Raises:
@@ -56,8 +58,8 @@ def _panel_writer(predictor, label: str | Path | None, image_path: str | Path):
 
     truth = None
     if label is not None:
-        truth = read_label(label)
-        image = read_image(image_path, channel=predictor.channel)
+        truth = read_label(label, reference=image_path)
+        image = read_image(image_path, channel=predictor.channel, series=series)
         check_same_grid(image.geometry, truth.geometry, what="--label does not match the image")
 
     def write(case) -> None:
@@ -93,6 +95,7 @@ def segment_files(
     device: str | None = "auto",
     channel: int | None = None,
     continue_on_error: bool = False,
+    series: str | None = None,
 ) -> list[Path]:
     """Segment scans and write one mask per input in its exact grid.
 
@@ -115,6 +118,7 @@ def segment_files(
         device: ``auto``, ``cpu`` or ``cuda`` (network only).
         channel: Channel of 4D inputs.
         continue_on_error: Go on past failing inputs; raise at the end.
+        series: SeriesInstanceUID to read from DICOM folders holding several.
 
     Returns:
         The mask files written, in input order.
@@ -128,6 +132,7 @@ def segment_files(
     from medssl.inference.device import resolve_device
     from medssl.inference.loop import run_inference
     from medssl.inference.outputs import plan_outputs
+    from medssl.io.dicom_mask import is_mask_source
 
     warn = warn or (lambda text: warnings.warn(text, stacklevel=3))
     _check_options(
@@ -139,7 +144,7 @@ def segment_files(
         raise MedsslError(f"input image not found: {missing[0]} ({len(missing)} missing in all)")
     extras = (["normal", "tumour"] if save_layers else []) + (["panel.png"] if panel else [])
     jobs = plan_outputs(paths, out_dir, extras=extras)
-    if label is not None and not Path(label).is_file():
+    if label is not None and not (Path(label).exists() or is_mask_source(label)):
         raise MedsslError(f"ground-truth label not found: {label}")
     dev = resolve_device(device)
     if baseline is not None:
@@ -163,7 +168,8 @@ def segment_files(
         progress=progress,
         description="segment",
         warn=warn,
-        on_case=_panel_writer(predictor, label, paths[0]) if panel else None,
+        on_case=_panel_writer(predictor, label, paths[0], series) if panel else None,
         protected=[label] if label is not None else [],
+        series=series,
     )
     return report.written

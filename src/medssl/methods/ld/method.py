@@ -111,7 +111,9 @@ def load_volumes(
                 f"preset '{preset.name}' needs an organ label map (labels {list(preset.roi_labels)}) "
                 f"as the ROI of {record.image}; set method_options.roi_rule or give a CSV roi column"
             )
-        sample = cache.get(record.image, pipeline, roi_path=roi_path)
+        sample = cache.get(
+            record.image, pipeline, roi_path=roi_path, series=getattr(record, "series", None)
+        )
         roi = np.asarray(sample.roi) if sample.roi is not None else np.asarray(sample.image) != 0
         if preset.roi_labels is not None:
             roi = np.isin(roi, preset.roi_labels)
