@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import locale
 import os
 from pathlib import Path
 
@@ -38,3 +39,13 @@ def make_blob_volume(shape=(24, 20, 16), seed: int = 0) -> tuple[np.ndarray, np.
 @pytest.fixture
 def blob():
     return make_blob_volume()
+
+
+@pytest.fixture(autouse=True)
+def _keep_locale():
+    """Restore the C locale after each test: GDCM's DICOM writer (used by test helpers
+    to make tiny series) switches it to ASCII, which would change later tests' text IO."""
+    saved = locale.setlocale(locale.LC_ALL, None)
+    yield
+    if locale.setlocale(locale.LC_ALL, None) != saved:
+        locale.setlocale(locale.LC_ALL, saved)
