@@ -128,8 +128,11 @@ class ExperimentConfig:
         from medssl.evaluation import parse_labels
         from medssl.segmentation.classes import parse_classes
 
-        parse_classes(self.labels)
-        parse_labels(self.eval_labels)
+        for key, parse in (("labels", parse_classes), ("eval_labels", parse_labels)):
+            try:
+                parse(getattr(self, key))
+            except MedsslError as exc:  # the same rules as --labels, under the config key
+                raise MedsslError(str(exc).replace("--labels", key, 1)) from None
         if self.folds:
             fixed = [k for k in ("train", "val", "test") if getattr(self, k)] + (
                 ["val_ids"] if self.val_ids else []
