@@ -243,6 +243,8 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("finetune-model", FT.replace("unet3d_tiny", "vnet"), ("vnet", "valid")),
     ("finetune-patch", f"{FT} --patch 16,0,16", ("patch",)),
     ("finetune-patch-text", f"{FT} --patch a,b,c", ("--patch", "a,b,c")),
+    ("finetune-set-patch-text", f"{FT} --set patch=[a,b,c]", ("patch", "'a'")),
+    ("finetune-set-patch-float", f"{FT} --set patch=[16,16,16.5]", ("patch", "16.5")),
     ("finetune-spacing", f"{FT} --spacing -1", ("--spacing", "-1")),
     ("finetune-modality", f"{FT} --modality pet", ("--modality", "pet")),
     ("finetune-preset", f"{FT} --preset nope", ("nope", "preset")),
@@ -294,6 +296,7 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("experiment-no-methods", "experiment exp_nomethods.yaml --out exp", ("methods",)),
     ("experiment-set-unknown", "experiment exp_good.yaml --out exp --set coulour=red", ("coulour",)),
     ("experiment-set-value", "experiment exp_good.yaml --out exp --set seeds=[-1]", ("seed", "-1")),
+    ("experiment-set-patch", "experiment exp_good.yaml --out exp --set finetune.patch=[a,b,c]", ("finetune.patch", "'a'")),
     ("experiment-set-labels", "experiment exp_good.yaml --out exp --set labels=wt=0", ("labels", "background")),
     ("experiment-both-configs", "experiment exp_key.yaml --config exp_model.yaml", ("once",)),
 ]
