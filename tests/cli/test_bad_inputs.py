@@ -10,6 +10,7 @@ output folder made before the error is tolerated and removed between cases).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nibabel as nib
@@ -177,6 +178,7 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("evaluate-float-label", "evaluate float_lab.nii.gz lab.nii.gz", ("float_lab.nii.gz", "whole numbers")),
     ("evaluate-shape", "evaluate small_lab.nii.gz lab.nii.gz", ("small_lab.nii.gz", "shapes differ")),
     ("evaluate-affine", "evaluate shifted_lab.nii.gz lab.nii.gz", ("shifted_lab.nii.gz", "affines differ")),
+    ("evaluate-4d", "evaluate four_d.nii.gz lab.nii.gz", ("four_d.nii.gz", "4D", "3D files only")),
     ("evaluate-2d", "evaluate flat.nii.gz lab.nii.gz", ("flat.nii.gz",)),
     ("evaluate-labels-zero", "evaluate lab.nii.gz lab.nii.gz --labels 0", ("--labels", "background")),
     ("evaluate-labels-syntax", "evaluate lab.nii.gz lab.nii.gz --labels wt=1+x", ("--labels", "'x'")),
@@ -241,6 +243,8 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("finetune-model", FT.replace("unet3d_tiny", "vnet"), ("vnet", "valid")),
     ("finetune-patch", f"{FT} --patch 16,0,16", ("patch",)),
     ("finetune-patch-text", f"{FT} --patch a,b,c", ("--patch", "a,b,c")),
+    ("finetune-set-patch-text", f"{FT} --set patch=[a,b,c]", ("patch", "'a'")),
+    ("finetune-set-patch-float", f"{FT} --set patch=[16,16,16.5]", ("patch", "16.5")),
     ("finetune-spacing", f"{FT} --spacing -1", ("--spacing", "-1")),
     ("finetune-modality", f"{FT} --modality pet", ("--modality", "pet")),
     ("finetune-preset", f"{FT} --preset nope", ("nope", "preset")),
@@ -261,6 +265,7 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("pretrain-glob-none", PT.replace("img.nii.gz", "'nothing*.nii.gz'"), ("nothing*.nii.gz",)),
     ("pretrain-corrupt", PT.replace("img.nii.gz", "corrupt.nii.gz"), ("corrupt.nii.gz",)),
     ("pretrain-2d", PT.replace("img.nii.gz", "flat.nii.gz"), ("flat.nii.gz",)),
+    ("pretrain-4d", PT.replace("img.nii.gz", "four_d.nii.gz"), ("four_d.nii.gz", "4D", "3D files only")),
     ("pretrain-nan", PT.replace("img.nii.gz", "nan.nii.gz"), ("nan.nii.gz", "NaN")),
     ("pretrain-no-out", "pretrain --method genesis img.nii.gz --steps 1", ("--out",)),
     ("pretrain-config-missing", f"{PT} --config gone.yaml", ("gone.yaml",)),
@@ -291,6 +296,7 @@ CASES: list[tuple[str, str, tuple[str, ...]]] = [
     ("experiment-no-methods", "experiment exp_nomethods.yaml --out exp", ("methods",)),
     ("experiment-set-unknown", "experiment exp_good.yaml --out exp --set coulour=red", ("coulour",)),
     ("experiment-set-value", "experiment exp_good.yaml --out exp --set seeds=[-1]", ("seed", "-1")),
+    ("experiment-set-patch", "experiment exp_good.yaml --out exp --set finetune.patch=[a,b,c]", ("finetune.patch", "'a'")),
     ("experiment-set-labels", "experiment exp_good.yaml --out exp --set labels=wt=0", ("labels", "background")),
     ("experiment-both-configs", "experiment exp_key.yaml --config exp_model.yaml", ("once",)),
 ]
@@ -309,6 +315,15 @@ def _remove_new_empty_folders(folder: Path, before: set[Path]) -> None:
     for p in sorted(folder.rglob("*"), key=lambda q: -len(q.parts)):
         if p.is_dir() and p not in before and not any(p.iterdir()):
             p.rmdir()
+
+
+def _options(name: str) -> set[str]:
+    import typer
+
+    from medssl.cli.main import app
+
+    command = typer.main.get_command(app).commands[name]
+    return {o for p in command.params for o in getattr(p, "opts", [])}
 
 
 def _run(args: list[str], capsys) -> tuple[int, str, str]:
@@ -353,4 +368,7 @@ def test_bad_input(ws, tmp_path, monkeypatch, capsys, command, needles):
     assert len(lines) == 1 and lines[0].startswith("medssl: error: "), err
     for needle in needles:
         assert needle in lines[0], (needle, lines[0])
+    advice = re.sub(r"medssl \w+ --help|--[a-z-]+ of medssl \w+", "", lines[0])  # other commands
+    for option in re.findall(r"--[a-z][a-z-]+", advice):  # only the command's own options
+        assert option in _options(command.split()[0]), (option, lines[0])
     assert after == before, "files created, changed or removed"

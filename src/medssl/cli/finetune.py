@@ -164,7 +164,7 @@ def finetune(
         raise MedsslError(f"--modality must be 'ct' or 'mr'; got '{ft.modality}'")
     if ft.channel is not None and ft.channel < 0:
         raise MedsslError(f"--channel must be >= 0; got {ft.channel}")
-    if len(ft.patch) != 3 or any(p < 1 for p in ft.patch):
+    if len(ft.patch) != 3 or not all(isinstance(p, int) and p >= 1 for p in ft.patch):
         raise MedsslError(f"patch size must be 3 positive integers; got {ft.patch}")
     from medssl.models import create_model
     from medssl.segmentation.classes import parse_classes

@@ -63,6 +63,26 @@ def _one_line_warning(message, category, filename, lineno, line=None) -> str:
     return f"medssl: warning: {message}\n"
 
 
+CHANNEL_ADVICE = "; choose one with --channel"
+
+
+def _fit_advice(message: str, args: list[str]) -> str:
+    """Drop advice to use ``--channel`` when the command run has no such option."""
+    if CHANNEL_ADVICE not in message:
+        return message
+    import typer
+
+    group = typer.main.get_command(app)
+    name = next((a for a in args if not a.startswith("-")), "")
+    command = getattr(group, "commands", {}).get(name)
+    options = {o for p in getattr(command, "params", []) for o in getattr(p, "opts", [])}
+    if "--channel" in options:
+        return message
+    return message.replace(
+        CHANNEL_ADVICE, f"; medssl {name} reads 3D files only (save the channel you need as one)"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; map user errors to one line on stderr and a non-zero exit."""
     import warnings
@@ -101,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
         if isinstance(exc, OSError) and exc.strerror:
             # A file system refusal (not a folder, read-only, disk full): name the path.
             message = f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
-        print(f"medssl: error: {message}", file=sys.stderr)
+        print(f"medssl: error: {_fit_advice(message, args)}", file=sys.stderr)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
 

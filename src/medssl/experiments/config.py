@@ -128,8 +128,11 @@ class ExperimentConfig:
         from medssl.evaluation import parse_labels
         from medssl.segmentation.classes import parse_classes
 
-        parse_classes(self.labels)
-        parse_labels(self.eval_labels)
+        for key, parse in (("labels", parse_classes), ("eval_labels", parse_labels)):
+            try:
+                parse(getattr(self, key))
+            except MedsslError as exc:  # the same rules as --labels, under the config key
+                raise MedsslError(str(exc).replace("--labels", key, 1)) from None
         if self.folds:
             fixed = [k for k in ("train", "val", "test") if getattr(self, k)] + (
                 ["val_ids"] if self.val_ids else []
@@ -201,7 +204,7 @@ def split_finetune_options(options: dict[str, Any], *, source: str):
     ft = config_from_dict(
         FinetuneConfig, {k: v for k, v in options.items() if k in ft_keys}, source=source
     )
-    if len(ft.patch) != 3 or any(int(p) < 1 for p in ft.patch):
+    if len(ft.patch) != 3 or not all(isinstance(p, int) and p >= 1 for p in ft.patch):
         raise MedsslError(f"finetune.patch must be 3 positive integers; got {ft.patch}")
     tr_data = {**FINETUNE_DEFAULTS, "method": "finetune"}
     tr_data.update({k: v for k, v in options.items() if k in tr_keys and k not in ft_keys})
