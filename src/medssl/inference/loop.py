@@ -7,8 +7,10 @@ the same everywhere:
 
 1. **Outputs** are planned and checked first (:mod:`medssl.inference.outputs`): unique
    names, never an input file.
-2. **Every input is validated up front**, before anything is written: it is read
-   (the predictor's channel of a 4D image) and checked by the predictor (e.g. an
+2. **Every input is validated up front**, before anything is written: the grids of
+   its preprocessing are checked against the memory limit from its header
+   (:mod:`medssl.preprocess.budget`), then it is read (the predictor's channel of a
+   4D image) and checked by the predictor (e.g. an
    all-zero scan). The first problem stops the batch, naming the file and how many
    other inputs fail; with ``continue_on_error`` the failing inputs are skipped.
    Images read here are kept for step 3 while they fit in :data:`KEEP_BYTES`.
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from medssl.errors import MedsslError
 from medssl.inference.outputs import Job, check_outputs
-from medssl.inference.predictor import Prediction, Predictor, predict_image
+from medssl.inference.predictor import Prediction, Predictor, pipeline_of, predict_image
 from medssl.io import Image
 
 #: Images read during validation are kept for the prediction pass up to this size.
@@ -74,10 +76,11 @@ class Report:
 
 
 def _read(job: Job, predictor: Predictor, series: str | None = None) -> tuple[Image, list[str]]:
-    from medssl.io import read_image
+    from medssl.io import read_geometry, read_image
 
     if not Path(job.source).exists():
         raise MedsslError(f"input image not found: {job.source}")
+    pipeline_of(predictor).check_size(read_geometry(job.source, series=series))
     image = read_image(job.source, channel=predictor.channel, series=series)
     return image, predictor.check(image)
 
