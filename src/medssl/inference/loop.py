@@ -133,18 +133,13 @@ def check_output_folders(jobs: Sequence[Job]) -> None:
     """Refuse output folders that are files or read-only, before any work (creates none).
 
     Raises:
-        MedsslError: Naming the folder and the rule.
+        MedsslError: Naming the folder and the rule
+            (:func:`~medssl.io.atomic.check_writable_folder`).
     """
-    import os
+    from medssl.io.atomic import check_writable_folder
 
     for folder in sorted({p.parent for job in jobs for p in job.paths()}):
-        if folder.exists() and not folder.is_dir():
-            raise MedsslError(f"output folder {folder} is an existing file, not a folder")
-        existing = next((a for a in [folder, *folder.parents] if a.exists()), Path("."))
-        if not existing.is_dir():
-            raise MedsslError(f"cannot create output folder {folder}: {existing} is a file")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise MedsslError(f"output folder {folder} is not writable ({existing})")
+        check_writable_folder(folder, what="output folder")
 
 
 def _predict(predictor: Predictor, image: Image, job: Job) -> Prediction:
