@@ -121,7 +121,7 @@ def validate_inputs(
             keep[index] = image
             kept += image.array.nbytes
         for note in notes:
-            (warn or _stderr_warning)(note)
+            (warn or stderr_warning)(note)
     if failures and not continue_on_error:
         more = len(failures) - 1
         tail = f" (and {more} more failing input{'s' if more > 1 else ''})" if more else ""
@@ -160,7 +160,8 @@ def _predict(predictor: Predictor, image: Image, job: Job) -> Prediction:
         ) from None
 
 
-def _stderr_warning(text: str) -> None:
+def stderr_warning(text: str) -> None:
+    """Print ``medssl: warning: TEXT`` on stderr (the loop's default ``warn``)."""
     print(f"medssl: warning: {text}", file=sys.stderr)
 
 
