@@ -1,4 +1,9 @@
-"""Progress bars (rich) with elapsed time and ETA, shared by every command."""
+"""Progress on stderr, shared by every command and the training engine.
+
+On a terminal, a rich bar with elapsed time and ETA; elsewhere (logs, CI, cluster
+jobs) plain lines from :func:`progress_line`. :func:`stderr_is_terminal` is the one
+place that decides which.
+"""
 
 from __future__ import annotations
 
@@ -70,7 +75,6 @@ def track_logged(
     ``every`` items (default :func:`log_every`) and after the last one, one line goes
     to stderr, e.g. ``medssl: segment: 10/57 cases, 1m 12s elapsed, eta 5m 38s``.
     """
-    import sys
     import time
 
     items = list(items)
@@ -85,15 +89,19 @@ def track_logged(
         if done % step == 0 or done == total:
             elapsed = time.perf_counter() - start
             eta = elapsed / done * (total - done)
-            print(
-                f"medssl: {description}: {done}/{total} {unit}, {_duration(elapsed)} elapsed, "
-                f"eta {_duration(eta)}",
-                file=sys.stderr,
-                flush=True,
-            )
+            progress_line(f"{description}: {done}/{total} {unit}", elapsed=elapsed, eta=eta)
 
 
-def _duration(seconds: float) -> str:
+def progress_line(head: str, *, elapsed: float, eta: float, info: str = "") -> None:
+    """Print ``medssl: HEAD[, INFO], 12s elapsed, eta 4m 48s`` on stderr."""
+    import sys
+
+    parts = [f"medssl: {head}", *([info] if info else []), f"{format_duration(elapsed)} elapsed"]
+    print(", ".join([*parts, f"eta {format_duration(eta)}"]), file=sys.stderr, flush=True)
+
+
+def format_duration(seconds: float) -> str:
+    """``42s``, ``5m 07s`` or ``2h 03m``."""
     seconds = round(seconds)
     if seconds < 60:
         return f"{seconds}s"

@@ -11,11 +11,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "io"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "zeroshot"))
 
-from dicom_helpers import write_series  # noqa: E402
-from zs_helpers import brain_like, save_seg_model  # noqa: E402
+from dicom_helpers import write_series
+from zs_helpers import brain_like, save_seg_model
 
-from medssl.cli.main import main  # noqa: E402
-from medssl.io import read_image  # noqa: E402
+from medssl.cli.main import main
+from medssl.io import read_image
 
 UID_A = "1.2.826.0.1.3680043.8.498.11"
 UID_B = "1.2.826.0.1.3680043.8.498.12"

@@ -111,3 +111,25 @@ def test_a_rewritten_label_invalidates_the_finished_cell(cases, tmp_path):
     nib.save(nib.Nifti1Image(array, label.affine), str(data / "c4_lab.nii.gz"))
     with pytest.raises(MedsslError, match=r"made with other settings \(split\.test\)"):
         run_experiment(_pre_config(data, out, data / "encoder.pt"), progress=False)
+
+
+def test_half_finished_cell_with_changed_settings_starts_afresh(cases, tmp_path, monkeypatch):
+    out = tmp_path / "exp"
+    folder = out / "cells" / "random_f1.0_s0"
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cell_module, "predict_and_evaluate", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            run_experiment(_config(cases, out), progress=False)
+    assert (folder / "checkpoints" / "last.pt").is_file()
+    options = experiment_options(cases, out, methods={"random": None}, fractions=[1.0])
+    options["finetune"]["lr"] = 1e-2
+    with pytest.warns(UserWarning, match=r"started with other settings \(settings.finetune.lr\)"):
+        result = run_experiment(load_experiment_config(None, options), progress=False)
+    assert result.ran == ["random_f1.0_s0"]
+    done = json.loads((folder / "done.json").read_text())
+    assert done["resumed"] is False
+    assert done["identity"]["settings"]["finetune"]["lr"] == 1e-2

@@ -133,7 +133,9 @@ def test_validated_images_are_not_read_twice(tmp_path, monkeypatch):
 def test_an_output_folder_below_a_file_fails_before_reading(tmp_path):
     paths = _scans(tmp_path, 1)
     read: list[str] = []
-    with pytest.raises(MedsslError, match="cannot create output folder .*s0.nii.gz is a file"):
+    with pytest.raises(
+        MedsslError, match="output folder .* cannot be created: .*s0.nii.gz is a file"
+    ):
         run_inference(
             plan_outputs(paths, paths[0] / "sub"), BrightestHalf(), progress=False, warn=read.append
         )

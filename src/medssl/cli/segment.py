@@ -72,9 +72,8 @@ def segment(
     ] = False,
 ) -> None:
     """Segment tumours without labels by layer decomposition (or the z-score baseline)."""
-    import sys
-
     from medssl.errors import MedsslError
+    from medssl.inference.loop import stderr_warning
     from medssl.zeroshot.segment import segment_files
 
     if threads is not None:
@@ -83,9 +82,6 @@ def segment(
         import torch
 
         torch.set_num_threads(threads)
-
-    def warn(text: str) -> None:
-        print(f"medssl: warning: {text}", file=sys.stderr)
 
     written = segment_files(
         images,
@@ -99,7 +95,7 @@ def segment(
         panel=panel,
         label=label,
         mirror=tta,
-        warn=warn,
+        warn=stderr_warning,
         device=device,
         channel=channel,
         continue_on_error=continue_on_error,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from medssl.data.record import Record, case_id, check_unique_ids
+from medssl.data.record import Record, case_ids, check_unique_ids
 from medssl.errors import MedsslError
 
 REQUIRED = ("image",)
@@ -63,15 +63,14 @@ def records_from_csv(path: str | Path, *, modality: str | None = None) -> list[R
         if image is None:
             raise MedsslError(f"CSV cell 'image' must not be empty; row {number} of {path}")
         images.append(image)
-    by_folder = len(images) > 1 and len({p.name for p in images}) == 1
     records = [
         Record(
-            id=row.get("id") or (image.parent.name if by_folder else case_id(image)),
+            id=row.get("id") or default_id,
             image=image,
             label=resolve(row.get("label")),
             roi=resolve(row.get("roi")),
             modality=row.get("modality") or modality,
         )
-        for row, image in zip(rows, images, strict=True)
+        for row, image, default_id in zip(rows, images, case_ids(images), strict=True)
     ]
     return check_unique_ids(records, source=str(path))

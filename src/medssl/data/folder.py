@@ -29,7 +29,7 @@ from __future__ import annotations
 import glob
 from pathlib import Path
 
-from medssl.data.record import Record, case_id, check_unique_ids
+from medssl.data.record import Record, case_ids, check_unique_ids
 from medssl.errors import MedsslError
 from medssl.io import image_stem, is_image_path
 from medssl.io.dicom_mask import SPEC_SEPARATOR
@@ -117,10 +117,8 @@ def records_from_glob(
         MedsslError: No images, a missing label/ROI, or duplicated case ids.
     """
     paths = find_images(images)
-    by_folder = len(paths) > 1 and len({p.name for p in paths}) == 1
     records = []
-    for path in paths:
-        case = path.parent.name if by_folder else case_id(path)
+    for path, case in zip(paths, case_ids(paths), strict=True):
         records.append(
             Record(
                 id=case,

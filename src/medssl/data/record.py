@@ -35,6 +35,14 @@ class Record:
     series: str | None = None
 
 
+def case_ids(images: list[Path]) -> list[str]:
+    """The case id of each image: :func:`case_id`, or the image's folder name when
+    several images share one file name (``case1/flair.nii.gz``, ``case2/flair.nii.gz``).
+    """
+    by_folder = len(images) > 1 and len({Path(p).name for p in images}) == 1
+    return [Path(p).parent.name if by_folder else case_id(p) for p in images]
+
+
 def with_series(records: list[Record], series: str | None) -> list[Record]:
     """``records`` whose DICOM-folder images read the series ``series`` (``--series UID``).
 

@@ -174,11 +174,14 @@ def load_volumes(records: Sequence[Any], options: VolumeOptions) -> Volumes:
     modalities = [modality_name(getattr(r, "modality", None)) for r in records]
     ids = [str(getattr(r, "id", i)) for i, r in enumerate(records)]
     if options.preset == "none":
-        from medssl.io import read_image
+        from medssl.io import read_geometry, read_image
+        from medssl.preprocess import Pipeline
 
         arrays = []
         for record, modality in zip(records, modalities):
-            image = read_image(record.image, series=getattr(record, "series", None)).array
+            series = getattr(record, "series", None)
+            Pipeline([]).check_size(read_geometry(record.image, series=series))
+            image = read_image(record.image, series=series).array
             arrays.append(
                 to_unit_range(image, *intensity_range(image, modality=modality, preset="none"))
             )

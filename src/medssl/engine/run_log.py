@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from medssl import progress as _progress
 from medssl.engine.run_dir import writing
 from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_write_text
@@ -52,12 +52,10 @@ class RunLog:
         self.tb = _tensorboard_writer(Path(run_dir) / "tb", start_step) if tensorboard else None
         self._bar = None
         self._lines: StepLines | None = None
-        if progress and not _stderr_is_terminal():
+        if progress and not _progress.stderr_is_terminal():
             self._lines = StepLines(description, total_steps, start=start_step)
         elif progress:
-            from medssl.progress import progress_bar
-
-            self._bar = progress_bar()
+            self._bar = _progress.progress_bar()
             self._bar.start()
             self._task = self._bar.add_task(
                 description, total=total_steps, completed=start_step, info=""
@@ -139,30 +137,8 @@ class StepLines:
         elapsed = time.perf_counter() - self.t0
         eta = elapsed / max(1, step - self.start) * max(0, self.total - step)
         percent = 100 * step / max(1, self.total)
-        parts = [
-            f"medssl: {self.description}: step {step}/{self.total} ({percent:.0f}%)",
-            *([info] if info else []),
-            f"{_duration(elapsed)} elapsed",
-            f"eta {_duration(eta)}",
-        ]
-        print(", ".join(parts), file=sys.stderr, flush=True)
-
-
-def _duration(seconds: float) -> str:
-    seconds = round(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
-def _stderr_is_terminal() -> bool:
-    from rich.console import Console
-
-    return bool(Console(stderr=True).is_terminal)
+        head = f"{self.description}: step {step}/{self.total} ({percent:.0f}%)"
+        _progress.progress_line(head, elapsed=elapsed, eta=eta, info=info)
 
 
 def _tensorboard_writer(folder: Path, start_step: int):

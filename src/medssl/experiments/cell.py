@@ -9,7 +9,11 @@ Cell folder ``OUT/cells/<name>/``:
   when it exists.
 
 A cell without ``done.json`` restarts: its training resumes from
-``checkpoints/last.pt`` when there is one, and starts afresh otherwise.
+``checkpoints/last.pt`` when there is one, and starts afresh otherwise. ``started.json``,
+written when a cell starts, holds its settings' hash: a half-finished cell whose
+settings have changed since starts afresh too (with a warning naming the changed
+keys), so a cell's model is never trained under two settings and no ``--force`` is
+needed.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from medssl.errors import MedsslError
 from medssl.experiments.grid import Cell
 
 DONE = "done.json"
+STARTED = "started.json"
 SPLITS = "splits"
 
 
@@ -66,6 +71,33 @@ def read_done(path: Path, cell: Cell, settings: dict[str, Any]) -> list[dict[str
             "use another out folder, or delete that cell to redo it"
         )
     return rows
+
+
+def _same_start(folder: Path, cell: Cell, settings: dict[str, Any]) -> bool:
+    """Whether a half-finished cell was started with ``settings`` (warns when not).
+
+    A cell folder without ``started.json`` counts as started with them.
+    """
+    import warnings
+
+    try:
+        data = json.loads((folder / STARTED).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError) as exc:
+        warnings.warn(f"cannot read {folder / STARTED} ({exc}); cell {cell.name} starts afresh")
+        return False
+    if isinstance(data, dict) and data.get("fingerprint") == cell.fingerprint(settings):
+        return True
+    current = json.loads(json.dumps(cell.identity(settings), default=str))
+    old = data.get("identity") if isinstance(data, dict) else None
+    keys = _differences(old or {}, current) or ["unknown"]
+    warnings.warn(
+        f"cell {cell.name} was started with other settings ({', '.join(keys)}); "
+        "its checkpoint is discarded and the cell starts afresh",
+        stacklevel=3,
+    )
+    return False
 
 
 def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -188,9 +220,13 @@ def run_cell(
     fingerprint = cell.fingerprint(settings)
     if done.is_file():
         return CellResult(cell, read_done(done, cell, settings), skipped=True)
-    resume = (folder / "checkpoints" / "last.pt").is_file()
+    resume = (folder / "checkpoints" / "last.pt").is_file() and _same_start(folder, cell, settings)
     if not resume and folder.exists():
-        shutil.rmtree(folder)  # a half-made cell without a checkpoint starts afresh
+        shutil.rmtree(folder)  # a half-made cell without a usable checkpoint starts afresh
+    from medssl.io import atomic_write_text
+
+    started = {"fingerprint": fingerprint, "identity": cell.identity(settings)}
+    atomic_write_text(folder / STARTED, json.dumps(_plain(started), default=str) + "\n")
     ft = dataclasses.replace(
         ft_template,
         train=str(write_split_csv(cell, out)),
@@ -226,8 +262,6 @@ def run_cell(
         "resumed": resume,
         "rows": rows,
     }
-    from medssl.io import atomic_write_text
-
     atomic_write_text(done, json.dumps(_plain(record), indent=1) + "\n")
     return CellResult(cell, rows, skipped=False)
 

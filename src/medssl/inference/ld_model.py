@@ -128,7 +128,7 @@ def load_ld_model(
             ("X holds weights of method 'genesis', expected 'ld'"); a network without
             three output channels; a corrupt file; no stored preset (and none given).
     """
-    from medssl.models import build_model_from_weights, load_weights
+    from medssl.models import load_model, load_weights
 
     path = resolve_model_path(name_or_path)
     wf = load_weights(path)
@@ -140,7 +140,7 @@ def load_ld_model(
         raise MedsslError(
             f"{path} holds only an encoder; zero-shot segmentation needs the whole network"
         )
-    model = build_model_from_weights(path)
+    model = load_model(path)
     out = getattr(model, "out_channels", None)
     if out != 3:
         raise MedsslError(

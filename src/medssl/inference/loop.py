@@ -7,8 +7,10 @@ the same everywhere:
 
 1. **Outputs** are planned and checked first (:mod:`medssl.inference.outputs`): unique
    names, never an input file.
-2. **Every input is validated up front**, before anything is written: it is read
-   (the predictor's channel of a 4D image) and checked by the predictor (e.g. an
+2. **Every input is validated up front**, before anything is written: the grids of
+   its preprocessing are checked against the memory limit from its header
+   (:mod:`medssl.preprocess.budget`), then it is read (the predictor's channel of a
+   4D image) and checked by the predictor (e.g. an
    all-zero scan). The first problem stops the batch, naming the file and how many
    other inputs fail; with ``continue_on_error`` the failing inputs are skipped.
    Images read here are kept for step 3 while they fit in :data:`KEEP_BYTES`.
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from medssl.errors import MedsslError
 from medssl.inference.outputs import Job, check_outputs
-from medssl.inference.predictor import Prediction, Predictor, predict_image
+from medssl.inference.predictor import Prediction, Predictor, pipeline_of, predict_image
 from medssl.io import Image
 
 #: Images read during validation are kept for the prediction pass up to this size.
@@ -74,10 +76,11 @@ class Report:
 
 
 def _read(job: Job, predictor: Predictor, series: str | None = None) -> tuple[Image, list[str]]:
-    from medssl.io import read_image
+    from medssl.io import read_geometry, read_image
 
     if not Path(job.source).exists():
         raise MedsslError(f"input image not found: {job.source}")
+    pipeline_of(predictor).check_size(read_geometry(job.source, series=series))
     image = read_image(job.source, channel=predictor.channel, series=series)
     return image, predictor.check(image)
 
@@ -118,7 +121,7 @@ def validate_inputs(
             keep[index] = image
             kept += image.array.nbytes
         for note in notes:
-            (warn or _stderr_warning)(note)
+            (warn or stderr_warning)(note)
     if failures and not continue_on_error:
         more = len(failures) - 1
         tail = f" (and {more} more failing input{'s' if more > 1 else ''})" if more else ""
@@ -130,18 +133,13 @@ def check_output_folders(jobs: Sequence[Job]) -> None:
     """Refuse output folders that are files or read-only, before any work (creates none).
 
     Raises:
-        MedsslError: Naming the folder and the rule.
+        MedsslError: Naming the folder and the rule
+            (:func:`~medssl.io.atomic.check_writable_folder`).
     """
-    import os
+    from medssl.io.atomic import check_writable_folder
 
     for folder in sorted({p.parent for job in jobs for p in job.paths()}):
-        if folder.exists() and not folder.is_dir():
-            raise MedsslError(f"output folder {folder} is an existing file, not a folder")
-        existing = next((a for a in [folder, *folder.parents] if a.exists()), Path("."))
-        if not existing.is_dir():
-            raise MedsslError(f"cannot create output folder {folder}: {existing} is a file")
-        if not os.access(existing, os.W_OK | os.X_OK):
-            raise MedsslError(f"output folder {folder} is not writable ({existing})")
+        check_writable_folder(folder, what="output folder")
 
 
 def _predict(predictor: Predictor, image: Image, job: Job) -> Prediction:
@@ -162,7 +160,8 @@ def _predict(predictor: Predictor, image: Image, job: Job) -> Prediction:
         ) from None
 
 
-def _stderr_warning(text: str) -> None:
+def stderr_warning(text: str) -> None:
+    """Print ``medssl: warning: TEXT`` on stderr (the loop's default ``warn``)."""
     print(f"medssl: warning: {text}", file=sys.stderr)
 
 

@@ -107,7 +107,8 @@ class Predictor(ABC):
         return Prediction(mask=maps[name], net=out.net)
 
 
-def _pipeline(predictor: Predictor):
+def pipeline_of(predictor: Predictor):
+    """The predictor's preprocessing (an empty pipeline when it has none)."""
     from medssl.preprocess import Pipeline
 
     return predictor.pipeline if predictor.pipeline is not None else Pipeline([])
@@ -125,7 +126,7 @@ def predict_image(predictor: Predictor, image: Image) -> Prediction:
     """
     from medssl.preprocess import Pipeline
 
-    sample = _pipeline(predictor).apply(image)
+    sample = pipeline_of(predictor).apply(image)
     check_same_grid(image.geometry, sample.source_geometry, what="inverted grid")
     out = predictor.predict(sample)
     back: dict[str, np.ndarray] = {}

@@ -22,6 +22,44 @@ def full_suffix(path: str | Path) -> str:
     return Path(name).suffix
 
 
+def _nearest_existing(path: Path) -> Path:
+    probe = path
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    return probe
+
+
+def check_writable_folder(folder: str | Path, *, what: str = "output folder") -> Path:
+    """Check that ``folder`` is, or can be created as, a folder where files can be written.
+
+    Args:
+        folder: The folder to check; it is not created.
+        what: How the folder is named in error messages.
+
+    Returns:
+        ``folder`` as a path.
+
+    Raises:
+        MedsslError: If it is an existing file, sits below a file, or its nearest
+            existing folder refuses a new file (read-only file system, permissions, a
+            full disk).
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise MedsslError(f"{what} {folder} is an existing file; it must be a folder")
+    existing = _nearest_existing(folder.absolute())
+    if not existing.is_dir():
+        raise MedsslError(f"{what} {folder} cannot be created: {existing} is a file")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".medssl-write-test-", dir=existing)
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise MedsslError(f"{what} {folder} is not writable: {reason} ({existing})") from None
+    os.close(fd)
+    Path(probe).unlink(missing_ok=True)
+    return folder
+
+
 def ensure_writable_dir(folder: str | Path) -> Path:
     """Create ``folder`` if needed and check that files can be written there.
 

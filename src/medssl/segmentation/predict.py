@@ -27,8 +27,7 @@ def load_segmenter(path: str | Path):
     """
     import torch
 
-    from medssl.models import create_model, load_weights
-    from medssl.models.weights import load_state_strict
+    from medssl.models import load_model, load_weights
     from medssl.segmentation.classes import parse_classes
 
     weights = load_weights(path)
@@ -43,9 +42,7 @@ def load_segmenter(path: str | Path):
             f"{path} holds weights of method '{method}', not a fine-tuned segmentation model; "
             "make one with 'medssl finetune'"
         )
-    model = create_model(weights.arch, **weights.config)
-    load_state_strict(model, weights.state_dict, source=str(path))
-    model.eval()
+    model = load_model(path).eval()
     if torch.device("cpu") == next(model.parameters()).device:
         model = model.to(memory_format=torch.channels_last_3d)  # fast bf16 kernels on CPU
     return model, extra, parse_classes(extra["labels"])
