@@ -96,6 +96,8 @@ def preset_of(extra: dict[str, Any], path: Path) -> LDPreset:
                 spacing=options.get("spacing"),
                 patch_size=options.get("patch_size"),
                 window=options.get("window"),
+                normalisation=options.get("normalisation"),
+                landmarks=options.get("landmarks"),
             )
     return ld_preset("brain_flair")
 
