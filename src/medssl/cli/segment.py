@@ -45,6 +45,14 @@ def segment(
     ] = None,
     tta: Annotated[bool, typer.Option("--tta", help="Average over the 8 axis flips.")] = False,
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads for torch.")] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Segment scans the brain model would refuse (CT, skull)."),
+    ] = False,
+    min_volume: Annotated[
+        float | None,
+        typer.Option("--min-volume", help="Smallest component kept, mm³ (default 50)."),
+    ] = None,
 ) -> None:
     """Segment tumours without labels by layer decomposition (or the z-score baseline)."""
     import sys
@@ -75,5 +83,8 @@ def segment(
         label=label,
         mirror=tta,
         warn=warn,
+        force=force,
+        min_volume_mm3=min_volume,
+        report=typer.echo,
     )
     typer.echo(f"wrote {len(written)} mask(s) to {out}")
