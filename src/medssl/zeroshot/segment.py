@@ -52,15 +52,18 @@ def _panel_writer(predictor, label: str | Path | None, threshold: float):
     truth = None if label is None else read_label(label)
 
     def write(case) -> None:
+        import numpy as np
+
         net = case.prediction.net
         shown = None
+        sample = predictor.pipeline.apply(case.image, label=truth)
         if truth is not None:  # the label on the network grid, through the same pipeline
-            sample = predictor.pipeline.apply(case.image, label=truth)
             shown = sample.label > 0
+        to_input = np.linalg.inv(np.asarray(case.image.geometry.affine)) @ sample.affine
         save_panel(
             case.job.extras["panel.png"], image=net["image"], normal=net["normal"],
             tumour=net["tumour"], mask=net["probability"] >= threshold, truth=shown,
-            spacing=case.prediction.spacing, title=case.job.stem,
+            spacing=case.prediction.spacing, title=case.job.stem, to_input=to_input,
         )  # fmt: skip
 
     return write
