@@ -135,3 +135,11 @@ def test_tumour_centres_follow_the_centre_region():
         np.random.default_rng(0), roi, (1.0, 1.0, 1.0), config, centre_roi=centres
     )
     assert np.allclose(shapes[0].params.centre_mm, [5.0, 5.0, 5.0])
+
+
+def test_model_card_tells_the_simulated_size_range():
+    from medssl.methods.ld.method import LayerDecomposition
+
+    options = {"synthesis": {"volume_range_mm3": [50.0, 200000.0]}, "randomise": True}
+    text = "\n".join(LayerDecomposition.card_lines(options))
+    assert "0.05-200 cm³" in text and "bias_field" in text and "zscore" in text

@@ -201,6 +201,35 @@ class LayerDecomposition(Method):
         self.dataset: LDDataset | None = None
         self._val: list[dict[str, torch.Tensor]] | None = None
 
+    @staticmethod
+    def card_lines(options: dict[str, Any]) -> list[str]:
+        """Model-card lines: the simulated lesions, randomisation, normalisation, held-out data."""
+        from medssl.methods.ld.randomise import PARTS, RandomisationConfig
+        from medssl.synthesis.config import preset as synthesis_preset
+
+        preset = ld_preset(str(options.get("preset", "brain_flair")))
+        syn = synthesis_preset(preset.synthesis, **dict(options.get("synthesis") or {}))
+        low, high = syn.volume_range_mm3
+        diameter = lambda v: (6.0 * v / np.pi) ** (1.0 / 3.0)
+        rand = RandomisationConfig.from_options(options.get("randomise"))
+        parts = "off" if rand is None or rand.apply_to == "none" else (
+            f"on the {rand.apply_to} image(s): "
+            + ", ".join(f"{p} (p={getattr(rand, 'p_' + p)})" for p in PARTS if getattr(rand, p))
+        )  # fmt: skip
+        return [
+            "## Simulated lesions",
+            (f"- {syn.count_range[0]}-{syn.count_range[1]} per sample, each "
+            f"{low / 1000:g}-{high / 1000:g} cm³ ({low:g}-{high:g} mm³, spheres of "
+            f"{diameter(low):.1f}-{diameter(high):.0f} mm), {syn.volume_sampling} in volume; "
+            f"{float(options.get('periventricular', 0.0)):.0%} centred next to the ventricles"),
+            (f"- Lesions outside this size range were never simulated: expect misses below "
+            f"{low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."),
+            f"- Domain randomisation: {parts}",
+            f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain",
+            f"- Held-out validation scans: {options.get('val_data') or 'none (training volumes)'}",
+            "",
+        ]
+
     def build_model(self, cfg: Any) -> torch.nn.Module:
         """The configured network with 1 input and 3 output channels.
 
