@@ -5,19 +5,19 @@
 #
 #   R_none        no randomisation
 #   R_<part>      one part only (bias_field, gamma, blur, thick_slices, noise, raw_units)
-#   R_all         every part (the configured default)
-#   N_<norm>      every part, normalisation <norm> instead of zscore (NORM, default robust)
+#   R_all         every part, the configured normalisation (histogram standardisation)
+#   N_<norm>      every part, normalisation <norm> instead (NORM, default zscore)
 #
 # Every run is STEPS steps (default 600) with the same seed, read at its best
 # checkpoint by the loss on simulated samples from the held-out pool scans. The
 # brats_dev labels are read only by the scoring script, after training. Runs resume.
 #
-#   scripts/ld_domain_ablations.sh [OUT=runs/ld_domain_ablations] [STEPS=600] [NORM=robust]
+#   scripts/ld_domain_ablations.sh [OUT=runs/ld_domain_ablations] [STEPS=600] [NORM=zscore]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/ld_domain_ablations}
 STEPS=${2:-600}
-NORM=${3:-robust}
+NORM=${3:-zscore}
 PY=${PYTHON:-.venv/bin/python}
 MEDSSL=${MEDSSL:-.venv/bin/medssl}
 PARTS=(bias_field gamma blur thick_slices noise raw_units)
@@ -48,13 +48,8 @@ for part in "${PARTS[@]}"; do
   models+=(--model "randomisation: $part only=$OUT/R_$part/best_model.pt")
 done
 run R_all
-models+=(--model "randomisation: all (zscore)=$OUT/R_all/best_model.pt")
-norm_args=(--set "method_options.normalisation=$NORM")
-if [[ $NORM == histogram ]]; then
-  marks=$("$PY" scripts/select_normalisation.py --draws 1 | sed -n 's/^histogram landmarks.*: //p')
-  norm_args+=(--set "method_options.landmarks=$marks")
-fi
-run "N_$NORM" "${norm_args[@]}"
+models+=(--model "randomisation: all (histogram)=$OUT/R_all/best_model.pt")
+run "N_$NORM" --set "method_options.normalisation=$NORM"
 models+=(--model "randomisation: all ($NORM)=$OUT/N_$NORM/best_model.pt")
 
 "$PY" scripts/eval_zero_shot_brats.py --out "$OUT/zero_shot" "${models[@]}" \

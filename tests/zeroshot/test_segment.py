@@ -133,7 +133,12 @@ def test_small_components_are_dropped_and_each_case_is_summarised(tmp_path, tiny
     path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
     lines: list[str] = []
     _segment([path], tmp_path / "out", tiny_model, report=lines.append, warn=lambda t: None)
-    assert len(lines) == 1 and "a.nii.gz" in lines[0] and "cm³" in lines[0] and "of the brain" in lines[0]
+    assert (
+        len(lines) == 1
+        and "a.nii.gz" in lines[0]
+        and "cm³" in lines[0]
+        and "of the brain" in lines[0]
+    )
 
 
 def test_inputs_sharing_a_file_name_get_their_folder_names(tmp_path, tiny_model):
