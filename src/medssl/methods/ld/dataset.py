@@ -299,18 +299,19 @@ class LDDataset(Dataset):
         *,
         raw: bool = False,
         image: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """A crop of the image, its organ mask and its periventricular region (or None)."""
         centre = np.unravel_index(v.organ_voxels[rng.integers(v.organ_voxels.size)], v.roi.shape)
         size, fill = self.preset.patch_size, v.fill
         if image is None:
             image = v.raw if raw and v.raw is not None else v.image
-        self._last_ventricles = (
-            None if v.ventricles is None
-            else crop_around(v.ventricles, np.asarray(centre), size, False)
-        )  # fmt: skip
+        ventricles = None
+        if v.ventricles is not None:
+            ventricles = crop_around(v.ventricles, np.asarray(centre), size, False)
         return (
             crop_around(image, np.asarray(centre), size, fill),
             crop_around(v.roi, np.asarray(centre), size, False),
+            ventricles,
         )
 
     def make(
@@ -334,13 +335,12 @@ class LDDataset(Dataset):
         base = vi.raw if real and vi.raw is not None else vi.image
         normal_image = self._look(rng, vi, base, on_normal, record, "normal")
         donor_image = self._look(rng, donor, donor.image, on_donor and not real, record, "donor")
-        x_n, roi = self._crop(rng, vi, image=normal_image)
+        x_n, roi, ventricles = self._crop(rng, vi, image=normal_image)
         zero = np.zeros_like(x_n)
         if real:  # the scan as it is (lesions and all), reconstruction loss only
             return self._item(x_n, x_n, zero, zero, 1.0, True)
         for _ in range(3):
-            ventricles = self._last_ventricles
-            other, other_roi = self._crop(rng, donor, image=donor_image)
+            other, other_roi, _ = self._crop(rng, donor, image=donor_image)
             periventricular = rng.random() < self.periventricular
             try:
                 t = synthesize(
@@ -354,7 +354,7 @@ class LDDataset(Dataset):
                     centre_roi=ventricles if periventricular else None,
                 )
             except MedsslError:  # no tumour fits this crop's organ: try another crop
-                x_n, roi = self._crop(rng, vi, image=normal_image)
+                x_n, roi, ventricles = self._crop(rng, vi, image=normal_image)
                 continue
             return self._item(
                 t.image, t.normal, t.texture, t.mask.astype(np.float32), float(t.alpha), False

@@ -8,27 +8,23 @@ UNet with three output channels — normal layer, tumour layer, mask logit — l
 undo it (losses in :mod:`medssl.losses.layer_decomposition`). At test time the mask
 channel segments real tumours with no label ever seen (:mod:`medssl.inference.ld`).
 
-Data. Each record's image is preprocessed once by the preset's pipeline
-(:mod:`medssl.methods.ld.presets`) and cached on disk (:class:`PreprocessCache`). An
-item draws, from its own generator seeded by ``(seed, index)``: a normal volume
-``i``, a different texture volume ``j``, a crop of ``patch_size`` centred on a random
-organ voxel of each (kept inside the volume; a volume smaller than the crop is padded
-with the median of its outer faces, 0 around a brain), the synthesis parameters and,
-with probability ``real_fraction``, turns the item into a real unlabelled crop trained
-with the reconstruction loss alone (α = 1). A crop whose organ fits no tumour is
-re-drawn up to three times, then used without a tumour (m = 0, α = 0). Synthesis runs
-in the DataLoader workers.
+Data: the item stream of :mod:`medssl.methods.ld.dataset` (cached volumes, optional
+domain randomisation, crops, synthesis, real items), run in the DataLoader workers.
 
 Brain FLAIR. No healthy FLAIR is available, so the normal volumes are unlabelled
-FLAIR scans (e.g. BraTS), as in the paper's public code. Their real tumours would be
-taught as normal tissue (a model trained so keeps real tumours in its normal layer),
-so with ``lesion_fill`` the likely lesions, found without labels by a hysteresis
-z-score threshold and left-right asymmetry, are replaced by contralateral tissue
-first (:mod:`medssl.methods.ld.lesion_fill`); the real items keep the raw scans. The
-T1 templates (MNI152, Colin27) are not used: their contrast is not FLAIR's (white
-matter brighter than grey matter, another intensity scale), so as normal layers they
-would teach a wrong normal appearance, and as textures they would bring T1 patterns
-into FLAIR tumours.
+FLAIR scans, as in the paper's public code: by default (``configs/ld_brain.yaml``)
+raw clinical FLAIRs of MS patients from a source other than BraTS
+(``brain_flair_pool``, split by patient), so that BraTS stays an unseen source.
+Their real lesions would be taught as normal tissue, so with ``lesion_fill`` the
+likely lesions, found without labels by a hysteresis z-score threshold and
+left-right asymmetry, are replaced by contralateral tissue first
+(:mod:`medssl.methods.ld.lesion_fill`); the real items keep the raw scans. Scanner
+differences are simulated by domain randomisation (``randomise``;
+:mod:`medssl.methods.ld.randomise`), and the in-brain normalisation is selectable
+(``normalisation``). The T1 templates (MNI152, Colin27) are not used: their contrast
+is not FLAIR's (white matter brighter than grey matter, another intensity scale), so
+as normal layers they would teach a wrong normal appearance, and as textures they
+would bring T1 patterns into FLAIR tumours.
 
 Validation (label-free): a fixed set of ``val_samples`` simulated samples, made once
 with ``val_seed`` from the held-out scans of ``val_data`` (same randomisation), or
@@ -218,12 +214,16 @@ class LayerDecomposition(Method):
         )  # fmt: skip
         return [
             "## Simulated lesions",
-            (f"- {syn.count_range[0]}-{syn.count_range[1]} per sample, each "
-            f"{low / 1000:g}-{high / 1000:g} cm³ ({low:g}-{high:g} mm³, spheres of "
-            f"{diameter(low):.1f}-{diameter(high):.0f} mm), {syn.volume_sampling} in volume; "
-            f"{float(options.get('periventricular', 0.0)):.0%} centred next to the ventricles"),
-            (f"- Lesions outside this size range were never simulated: expect misses below "
-            f"{low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."),
+            (
+                f"- {syn.count_range[0]}-{syn.count_range[1]} per sample, each "
+                f"{low / 1000:g}-{high / 1000:g} cm³ ({low:g}-{high:g} mm³, spheres of "
+                f"{diameter(low):.1f}-{diameter(high):.0f} mm), {syn.volume_sampling} in volume; "
+                f"{float(options.get('periventricular', 0.0)):.0%} centred next to the ventricles"
+            ),
+            (
+                f"- Lesions outside this size range were never simulated: expect misses below "
+                f"{low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."
+            ),
             f"- Domain randomisation: {parts}",
             f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain",
             f"- Held-out validation scans: {options.get('val_data') or 'none (training volumes)'}",
