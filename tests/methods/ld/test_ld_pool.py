@@ -143,3 +143,16 @@ def test_model_card_tells_the_simulated_size_range():
     options = {"synthesis": {"volume_range_mm3": [50.0, 200000.0]}, "randomise": True}
     text = "\n".join(LayerDecomposition.card_lines(options))
     assert "0.05-200 cm³" in text and "bias_field" in text and "zscore" in text
+
+
+def test_training_refuses_a_pool_scan_whose_mask_is_on_another_grid(pool, tmp_path):
+    from medssl.config import TrainConfig
+
+    _, records = pool
+    shifted = AFFINE.copy()
+    shifted[:3, 3] = [4.0, 0.0, 0.0]
+    mask = write_nifti(tmp_path / "moved_mask.nii.gz", np.ones((28, 28, 24), np.uint8), shifted)
+    bad = Record("bad", records[0].image, roi=mask)
+    cfg = TrainConfig(method="ld", model="unet3d_tiny")
+    with pytest.raises(MedsslError, match="moved_mask.nii.gz does not fit its image .*s0_flair"):
+        _method(tmp_path).make_dataset([bad, records[1]], cfg, seed=0)
