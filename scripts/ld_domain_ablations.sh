@@ -5,7 +5,7 @@
 #
 #   R_none        no randomisation
 #   R_<part>      one part only (bias_field, gamma, blur, thick_slices, noise, raw_units)
-#   R_all         every part, the configured normalisation (histogram standardisation)
+#   R_all         every part, the configured normalisation (robust: median/IQR)
 #   N_<norm>      every part, normalisation <norm> instead (NORM, default zscore)
 #
 # Every run is STEPS steps (default 600) with the same seed, read at its best
@@ -48,7 +48,7 @@ for part in "${PARTS[@]}"; do
   models+=(--model "randomisation: $part only=$OUT/R_$part/best_model.pt")
 done
 run R_all
-models+=(--model "randomisation: all (histogram)=$OUT/R_all/best_model.pt")
+models+=(--model "randomisation: all (robust)=$OUT/R_all/best_model.pt")
 run "N_$NORM" --set "method_options.normalisation=$NORM"
 models+=(--model "randomisation: all ($NORM)=$OUT/N_$NORM/best_model.pt")
 
