@@ -97,21 +97,48 @@ def test_shipped_model_not_trained_says_how(tmp_path, monkeypatch):
         _segment([path], tmp_path / "out", None)
 
 
-def test_ct_like_input_warns(tmp_path, tiny_model):
+def test_ct_like_input_is_refused_unless_forced(tmp_path, tiny_model):
     image, _ = brain_like()
     ct = np.where(image > 0, image, -1000.0).astype(np.float32)
     path = write_nifti(tmp_path / "ct.nii.gz", ct, np.eye(4))
+    with pytest.raises(MedsslError, match="ct.nii.gz .*Hounsfield.*--force") as err:
+        _segment([path], tmp_path / "out", tiny_model)
+    assert "\n" not in str(err.value) and not (tmp_path / "out").exists()
     notes: list[str] = []
-    _segment([path], tmp_path / "out", tiny_model, warn=notes.append)
+    _segment([path], tmp_path / "out", tiny_model, warn=notes.append, force=True)
     assert any("Hounsfield" in n for n in notes)
 
 
-def test_no_background_warns(tmp_path, tiny_model):
+def test_input_with_skull_is_refused_unless_forced(tmp_path, tiny_model):
     image = np.random.default_rng(0).uniform(50, 100, size=(16, 16, 16)).astype(np.float32)
-    path = write_nifti(tmp_path / "full.nii.gz", image, np.eye(4))
+    path = write_nifti(tmp_path / "t1_head.nii.gz", image, np.eye(4))
+    with pytest.raises(MedsslError, match="t1_head.nii.gz .*not look like a skull-stripped"):
+        _segment([path], tmp_path / "out", tiny_model)
     notes: list[str] = []
-    _segment([path], tmp_path / "out", tiny_model, warn=notes.append)
+    _segment([path], tmp_path / "out", tiny_model, warn=notes.append, force=True)
     assert any("no zero (or constant) background" in n for n in notes)
+
+
+def test_small_components_are_dropped_and_each_case_is_summarised(tmp_path, tiny_model):
+    from medssl.inference.ld import drop_small, plausibility
+
+    mask = np.zeros((20, 20, 20), np.uint8)
+    mask[2:4, 2:4, 2:4] = 1  # 8 voxels of 8 mm³ = 64 mm³
+    mask[10:16, 10:16, 10:16] = 1
+    kept = drop_small(mask, 8.0, 100.0)
+    assert kept[2, 2, 2] == 0 and kept[12, 12, 12] == 1
+    summary = plausibility(kept, np.ones_like(mask, bool), 8.0)
+    assert summary["components"] == 1 and abs(summary["volume_ml"] - 216 * 8 / 1000) < 1e-9
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    lines: list[str] = []
+    _segment([path], tmp_path / "out", tiny_model, report=lines.append, warn=lambda t: None)
+    assert (
+        len(lines) == 1
+        and "a.nii.gz" in lines[0]
+        and "cm³" in lines[0]
+        and "of the brain" in lines[0]
+    )
 
 
 def test_inputs_sharing_a_file_name_get_their_folder_names(tmp_path, tiny_model):

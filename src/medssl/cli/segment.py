@@ -70,6 +70,14 @@ def segment(
             help="Go on past failing inputs; list them at the end and exit non-zero.",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Segment scans the brain model would refuse (CT, skull)."),
+    ] = False,
+    min_volume: Annotated[
+        float | None,
+        typer.Option("--min-volume", help="Smallest component kept, mm³ (default 50)."),
+    ] = None,
 ) -> None:
     """Segment tumours without labels by layer decomposition (or the z-score baseline)."""
     from medssl.errors import MedsslError
@@ -100,5 +108,8 @@ def segment(
         channel=channel,
         continue_on_error=continue_on_error,
         series=series,
+        force=force,
+        min_volume_mm3=min_volume,
+        report=typer.echo,
     )
     typer.echo(f"wrote {len(written)} mask(s) to {out}")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_write_text
 
 
@@ -18,6 +19,18 @@ def _record_path(record: Any) -> str:
         if value is not None:
             return str(value)
     return str(record)
+
+
+def _method_lines(cfg: Any) -> list[str]:
+    """A method's own model-card section (its ``card_lines(method_options)``), if any."""
+    from medssl.methods.base import METHODS
+
+    try:
+        method = METHODS.get(cfg.method)
+    except MedsslError:  # finetune and other non-registered runs have none
+        return []
+    lines = getattr(method, "card_lines", None)
+    return list(lines(dict(cfg.method_options or {}))) if lines else []
 
 
 def write_model_card(
@@ -84,6 +97,7 @@ def write_model_card(
             f"## Data ({len(records)} records)",
             *shown,
             "",
+            *_method_lines(cfg),
             "## Files",
             "- `config.yaml`: resolved configuration",
             "- `checkpoints/last.pt`, `checkpoints/best.pt`: training state",

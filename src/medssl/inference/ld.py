@@ -8,7 +8,13 @@ For each scan (any orientation, spacing, size; NIfTI, NRRD, MHA or a DICOM folde
    the mask probability ``sigmoid(logit)`` (kept inside the brain for a brain model);
 3. the loop maps them back through the recorded inverse (linear interpolation);
 4. :meth:`LDPredictor.finish` keeps the probability inside the scan's foreground (brain
-   model) and thresholds it; the layers are kept when asked for.
+   model), thresholds it, drops connected components smaller than ``min_volume_mm3``
+   (a constant fixed a priori: the smallest simulated lesion, 0.05 cm³) and
+   summarises the mask (:func:`plausibility`); the layers are kept when asked for.
+
+Inputs a brain FLAIR model cannot read are refused before anything is written (a
+Hounsfield-like range: a CT; no zero background: not skull-stripped, e.g. a raw T1 or
+FLAIR with the skull), unless ``force``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,55 @@ from medssl.inference.ld_model import LDModel
 from medssl.inference.predictor import NetOutput, Prediction, Predictor
 from medssl.io import Image
 from medssl.preprocess.foreground import foreground, has_background
+
+MIN_VOLUME_MM3 = 50.0
+MAX_BRAIN_SHARE = 0.2
+
+
+def plausibility(mask: np.ndarray, brain: np.ndarray, voxel_mm3: float) -> dict[str, Any]:
+    """Volume (cm³), number of components and share of the brain of a mask.
+
+    Shape:
+        ``mask``, ``brain``: the same (X, Y, Z).
+    """
+    from scipy import ndimage
+
+    _, count = ndimage.label(mask > 0)
+    voxels = int(np.count_nonzero(mask))
+    brain_voxels = int(np.count_nonzero(brain))
+    return {
+        "volume_ml": voxels * voxel_mm3 / 1000.0,
+        "components": int(count),
+        "brain_share": voxels / brain_voxels if brain_voxels else 0.0,
+    }
+
+
+def drop_small(mask: np.ndarray, voxel_mm3: float, min_volume_mm3: float) -> np.ndarray:
+    """``mask`` without its connected components smaller than ``min_volume_mm3``."""
+    from scipy import ndimage
+
+    labels, count = ndimage.label(mask > 0)
+    if count == 0 or min_volume_mm3 <= 0:
+        return mask
+    sizes = np.bincount(labels.ravel())[1:] * voxel_mm3
+    keep = np.concatenate([[False], sizes >= min_volume_mm3])
+    return keep[labels].astype(mask.dtype)
+
+
+def refuse_input(image: Image, *, modality: str = "FLAIR", force: bool = False) -> list[str]:
+    """:func:`check_input`, with its findings an error for a brain FLAIR model unless ``force``.
+
+    Raises:
+        MedsslError: An empty image; without ``force``, a FLAIR model's input that is
+            CT-like or not skull-stripped (one line: the file and why).
+    """
+    notes = check_input(image, modality=modality)
+    if notes and modality == "FLAIR" and not force:
+        raise MedsslError(
+            f"refused: {notes[0]}; the brain model reads skull-stripped FLAIR only "
+            "(use --force to segment it anyway)"
+        )
+    return notes
 
 
 def check_input(image: Image, *, modality: str = "FLAIR") -> list[str]:
@@ -73,6 +128,8 @@ class LDPredictor(Predictor):
         precision: ``"bf16"`` or ``"fp32"``.
         layers: Also map the normal and tumour layers back (``maps``), for writing.
         channel: Channel of 4D inputs.
+        min_volume_mm3: Components smaller than this are dropped.
+        force: Segment inputs that do not look like the model's modality (warning only).
 
     Raises:
         MedsslError: A threshold outside (0, 1), a bad overlap or precision.
@@ -90,6 +147,8 @@ class LDPredictor(Predictor):
         precision: str = "bf16",
         layers: bool = False,
         channel: int | None = None,
+        min_volume_mm3: float = MIN_VOLUME_MM3,
+        force: bool = False,
     ) -> None:
         from medssl.inference.sliding import check_options
         from medssl.methods.ld.presets import pipeline_of
@@ -100,6 +159,9 @@ class LDPredictor(Predictor):
         self.ld, self.threshold = ld, float(threshold)
         self.overlap, self.mirror, self.precision = overlap, mirror, precision
         self.layers, self.channel = layers, channel
+        if float(min_volume_mm3) < 0:
+            raise MedsslError(f"min_volume_mm3 must be >= 0; got {min_volume_mm3}")
+        self.min_volume_mm3, self.force = float(min_volume_mm3), bool(force)
         self.pipeline = pipeline_of(ld.preset.infer_steps)
 
     def to(self, device: str) -> LDPredictor:
@@ -108,7 +170,7 @@ class LDPredictor(Predictor):
         return self
 
     def check(self, image: Image) -> list[str]:
-        return check_input(image, modality=self.ld.preset.modality)
+        return refuse_input(image, modality=self.ld.preset.modality, force=self.force)
 
     def predict(self, sample: Any) -> NetOutput:
         import torch
@@ -142,8 +204,13 @@ class LDPredictor(Predictor):
 
     def finish(self, image: Image, maps: dict[str, np.ndarray], out: NetOutput) -> Prediction:
         probability = maps["probability"]
+        brain = foreground(image.array)
         if self.ld.preset.mask_inside_foreground:
-            probability = np.where(foreground(image.array), probability, np.float32(0))
+            probability = np.where(brain, probability, np.float32(0))
         layers = {k: maps[k] for k in ("normal", "tumour") if k in maps}
-        mask = (probability >= self.threshold).astype(np.uint8)
-        return Prediction(mask=mask, maps=layers, net=out.net)
+        voxel_mm3 = float(abs(np.linalg.det(np.asarray(image.geometry.affine)[:3, :3])))
+        mask = drop_small(
+            (probability >= self.threshold).astype(np.uint8), voxel_mm3, self.min_volume_mm3
+        )
+        summary = plausibility(mask, brain, voxel_mm3)
+        return Prediction(mask=mask, maps=layers, net=out.net, summary=summary)

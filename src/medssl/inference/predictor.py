@@ -50,6 +50,7 @@ class Prediction:
         maps: Further arrays the loop may write beside it as ``<stem>_<name>.nii.gz``.
         net: Arrays on the preprocessed grid, for figures.
         spacing: Voxel size of the preprocessed grid (mm; set by :func:`predict_image`).
+        summary: Plain numbers about the answer (e.g. volume, components), for reports.
 
     Shape:
         ``mask`` and every ``maps`` value: the input's (X, Y, Z).
@@ -59,6 +60,7 @@ class Prediction:
     maps: dict[str, np.ndarray] = field(default_factory=dict)
     net: dict[str, np.ndarray] = field(default_factory=dict)
     spacing: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    summary: dict[str, Any] = field(default_factory=dict)
 
 
 class Predictor(ABC):

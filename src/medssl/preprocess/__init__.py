@@ -21,6 +21,7 @@ from medssl.preprocess.pipeline import PREPROCESS_VERSION, Pipeline
 from medssl.preprocess.presets import PRESETS, preset
 from medssl.preprocess.reorient import Reorient
 from medssl.preprocess.resample import Resample
+from medssl.preprocess.robust_norm import HistogramStandardise, PercentileScale, RobustScale
 from medssl.preprocess.sample import Sample, source_geometry
 from medssl.preprocess.step import STEPS, State, Step, register_step, step_from_config
 from medssl.preprocess.zscore import ZScore
@@ -33,10 +34,13 @@ __all__ = [
     "Crop",
     "FitGrid",
     "ForegroundROI",
+    "HistogramStandardise",
+    "PercentileScale",
     "Pipeline",
     "PreprocessCache",
     "Reorient",
     "Resample",
+    "RobustScale",
     "Sample",
     "State",
     "Step",

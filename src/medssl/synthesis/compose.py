@@ -161,6 +161,7 @@ def synthesize(
     spacing: Spacing = (1.0, 1.0, 1.0),
     config: SynthesisConfig | None = None,
     other_roi: np.ndarray | None = None,
+    centre_roi: np.ndarray | None = None,
 ) -> TumourSample:
     """Paste simulated tumours with ``other``'s texture into ``normal``.
 
@@ -175,6 +176,8 @@ def synthesize(
         config: Synthesis options; defaults to :func:`medssl.synthesis.brain`.
         other_roi: Organ mask of ``other``, where the texture is read (defaults to
             ``roi``); ignored when replaying parameters.
+        centre_roi: Where tumour centres are drawn (e.g. next to the ventricles);
+            default ``roi``. The tumours must still lie mostly inside ``roi``.
 
     Returns:
         The sample, with the parameters that made it.
@@ -186,7 +189,9 @@ def synthesize(
         return apply_params(normal, other, roi, params_or_rng)
     roi = _check_roi(roi)
     source = roi if other_roi is None else _check_roi(other_roi)
-    params, shapes = _draw(params_or_rng, roi, source, _check_spacing(spacing), config or brain())
+    params, shapes = _draw(
+        params_or_rng, roi, source, _check_spacing(spacing), config or brain(), centre_roi
+    )
     return _compose(normal, other, roi, params, shapes)
 
 
@@ -196,12 +201,13 @@ def _draw(
     source_roi: np.ndarray,
     spacing: Spacing,
     config: SynthesisConfig,
+    centre_roi: np.ndarray | None = None,
 ) -> tuple[TumourParams, list[PlacedShape]]:
     if source_roi.shape != roi.shape:
         raise MedsslError(
             f"other_roi must have the ROI's shape {roi.shape}; got {source_roi.shape}"
         )
-    shapes = place_tumours(rng, roi, spacing, config)
+    shapes = place_tumours(rng, roi, spacing, config, centre_roi=centre_roi)
     texture = sample_texture(
         rng,
         elastic=config.elastic,

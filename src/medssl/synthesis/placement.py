@@ -60,6 +60,8 @@ def place_tumours(
     roi: np.ndarray,
     spacing: tuple[float, float, float],
     config: SynthesisConfig,
+    *,
+    centre_roi: np.ndarray | None = None,
 ) -> list[PlacedShape]:
     """Draw ``K ~ U{count_range}`` tumours that lie mostly inside ``roi``.
 
@@ -68,6 +70,8 @@ def place_tumours(
         roi: Boolean region of interest, shape (X, Y, Z).
         spacing: Voxel size in mm.
         config: Synthesis options.
+        centre_roi: Voxels the centres are drawn from (default ``roi``; an empty
+            one falls back to ``roi``).
 
     Returns:
         The placed tumours (at least one, possibly fewer than ``K``).
@@ -88,9 +92,12 @@ def place_tumours(
             f"inside it ({smallest:.0f} mm³); lower volume_range_mm3 or use a larger ROI"
         )
     count = int(rng.integers(config.count_range[0], config.count_range[1] + 1))
+    centres = roi_index
+    if centre_roi is not None and np.shape(centre_roi) == roi.shape and np.any(centre_roi):
+        centres = np.flatnonzero(centre_roi)
     placed: list[PlacedShape] = []
     for _ in range(count):
-        shape = _place_one(rng, roi, roi_index, spacing, config)
+        shape = _place_one(rng, roi, centres, spacing, config)
         if shape is not None:
             placed.append(shape)
     if not placed:

@@ -63,16 +63,43 @@ def _panel_writer(
         check_same_grid(image.geometry, truth.geometry, what="--label does not match the image")
 
     def write(case) -> None:
+        import numpy as np
+
         net = case.prediction.net
         shown = None
+        sample = predictor.pipeline.apply(case.image, label=truth)
         if truth is not None:  # the label on the network grid, through the same pipeline
-            sample = predictor.pipeline.apply(case.image, label=truth)
             shown = sample.label > 0
+        to_input = np.linalg.inv(np.asarray(case.image.geometry.affine)) @ sample.affine
         save_panel(
             case.job.extras["panel.png"], image=net["image"], normal=net["normal"],
             tumour=net["tumour"], mask=net["probability"] >= predictor.threshold, truth=shown,
-            spacing=case.prediction.spacing, title=case.job.stem,
+            spacing=case.prediction.spacing, title=case.job.stem, to_input=to_input,
         )  # fmt: skip
+
+    return write
+
+
+def _plausibility_reporter(report: Callable[[str], None] | None, warn: Callable[[str], None]):
+    """``on_case`` step: one line of volume, components and brain share; warn when implausible."""
+    from medssl.inference.ld import MAX_BRAIN_SHARE
+
+    def write(case) -> None:
+        s = case.prediction.summary
+        if not s:
+            return
+        line = (
+            f"{case.job.source}: {s['volume_ml']:.1f} cm³ in {s['components']} component(s), "
+            f"{s['brain_share']:.1%} of the brain"
+        )
+        if report is not None:
+            report(line)
+        if s["brain_share"] > MAX_BRAIN_SHARE:
+            warn(
+                f"{case.job.source}: the mask covers {s['brain_share']:.0%} of the brain "
+                f"(more than {MAX_BRAIN_SHARE:.0%}: implausible for a tumour; the scan may be "
+                "from another contrast or scanner than the model can read)"
+            )
 
     return write
 
@@ -96,6 +123,9 @@ def segment_files(
     channel: int | None = None,
     continue_on_error: bool = False,
     series: str | None = None,
+    force: bool = False,
+    min_volume_mm3: float | None = None,
+    report: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Segment scans and write one mask per input in its exact grid.
 
@@ -119,6 +149,13 @@ def segment_files(
         channel: Channel of 4D inputs.
         continue_on_error: Go on past failing inputs; raise at the end.
         series: SeriesInstanceUID to read from DICOM folders holding several.
+        force: Segment inputs the brain model would refuse (CT-like range, not
+            skull-stripped); they are then only warned about.
+        min_volume_mm3: Smallest component kept by the network's mask (default:
+            :data:`medssl.inference.ld.MIN_VOLUME_MM3`).
+        report: Receives one plausibility line per case (volume, components, share
+            of the brain); a mask over :data:`medssl.inference.ld.MAX_BRAIN_SHARE` of
+            the brain also goes to ``warn``.
 
     Returns:
         The mask files written, in input order.
@@ -152,15 +189,19 @@ def segment_files(
 
         predictor = ZScorePredictor(z=z, min_voxels=min_voxels, channel=channel)
     else:
-        from medssl.inference.ld import LDPredictor
+        from medssl.inference.ld import MIN_VOLUME_MM3, LDPredictor
         from medssl.inference.ld_model import load_ld_model
 
         ld = load_ld_model(model)
         threshold = ld.threshold if threshold is None else threshold
         predictor = LDPredictor(
             ld, threshold=threshold, mirror=mirror, layers=save_layers,
-            channel=channel,
+            channel=channel, force=force,
+            min_volume_mm3=MIN_VOLUME_MM3 if min_volume_mm3 is None else min_volume_mm3,
         ).to(dev)  # fmt: skip
+    steps = [_plausibility_reporter(report, warn)]
+    if panel:
+        steps.append(_panel_writer(predictor, label, paths[0], series))
     report = run_inference(
         jobs,
         predictor,
@@ -168,7 +209,7 @@ def segment_files(
         progress=progress,
         description="segment",
         warn=warn,
-        on_case=_panel_writer(predictor, label, paths[0], series) if panel else None,
+        on_case=(lambda case: [step(case) for step in steps]) if baseline is None else None,
         protected=[label] if label is not None else [],
         series=series,
     )

@@ -113,3 +113,16 @@ def test_option_forms():
     assert lesion_fill_options(None) is None and lesion_fill_options(False) is None
     assert lesion_fill_options(True) == DEFAULTS
     assert lesion_fill_options({"dilate_mm": 0})["dilate_mm"] == 0.0
+
+
+def test_highpass_ignores_a_smooth_bias_but_keeps_a_focal_lesion():
+    image, roi, grid = _brain()
+    biased = image * np.where(roi, 1.0 + 0.6 * np.clip(-grid[2], 0, None), 1.0)  # bright bottom
+    lesion = _ball(grid, (0.35, 0.0, 0.2), 0.18) & roi
+    biased = np.where(lesion, biased + 60.0, biased).astype(np.float32)
+    options = {"seed_z": 3.0, "grow_z": 2.0, "min_mm3": 50.0, "dilate_mm": 0.0}
+    plain = suspect_lesions(biased, roi, SPACING, **options)
+    high = suspect_lesions(biased, roi, SPACING, highpass_mm=10.0, **options)
+    assert (high & lesion).sum() > 0.5 * lesion.sum()
+    assert (plain & ~lesion).sum() > lesion.sum()  # the bright bottom, taken for a lesion
+    assert (high & ~lesion).sum() < 0.5 * (plain & ~lesion).sum()

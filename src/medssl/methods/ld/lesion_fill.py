@@ -9,7 +9,10 @@ looks normal, before the volumes are used as ``x_n`` (and as texture sources).
 
 Suspect map (:func:`suspect_lesions`), on a brain-masked FLAIR in RAS+ voxel order:
 
-1. z-score inside the brain;
+1. z-score inside the brain; with ``highpass_mm`` > 0, of the image minus its
+   Gaussian-smoothed self (σ = ``highpass_mm``, normalised inside the brain), so that
+   a smooth bias field of a raw scan (a bright cerebellum, a bright vertex) is not
+   taken for a lesion while a focal plaque still is;
 2. seeds: ``z > seed_z``; grown by hysteresis into the connected voxels with
    ``z > grow_z``;
 3. components smaller than ``min_mm3`` are dropped (FLAIR noise, vessels);
@@ -44,6 +47,7 @@ DEFAULTS: dict[str, float] = {
     "min_mm3": 1000.0,
     "max_mirrored": 0.5,
     "dilate_mm": 4.0,
+    "highpass_mm": 0.0,
 }
 
 
@@ -66,9 +70,12 @@ def lesion_fill_options(options: dict[str, Any] | bool | None) -> dict[str, floa
         raise MedsslError(
             f"lesion_fill.grow_z ({out['grow_z']}) must be <= seed_z ({out['seed_z']})"
         )
-    if min(out["min_mm3"], out["dilate_mm"]) < 0 or not 0 <= out["max_mirrored"] <= 1:
+    if (
+        min(out["min_mm3"], out["dilate_mm"], out["highpass_mm"]) < 0
+        or not 0 <= out["max_mirrored"] <= 1
+    ):
         raise MedsslError(
-            "lesion_fill needs min_mm3 >= 0, dilate_mm >= 0 and max_mirrored in [0, 1]; "
+            "lesion_fill needs min_mm3, dilate_mm, highpass_mm >= 0 and max_mirrored in [0, 1]; "
             f"got {given}"
         )
     return out
@@ -100,6 +107,7 @@ def suspect_lesions(
     min_mm3: float = DEFAULTS["min_mm3"],
     max_mirrored: float = DEFAULTS["max_mirrored"],
     dilate_mm: float = DEFAULTS["dilate_mm"],
+    highpass_mm: float = DEFAULTS["highpass_mm"],
 ) -> np.ndarray:
     """Boolean map of likely lesions (see the module docstring), inside ``roi``.
 
@@ -111,7 +119,13 @@ def suspect_lesions(
     roi = np.asarray(roi, dtype=bool)
     if not roi.any():
         raise MedsslError("lesion fill needs a nonempty brain region")
-    z = zscore_inside(np.asarray(image, dtype=np.float32), roi)
+    image = np.asarray(image, dtype=np.float32)
+    if highpass_mm > 0:
+        sigma = [highpass_mm / s for s in spacing]
+        weight = ndimage.gaussian_filter(roi.astype(np.float32), sigma)
+        smooth = ndimage.gaussian_filter(np.where(roi, image, 0).astype(np.float32), sigma)
+        image = np.where(roi, image - smooth / np.maximum(weight, 1e-3), 0).astype(np.float32)
+    z = zscore_inside(image, roi)
     grow = (z > grow_z) & roi
     structure = np.ones((3, 3, 3), dtype=bool)
     labels, count = ndimage.label(grow, structure=structure)

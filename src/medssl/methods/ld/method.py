@@ -8,30 +8,27 @@ UNet with three output channels — normal layer, tumour layer, mask logit — l
 undo it (losses in :mod:`medssl.losses.layer_decomposition`). At test time the mask
 channel segments real tumours with no label ever seen (:mod:`medssl.inference.ld`).
 
-Data. Each record's image is preprocessed once by the preset's pipeline
-(:mod:`medssl.methods.ld.presets`) and cached on disk (:class:`PreprocessCache`). An
-item draws, from its own generator seeded by ``(seed, index)``: a normal volume
-``i``, a different texture volume ``j``, a crop of ``patch_size`` centred on a random
-organ voxel of each (kept inside the volume; a volume smaller than the crop is padded
-with the median of its outer faces, 0 around a brain), the synthesis parameters and,
-with probability ``real_fraction``, turns the item into a real unlabelled crop trained
-with the reconstruction loss alone (α = 1). A crop whose organ fits no tumour is
-re-drawn up to three times, then used without a tumour (m = 0, α = 0). Synthesis runs
-in the DataLoader workers.
+Data: the item stream of :mod:`medssl.methods.ld.dataset` (cached volumes, optional
+domain randomisation, crops, synthesis, real items), run in the DataLoader workers.
 
 Brain FLAIR. No healthy FLAIR is available, so the normal volumes are unlabelled
-FLAIR scans (e.g. BraTS), as in the paper's public code. Their real tumours would be
-taught as normal tissue (a model trained so keeps real tumours in its normal layer),
-so with ``lesion_fill`` the likely lesions, found without labels by a hysteresis
-z-score threshold and left-right asymmetry, are replaced by contralateral tissue
-first (:mod:`medssl.methods.ld.lesion_fill`); the real items keep the raw scans. The
-T1 templates (MNI152, Colin27) are not used: their contrast is not FLAIR's (white
-matter brighter than grey matter, another intensity scale), so as normal layers they
-would teach a wrong normal appearance, and as textures they would bring T1 patterns
-into FLAIR tumours.
+FLAIR scans, as in the paper's public code: by default (``configs/ld_brain.yaml``)
+raw clinical FLAIRs of MS patients from a source other than BraTS
+(``brain_flair_pool``, split by patient), so that BraTS stays an unseen source.
+Their real lesions would be taught as normal tissue, so with ``lesion_fill`` the
+likely lesions, found without labels by a hysteresis z-score threshold and
+left-right asymmetry, are replaced by contralateral tissue first
+(:mod:`medssl.methods.ld.lesion_fill`); the real items keep the raw scans. Scanner
+differences are simulated by domain randomisation (``randomise``;
+:mod:`medssl.methods.ld.randomise`), and the in-brain normalisation is selectable
+(``normalisation``). The T1 templates (MNI152, Colin27) are not used: their contrast
+is not FLAIR's (white matter brighter than grey matter, another intensity scale), so
+as normal layers they would teach a wrong normal appearance, and as textures they
+would bring T1 patterns into FLAIR tumours.
 
 Validation (label-free): a fixed set of ``val_samples`` simulated samples, made once
-from the training volumes with ``val_seed``; ``validate`` returns their mean loss
+with ``val_seed`` from the held-out scans of ``val_data`` (same randomisation), or
+from the training volumes without it; ``validate`` returns their mean loss
 (``val_loss``, for checkpoint selection) and the Dice of the predicted mask against
 the simulated one (``val_dice_sim``). Real labels are never read.
 """
@@ -39,231 +36,22 @@ the simulated one (``val_dice_sim``). Real labels are never read.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
 
 from medssl.errors import MedsslError
 from medssl.losses.layer_decomposition import LDLossConfig, ld_loss
 from medssl.methods.base import METHODS, Method
-from medssl.methods.ld.presets import LDPreset, ld_preset, pipeline_of
+from medssl.methods.ld.dataset import _TAG_VAL, LDDataset, Volume, load_volumes
+from medssl.methods.ld.presets import LDPreset, ld_preset
 from medssl.methods.options import check_fields
 
-_TAG_ITEM, _TAG_VAL = 11, 12
 #: Probability above which a voxel is tumour (a mask logit above 0, as in ``validate``).
 MASK_THRESHOLD = 0.5
 
-
-@dataclass
-class Volume:
-    """A cached, preprocessed training volume.
-
-    Shape:
-        ``image`` (X, Y, Z) float32; ``roi`` (X, Y, Z) bool, the organ.
-    """
-
-    id: str
-    image: np.ndarray
-    roi: np.ndarray
-    spacing: tuple[float, float, float]
-    organ_voxels: np.ndarray  # flat indices of roi voxels
-    fill: float = 0.0  # padding value of crops (see border_value)
-    raw: np.ndarray | None = None  # the image before lesion fill (real items use it)
-
-
-def load_volumes(
-    records: Sequence[Any],
-    preset: LDPreset,
-    *,
-    cache_dir: str | None = None,
-    roi_rule: str | None = None,
-    lesion_fill: dict[str, float] | None = None,
-) -> list[Volume]:
-    """Preprocess (or read from the cache) every record's image and organ mask.
-
-    With ``lesion_fill`` (options of :mod:`medssl.methods.ld.lesion_fill`), likely
-    lesions found without labels are replaced by normal-looking tissue in ``image``;
-    the untouched image is kept as ``raw``.
-
-    Raises:
-        MedsslError: No records, a record without the ROI map the preset needs, or an
-            organ that is empty after preprocessing.
-    """
-    from pathlib import Path
-
-    from medssl.data.folder import pair_path
-    from medssl.preprocess import PreprocessCache
-
-    if not records:
-        raise MedsslError("layer decomposition needs at least one training image; got none")
-    cache = PreprocessCache(cache_dir)
-    pipeline = pipeline_of(preset.train_steps)
-    volumes = []
-    for record in records:
-        roi_path = record.roi
-        if roi_path is None and roi_rule:
-            roi_path = pair_path(Path(record.image), roi_rule, case=record.id, what="ROI")
-        if preset.roi_labels is not None and roi_path is None:
-            raise MedsslError(
-                f"preset '{preset.name}' needs an organ label map (labels {list(preset.roi_labels)}) "
-                f"as the ROI of {record.image}; set method_options.roi_rule or give a CSV roi column"
-            )
-        sample = cache.get(
-            record.image, pipeline, roi_path=roi_path, series=getattr(record, "series", None)
-        )
-        roi = np.asarray(sample.roi) if sample.roi is not None else np.asarray(sample.image) != 0
-        if preset.roi_labels is not None:
-            roi = np.isin(roi, preset.roi_labels)
-        roi = roi > 0
-        if not roi.any():
-            raise MedsslError(f"organ mask is empty after preprocessing: {record.image}")
-        image = np.asarray(sample.image, dtype=np.float32)
-        raw = None
-        if lesion_fill is not None:
-            from medssl.methods.ld.lesion_fill import remove_lesions
-
-            raw = image
-            image, _ = remove_lesions(image, roi, tuple(sample.spacing), lesion_fill)
-        volumes.append(
-            Volume(
-                str(record.id),
-                image,
-                roi,
-                tuple(sample.spacing),
-                np.flatnonzero(roi),
-                border_value(image),
-                raw,
-            )
-        )
-    return volumes
-
-
-def border_value(image: np.ndarray) -> float:
-    """Median of the volume's outer faces: the value to pad crops with (0 around a brain)."""
-    faces = [image[0], image[-1], image[:, 0], image[:, -1], image[:, :, 0], image[:, :, -1]]
-    return float(np.median(np.concatenate([f.ravel() for f in faces])))
-
-
-def crop_around(
-    array: np.ndarray, centre: np.ndarray, size: Sequence[int], fill: float
-) -> np.ndarray:
-    """A ``size`` crop centred on ``centre`` (clamped inside; padded with ``fill``)."""
-    out = np.full(tuple(size), fill, dtype=array.dtype)
-    src, dst = [], []
-    for c, n, s in zip(centre, array.shape, size):
-        start = int(np.clip(c - s // 2, 0, max(n - s, 0)))
-        length = min(s, n)
-        src.append(slice(start, start + length))
-        off = (s - length) // 2
-        dst.append(slice(off, off + length))
-    out[tuple(dst)] = array[tuple(src)]
-    return out
-
-
-class LDDataset(Dataset):
-    """Synthetic (and optionally real) layer-decomposition items, item ``i`` from ``(seed, i)``.
-
-    Without a length: the engine reads index = stream position, an endless stream.
-
-    Item (a dict of float32 tensors): ``x``, ``x_n``, ``s``, ``m`` of shape
-    (1, *patch_size), ``alpha`` and ``real`` of shape ().
-    """
-
-    def __init__(
-        self,
-        volumes: list[Volume],
-        preset: LDPreset,
-        *,
-        seed: int,
-        synthesis: dict[str, Any] | None = None,
-        real_fraction: float = 0.0,
-        textures: list[Volume] | None = None,
-    ) -> None:
-        from medssl.synthesis.config import preset as synthesis_preset
-
-        self.volumes, self.preset, self.seed = volumes, preset, int(seed)
-        self.textures = list(textures or [])  # extra texture donors (never normal layers)
-        self.config = synthesis_preset(preset.synthesis, **(synthesis or {}))
-        self.real_fraction = float(real_fraction)
-        self.post = [pipeline_of([s]).steps[0] for s in preset.post_steps]
-
-    def rng(self, index: int, tag: int = _TAG_ITEM) -> np.random.Generator:
-        return np.random.default_rng(np.random.SeedSequence([self.seed, tag, int(index)]))
-
-    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        return self.make(self.rng(index))
-
-    def _crop(
-        self, rng: np.random.Generator, v: Volume, *, raw: bool = False
-    ) -> tuple[np.ndarray, np.ndarray]:
-        centre = np.unravel_index(v.organ_voxels[rng.integers(v.organ_voxels.size)], v.roi.shape)
-        size, fill = self.preset.patch_size, v.fill
-        image = v.raw if raw and v.raw is not None else v.image
-        return (
-            crop_around(image, np.asarray(centre), size, fill),
-            crop_around(v.roi, np.asarray(centre), size, False),
-        )
-
-    def make(self, rng: np.random.Generator, *, allow_real: bool = True) -> dict[str, torch.Tensor]:
-        """One item from a generator (the deterministic part is the synthesis')."""
-        from medssl.synthesis.compose import synthesize
-
-        n = len(self.volumes)
-        i = int(rng.integers(n))
-        if self.textures:  # donors: the other normal volumes, then the texture volumes
-            k = int(rng.integers(n - 1 + len(self.textures)))
-            donor = self.volumes[k + (k >= i)] if k < n - 1 else self.textures[k - (n - 1)]
-        else:
-            j = int((i + 1 + rng.integers(n - 1)) % n) if n > 1 else i
-            donor = self.volumes[j]
-        real = allow_real and rng.random() < self.real_fraction
-        vi = self.volumes[i]
-        x_n, roi = self._crop(rng, vi, raw=real)
-        zero = np.zeros_like(x_n)
-        if real:  # the scan as it is (lesions and all), reconstruction loss only
-            return self._item(x_n, x_n, zero, zero, 1.0, True)
-        for _ in range(3):
-            other, other_roi = self._crop(rng, donor)
-            try:
-                t = synthesize(
-                    x_n,
-                    other,
-                    roi,
-                    params_or_rng=rng,
-                    spacing=vi.spacing,
-                    config=self.config,
-                    other_roi=other_roi,
-                )
-            except MedsslError:  # no tumour fits this crop's organ: try another crop
-                x_n, roi = self._crop(rng, vi)
-                continue
-            return self._item(
-                t.image, t.normal, t.texture, t.mask.astype(np.float32), float(t.alpha), False
-            )
-        return self._item(x_n, x_n, zero, zero, 0.0, False)
-
-    def _item(self, x, x_n, s, m, alpha: float, real: bool) -> dict[str, torch.Tensor]:
-        x, x_n, s = self._post(x), self._post(x_n), np.where(m > 0, self._post(s), 0)
-        tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None]
-        return {
-            "x": tensor(x),
-            "x_n": tensor(x_n),
-            "s": tensor(s),
-            "m": tensor(m),
-            "alpha": torch.tensor(alpha, dtype=torch.float32),
-            "real": torch.tensor(float(real), dtype=torch.float32),
-        }
-
-    def _post(self, array: np.ndarray) -> np.ndarray:
-        """The preset's intensity steps (e.g. the CT window), applied after synthesis."""
-        from medssl.preprocess import State
-
-        for step in self.post:
-            array = step.apply(State(image=array.astype(np.float32), affine=np.eye(4)))[0].image
-        return array
+__all__ = ["LDDataset", "LayerDecomposition", "Volume", "load_volumes"]
 
 
 def _texture_options(options: dict[str, Any] | None, preset: LDPreset) -> dict[str, Any] | None:
@@ -325,6 +113,18 @@ class LayerDecomposition(Method):
         lesion_fill: Replace likely real lesions in the normal volumes before use
             (``true`` for the defaults of :mod:`medssl.methods.ld.lesion_fill`, or a
             mapping of its options; brain FLAIR only). Real items keep the raw scan.
+        normalisation: In-brain intensity normalisation of an MRI preset, one of
+            :data:`medssl.methods.ld.presets.NORMALISATIONS` (default: z-score).
+        landmarks: Standard landmarks of the ``histogram`` normalisation.
+        randomise: Domain randomisation (``true`` for the defaults, or a mapping of
+            :class:`medssl.methods.ld.randomise.RandomisationConfig` fields).
+        periventricular: Share of synthetic items whose tumour centres lie next to
+            the ventricles.
+        val_data: Held-out scans (a dataset spec, e.g. a CSV with a ``roi`` column)
+            that the validation samples are simulated from, with the training
+            randomisation; also scored for the false-positive volume ``val_fp_ml``
+            (mean predicted mask volume per held-out scan, cm³). Default: the
+            training volumes.
     """
 
     name = "ld"
@@ -354,12 +154,32 @@ class LayerDecomposition(Method):
         val_seed: int = 1234,
         lesion_fill: bool | dict[str, Any] | None = None,
         texture_data: dict[str, Any] | None = None,
+        normalisation: str | None = None,
+        landmarks: list[float] | None = None,
+        randomise: bool | dict[str, Any] | None = None,
+        periventricular: float = 0.0,
+        val_data: str | None = None,
     ) -> None:
         from medssl.methods.ld.lesion_fill import lesion_fill_options
+        from medssl.methods.ld.randomise import RandomisationConfig
         from medssl.synthesis.config import SynthesisConfig
         from medssl.synthesis.config import preset as synthesis_preset
 
-        self.preset = ld_preset(preset, spacing=spacing, patch_size=patch_size, window=window)
+        self.normalisation, self.landmarks = normalisation, landmarks
+        self.preset = ld_preset(
+            preset, spacing=spacing, patch_size=patch_size, window=window,
+            normalisation=normalisation, landmarks=landmarks,
+        )  # fmt: skip
+        self.randomisation = RandomisationConfig.from_options(randomise)
+        if self.randomisation is not None and self.preset.modality != "FLAIR":
+            raise MedsslError(
+                f"randomise is for MRI presets; '{self.preset.name}' is {self.preset.modality}"
+            )
+        if not 0.0 <= float(periventricular) <= 1.0:
+            raise MedsslError(f"periventricular must be in [0, 1]; got {periventricular}")
+        self.periventricular, self.val_data = float(periventricular), val_data
+        self.val_dataset: LDDataset | None = None
+        self._held_out: list[Volume] = []
         loss = check_fields(LDLossConfig, loss, method=self.name, group="loss")
         synthesis = check_fields(SynthesisConfig, synthesis, method=self.name, group="synthesis")
         synthesis_preset(self.preset.synthesis, **synthesis)  # bad values fail here, not later
@@ -387,6 +207,39 @@ class LayerDecomposition(Method):
 
     def input_sizes(self) -> dict[str, tuple[int, ...]]:
         return {"patch_size": tuple(self.preset.patch_size), "window": tuple(self.preset.window)}
+
+    @staticmethod
+    def card_lines(options: dict[str, Any]) -> list[str]:
+        """Model-card lines: the simulated lesions, randomisation, normalisation, held-out data."""
+        from medssl.methods.ld.randomise import PARTS, RandomisationConfig
+        from medssl.synthesis.config import preset as synthesis_preset
+
+        preset = ld_preset(str(options.get("preset", "brain_flair")))
+        syn = synthesis_preset(preset.synthesis, **dict(options.get("synthesis") or {}))
+        low, high = syn.volume_range_mm3
+        diameter = lambda v: (6.0 * v / np.pi) ** (1.0 / 3.0)
+        rand = RandomisationConfig.from_options(options.get("randomise"))
+        parts = "off" if rand is None or rand.apply_to == "none" else (
+            f"on the {rand.apply_to} image(s): "
+            + ", ".join(f"{p} (p={getattr(rand, 'p_' + p)})" for p in PARTS if getattr(rand, p))
+        )  # fmt: skip
+        return [
+            "## Simulated lesions",
+            (
+                f"- {syn.count_range[0]}-{syn.count_range[1]} per sample, each "
+                f"{low / 1000:g}-{high / 1000:g} cm³ ({low:g}-{high:g} mm³, spheres of "
+                f"{diameter(low):.1f}-{diameter(high):.0f} mm), {syn.volume_sampling} in volume; "
+                f"{float(options.get('periventricular', 0.0)):.0%} centred next to the ventricles"
+            ),
+            (
+                f"- Lesions outside this size range were never simulated: expect misses below "
+                f"{low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."
+            ),
+            f"- Domain randomisation: {parts}",
+            f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain",
+            f"- Held-out validation scans: {options.get('val_data') or 'none (training volumes)'}",
+            "",
+        ]
 
     def build_model(self, cfg: Any) -> torch.nn.Module:
         """The configured network with 1 input and 3 output channels.
@@ -429,19 +282,34 @@ class LayerDecomposition(Method):
             from medssl.data import load_records
 
             spec = self.texture_data
+            other = ld_preset(
+                spec["preset"], spacing=self.preset.spacing,
+                normalisation=self.normalisation if self.preset.modality == "FLAIR" else None,
+                landmarks=self.landmarks,
+            )  # fmt: skip
             textures = load_volumes(
-                load_records(spec["data"], rois=spec["roi_rule"]),
-                ld_preset(spec["preset"], spacing=self.preset.spacing),
-                cache_dir=self.cache_dir,
+                load_records(spec["data"], rois=spec["roi_rule"]), other, cache_dir=self.cache_dir
             )
+        options = {
+            "synthesis": self.synthesis, "randomisation": self.randomisation,
+            "periventricular": self.periventricular,
+        }  # fmt: skip
         self.dataset = LDDataset(
-            volumes,
-            self.preset,
-            seed=seed,
-            synthesis=self.synthesis,
-            real_fraction=self.real_fraction,
-            textures=textures,
-        )
+            volumes, self.preset, seed=seed, real_fraction=self.real_fraction,
+            textures=textures, **options,
+        )  # fmt: skip
+        self.val_dataset = self.dataset
+        if self.val_data is not None:
+            from medssl.data import load_records
+
+            self._held_out = load_volumes(
+                load_records(self.val_data), self.preset, cache_dir=self.cache_dir
+            )
+            donors = self._held_out if len(self._held_out) > 1 else volumes
+            self.val_dataset = LDDataset(
+                self._held_out, self.preset, seed=seed,
+                textures=None if donors is self._held_out else donors, **options,
+            )  # fmt: skip
         self._val = None
         return self.dataset
 
@@ -455,11 +323,11 @@ class LayerDecomposition(Method):
         Raises:
             MedsslError: If ``make_dataset`` has not run.
         """
-        if self.dataset is None:
+        if self.dataset is None or self.val_dataset is None:
             raise MedsslError("validate() needs make_dataset() to have run first")
         if self._val is None:
             self._val = [
-                self.dataset.make(
+                self.val_dataset.make(
                     np.random.default_rng([self.val_seed, _TAG_VAL, k]), allow_real=False
                 )
                 for k in range(self.val_samples)
@@ -467,8 +335,23 @@ class LayerDecomposition(Method):
         return self._val
 
     @torch.no_grad()
+    def false_positive_ml(self, model: torch.nn.Module) -> float:
+        """Mean predicted mask volume (cm³) over the held-out scans, whole-volume passes."""
+        device = next(model.parameters()).device
+        volumes = []
+        for v in self._held_out:
+            image = v.raw if v.raw is not None else v.image
+            pad = [(0, -n % 16) for n in image.shape]
+            x = torch.from_numpy(np.pad(image, pad, constant_values=v.fill).astype(np.float32))
+            logit = model(x[None, None].to(device)).float()[0, 2].cpu().numpy()
+            mask = (logit[tuple(slice(0, n) for n in image.shape)] > 0) & v.roi
+            volumes.append(float(mask.sum()) * float(np.prod(v.spacing)) / 1000.0)
+        return float(np.mean(volumes)) if volumes else 0.0
+
+    @torch.no_grad()
     def validate(self, model: torch.nn.Module, cfg: Any) -> dict[str, float]:
-        """``val_loss`` and ``val_dice_sim`` on the simulated validation set."""
+        """``val_loss`` and ``val_dice_sim`` on the simulated validation set (held-out
+        scans when ``val_data`` is set, which also gives ``val_fp_ml``)."""
         device = next(model.parameters()).device
         items = self.validation_set()
         size = max(1, int(getattr(cfg, "batch_size", 2)))
@@ -483,4 +366,7 @@ class LayerDecomposition(Method):
             inter += float((pred * batch["m"]).sum())
             total += float(pred.sum() + batch["m"].sum())
         dice = 2.0 * inter / total if total > 0 else 1.0
-        return {"val_loss": sum(losses) / len(items), "val_dice_sim": dice}
+        metrics = {"val_loss": sum(losses) / len(items), "val_dice_sim": dice}
+        if self._held_out:
+            metrics["val_fp_ml"] = self.false_positive_ml(model)
+        return metrics

@@ -118,14 +118,37 @@ def ld_preset(
     spacing: float | None = None,
     patch_size: int | tuple[int, int, int] | None = None,
     window: int | tuple[int, int, int] | None = None,
+    normalisation: str | None = None,
+    landmarks: list[float] | None = None,
 ) -> LDPreset:
-    """Build a registered preset, optionally with another spacing, crop or window.
+    """Build a registered preset, optionally with another spacing, crop, window or normalisation.
+
+    Args:
+        name: Registered preset name.
+        spacing: Network voxel size in mm.
+        patch_size: Training crop.
+        window: Inference window.
+        normalisation: MRI presets only: one of :data:`NORMALISATIONS` in place of the
+            preset's z-score (training and inference alike).
+        landmarks: Standard landmarks of ``"histogram"``
+            (:func:`medssl.preprocess.robust_norm.train_landmarks`).
 
     Raises:
-        MedsslError: Unknown name (valid names listed) or a bad size.
+        MedsslError: Unknown name (valid names listed), a bad size, an unknown
+            normalisation, ``"histogram"`` without landmarks, or a normalisation
+            asked of a CT preset.
     """
     preset = LD_PRESETS.get(name)(spacing=spacing or 2.0)
     changes: dict[str, Any] = {}
+    if normalisation is not None and normalisation != "zscore":
+        step = normalisation_step(normalisation, landmarks)
+        if preset.modality == "CT":
+            raise MedsslError(f"normalisation is for MRI presets; '{name}' is CT (HU window)")
+        swap = lambda steps: [step if s["name"] == "zscore" else s for s in steps]
+        changes |= {
+            "train_steps": swap(preset.train_steps),
+            "infer_steps": swap(preset.infer_steps),
+        }
     if patch_size is not None:
         changes["patch_size"] = _triple(patch_size)
     if window is not None:
@@ -136,6 +159,39 @@ def ld_preset(
     return preset
 
 
+NORMALISATIONS = ("zscore", "robust", "percentile", "histogram")
+
+
+def normalisation_step(name: str, landmarks: list[float] | None = None) -> dict[str, Any]:
+    """The in-brain intensity step of a normalisation name (see :data:`NORMALISATIONS`).
+
+    ``zscore``: mean/std after clipping to 0.5–99.5 %; ``robust``: median/IQR;
+    ``percentile``: 1st/99th percentiles to −1/1; ``histogram``: Nyúl standardisation
+    to ``landmarks`` (:mod:`medssl.preprocess.robust_norm`).
+
+    Raises:
+        MedsslError: An unknown name, or ``histogram`` without landmarks.
+    """
+    if name == "zscore":
+        return {"name": "zscore", "mask": "roi", "percentiles": [0.5, 99.5]}
+    if name == "robust":
+        return {"name": "robust_scale", "mask": "roi"}
+    if name == "percentile":
+        return {"name": "percentile_scale", "mask": "roi", "percentiles": [1.0, 99.0]}
+    if name == "histogram":
+        if not landmarks:
+            raise MedsslError(
+                "normalisation 'histogram' needs landmarks (scripts/select_normalisation.py "
+                "prints them; set method_options.landmarks)"
+            )
+        return {
+            "name": "histogram_standardise",
+            "mask": "roi",
+            "landmarks": [float(v) for v in landmarks],
+        }
+    raise MedsslError(f"unknown normalisation '{name}'; valid: {', '.join(NORMALISATIONS)}")
+
+
 @LD_PRESETS.register("brain_flair")
 def brain_flair(*, spacing: float = 2.0) -> LDPreset:
     """Skull-stripped FLAIR, z-scored inside the brain, at ``spacing`` mm."""
@@ -143,7 +199,7 @@ def brain_flair(*, spacing: float = 2.0) -> LDPreset:
         {"name": "reorient"},
         {"name": "foreground_roi"},
         {"name": "crop", "source": "roi", "margin_mm": 4.0},
-        {"name": "zscore", "mask": "roi", "percentiles": [0.5, 99.5]},
+        normalisation_step("zscore"),
         {"name": "resample", "spacing": [spacing] * 3},
     ]
     return LDPreset(
