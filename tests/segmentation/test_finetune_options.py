@@ -167,3 +167,17 @@ def test_every_train_config_key_is_accepted_or_named_as_pretraining_only():
                 _split_config(None, {field.name: default})
         else:
             _split_config(None, {field.name: default})
+
+
+@pytest.mark.slow
+def test_liver_alone_from_the_shipped_totalsegmentator_map(tmp_path):
+    """The shipped CT and its multi-organ map: --labels liver=5 trains with the CT preset."""
+    from medssl.io import read_label
+    from medssl.samples import sample_path
+
+    organs = read_label(sample_path("ct_label")).array
+    assert 5 in organs and len(set(np.unique(organs)) - {0, 5}) > 1  # other organs present
+    csv = tmp_path / "ct.csv"
+    csv.write_text(f"id,image,label\nct,{sample_path('ct')},{sample_path('ct_label')}\n")
+    extra = _finetune(csv, tmp_path / "run", "--labels", "liver=5", "--grid", "32")
+    assert "ct_window" in _step_names(extra) and extra["labels"] == "liver=5"
