@@ -87,6 +87,13 @@ def test_spacing_sets_the_working_resolution(tmp_path):
     )
     spacing = np.linalg.norm(np.asarray(sample.affine)[:3, :3], axis=0)
     assert np.allclose(spacing, 3.0)
+    image = tmp_path / "d" / "c1_img.nii.gz"  # predicted at 3 mm, written in its own grid
+    with pytest.raises(SystemExit) as exc:
+        main(["predict", str(image), "--model", str(tmp_path / "run" / "model.pt"),
+              "--out", str(tmp_path / "pred"), "--precision", "fp32"])  # fmt: skip
+    assert exc.value.code in (0, None)
+    mask = nib.load(str(tmp_path / "pred" / "c1_img.nii.gz"))
+    assert mask.shape == SHAPE and np.allclose(mask.affine, nib.load(str(image)).affine)
 
 
 def test_ct_data_gets_the_ct_preset_and_a_label_subset_trains_alone(tmp_path):
