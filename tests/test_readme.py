@@ -157,6 +157,7 @@ def test_fine_tuning_chain_runs(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # four cells on full-size scans: about 12 min on 2 busy cores
 def test_experiment_example_runs(tmp_path, monkeypatch, shared_data):
     """The README's experiment smoke test, on the real brats_dev cases (4 one-step cells)."""
     if not (REPO.parent / "shared" / "data" / "brats_dev").is_dir():

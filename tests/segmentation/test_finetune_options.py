@@ -87,6 +87,13 @@ def test_spacing_sets_the_working_resolution(tmp_path):
     )
     spacing = np.linalg.norm(np.asarray(sample.affine)[:3, :3], axis=0)
     assert np.allclose(spacing, 3.0)
+    image = tmp_path / "d" / "c1_img.nii.gz"  # predicted at 3 mm, written in its own grid
+    with pytest.raises(SystemExit) as exc:
+        main(["predict", str(image), "--model", str(tmp_path / "run" / "model.pt"),
+              "--out", str(tmp_path / "pred"), "--precision", "fp32"])  # fmt: skip
+    assert exc.value.code in (0, None)
+    mask = nib.load(str(tmp_path / "pred" / "c1_img.nii.gz"))
+    assert mask.shape == SHAPE and np.allclose(mask.affine, nib.load(str(image)).affine)
 
 
 def test_ct_data_gets_the_ct_preset_and_a_label_subset_trains_alone(tmp_path):
@@ -167,3 +174,17 @@ def test_every_train_config_key_is_accepted_or_named_as_pretraining_only():
                 _split_config(None, {field.name: default})
         else:
             _split_config(None, {field.name: default})
+
+
+@pytest.mark.slow
+def test_liver_alone_from_the_shipped_totalsegmentator_map(tmp_path):
+    """The shipped CT and its multi-organ map: --labels liver=5 trains with the CT preset."""
+    from medssl.io import read_label
+    from medssl.samples import sample_path
+
+    organs = read_label(sample_path("ct_label")).array
+    assert 5 in organs and len(set(np.unique(organs)) - {0, 5}) > 1  # other organs present
+    csv = tmp_path / "ct.csv"
+    csv.write_text(f"id,image,label\nct,{sample_path('ct')},{sample_path('ct_label')}\n")
+    extra = _finetune(csv, tmp_path / "run", "--labels", "liver=5", "--grid", "32")
+    assert "ct_window" in _step_names(extra) and extra["labels"] == "liver=5"
