@@ -116,3 +116,18 @@ def test_pretrain_volumes_read_the_chosen_series(two_series, tmp_path):
     )
     with pytest.raises(MedsslError, match="only to DICOM folders"):
         records_from_specs([str(nifti)], series=UID_A)
+
+
+def test_dicom_mask_label_is_checked_against_the_chosen_series(two_series, tmp_path):
+    from medssl.data import Record, validate_records
+    from medssl.preprocess import Pipeline, PreprocessCache
+
+    mask = np.zeros((28, 24, 20), np.uint8)
+    mask[8:16, 8:14, 4:12] = 255
+    masks = tmp_path / "MASKS_DICOM"
+    write_series(masks / "tumour", mask, names=[f"m{k:03d}" for k in range(20)])
+    spec = f"{masks}::tumour=1"
+    record = Record("c0", two_series, Path(spec), series=UID_A)
+    validate_records([record], require_label=True)
+    sample = PreprocessCache(tmp_path / "cache").get(two_series, Pipeline([]), spec, series=UID_A)
+    assert int(sample.label.sum()) == 8 * 6 * 8

@@ -124,7 +124,12 @@ def check_record(
     else:
         _check_mask(Path(record.label), grid, "label")
         if require_label or decode:
-            read_label(record.label, require_foreground=require_label, reference=record.image)
+            read_label(
+                record.label,
+                require_foreground=require_label,
+                reference=record.image,
+                reference_series=record.series,
+            )
     if record.roi is not None:
         _check_mask(Path(record.roi), grid, "ROI")
         if decode:

@@ -181,15 +181,18 @@ def check_slices_match(
                 )
 
 
-def _reference_slices(reference: Path | None) -> list[DicomSlice] | None:
+def _reference_slices(reference: Path | None, series: str | None = None) -> list[DicomSlice] | None:
     if reference is None or not Path(reference).is_dir() or not dicom_files(Path(reference)):
         return None
-    chosen = select_series(scan_folder(Path(reference)), str(reference))
+    chosen = select_series(scan_folder(Path(reference)), str(reference), series)
     return series_grid(chosen, str(reference))[0]
 
 
 def read_mask_label(
-    source: str | Path, *, reference: str | Path | None = None
+    source: str | Path,
+    *,
+    reference: str | Path | None = None,
+    reference_series: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Read a mask folder or a structure spec as a label map.
 
@@ -197,6 +200,7 @@ def read_mask_label(
         source: ``FOLDER``, ``PATH::name=value,...`` (see the module docstring).
         reference: The image's DICOM folder; when given, every structure is checked
             against it slice by slice.
+        reference_series: The series of ``reference`` when it holds several.
 
     Returns:
         The label voxels (X, Y, Z; uint8, or int32 for values over 255) and the
@@ -212,7 +216,8 @@ def read_mask_label(
     path, pairs = (Path(text), None) if parsed is None else parsed
     if not path.exists():
         raise MedsslError(f"file not found: {path}")
-    ref_slices = _reference_slices(Path(reference) if reference is not None else None)
+    ref = Path(reference) if reference is not None else None
+    ref_slices = _reference_slices(ref, reference_series)
     if path.is_file() and not zipfile.is_zipfile(path):
         raise MedsslError(
             f"{path}: a structure label spec needs a zip or a folder of DICOM mask series "

@@ -174,6 +174,7 @@ def read_label(
     require_foreground: bool = False,
     series: str | None = None,
     reference: str | Path | None = None,
+    reference_series: str | None = None,
 ) -> Image:
     """Read an integer label map (3D).
 
@@ -188,6 +189,7 @@ def read_label(
         series: One series of a DICOM folder, as in :func:`read_image`.
         reference: The image the label belongs to; when both are DICOM, every mask
             slice is checked against the image's slice at the same place.
+        reference_series: The series of ``reference`` when it holds several.
 
     Raises:
         MedsslError: As :func:`read_image`; also for non-integer values, an all-zero
@@ -195,12 +197,14 @@ def read_label(
             mask slices that do not match the reference image's slices.
     """
     if is_mask_source(path):
-        array, affine = read_mask_label(path, reference=reference)
+        array, affine = read_mask_label(
+            path, reference=reference, reference_series=reference_series
+        )
         image = Image(array, Geometry(array.shape, affine, str(path)))
     else:
         image = read_image(path, dtype=None, series=series)
         if Path(path).is_dir():
-            _check_dicom_reference(Path(path), reference, series)
+            _check_dicom_reference(Path(path), reference, series, reference_series)
     array = image.array
     if np.issubdtype(array.dtype, np.floating):
         rounded = np.rint(array)
@@ -217,13 +221,19 @@ def read_label(
     return Image(array, image.geometry)
 
 
-def _check_dicom_reference(folder: Path, reference: str | Path | None, series: str | None) -> None:
+def _check_dicom_reference(
+    folder: Path,
+    reference: str | Path | None,
+    series: str | None,
+    reference_series: str | None = None,
+) -> None:
     """Slice-by-slice check of a DICOM label folder against a DICOM image folder."""
     if reference is None or not Path(reference).is_dir():
         return
     mask = series_grid(select_series(scan_folder(folder), str(folder), series), str(folder))[0]
     ref = Path(reference)
-    image = series_grid(select_series(scan_folder(ref), str(ref)), str(ref))[0]
+    chosen = select_series(scan_folder(ref), str(ref), reference_series)
+    image = series_grid(chosen, str(ref))[0]
     check_slices_match(mask, image, str(folder), str(ref))
 
 

@@ -126,8 +126,9 @@ class PreprocessCache:
         arrays = 1 + (label_path is not None) + (roi_path is not None)
         pipeline.check_size(read_geometry(image_path, series=series), arrays=arrays)
         image = read_image(image_path, channel=channel, series=series)
-        label = None if label_path is None else read_label(label_path, reference=image_path)
-        roi = None if roi_path is None else read_label(roi_path, reference=image_path)
+        near = {"reference": image_path, "reference_series": series}
+        label = None if label_path is None else read_label(label_path, **near)
+        roi = None if roi_path is None else read_label(roi_path, **near)
         sample = pipeline.apply(image, label=label, roi=roi)
         self.store(key, sample, config=pipeline.to_config())
         return sample

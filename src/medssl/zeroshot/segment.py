@@ -58,7 +58,7 @@ def _panel_writer(
 
     truth = None
     if label is not None:
-        truth = read_label(label, reference=image_path)
+        truth = read_label(label, reference=image_path, reference_series=series)
         image = read_image(image_path, channel=predictor.channel, series=series)
         check_same_grid(image.geometry, truth.geometry, what="--label does not match the image")
 
