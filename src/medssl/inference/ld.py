@@ -31,7 +31,10 @@ from medssl.io import Image
 from medssl.preprocess.foreground import foreground, has_background
 
 MIN_VOLUME_MM3 = 50.0
-MAX_BRAIN_SHARE = 0.2
+#: Share of the brain above which a mask is reported as implausible. Large gliomas with
+#: their oedema reach about a third of a hemisphere (15-25 % of the brain); the spill-over
+#: failures this warns about mark most of the brain.
+MAX_BRAIN_SHARE = 0.35
 
 
 def plausibility(mask: np.ndarray, brain: np.ndarray, voxel_mm3: float) -> dict[str, Any]:
