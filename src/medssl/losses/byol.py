@@ -34,7 +34,7 @@ def normalized_distance(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
 def byol_loss(
     p1: torch.Tensor, z2: torch.Tensor, p2: torch.Tensor, z1: torch.Tensor
 ) -> torch.Tensor:
-    """Symmetrised BYOL loss (each term in [0, 4]); ``z`` must come from the target.
+    """Symmetrised BYOL loss (each term in [0, 4], the sum in [0, 8]); ``z`` from the target.
 
     Shape:
         every input (N, D); result a scalar.
