@@ -9,7 +9,7 @@ from torch.nn import functional as F
 
 from medssl.errors import MedsslError
 from medssl.losses.byol import byol_loss, local_consistency_loss
-from medssl.losses.pgl_align import align_pair, flip_align, overlap_boxes
+from medssl.losses.pgl_align import align_pair, cs_align, flip_align, overlap_boxes
 from medssl.views import ViewReceipt, apply_receipt
 
 VOLUME = (64, 64, 32)
@@ -91,8 +91,18 @@ def test_local_loss_is_zero_when_aligned_and_positive_otherwise():
     options = {"input_shape": INPUT, "stride": STRIDE, "output_size": OUT, "sampling_ratio": 1}
     # Coordinates shifted to be positive so their direction varies with position.
     f1, f2 = f1 + 1.0, f2 + 1.0
-    assert local_consistency_loss(f1, f2, f2, f1, batch, **options).item() < 1e-8
-    assert local_consistency_loss(f1, f2, f2, f1, batch, flip=False, **options).item() > 1e-3
+    maps = torch.cat([f1, f2])
+    assert local_consistency_loss(maps, maps, batch, **options).item() < 1e-8
+    assert local_consistency_loss(maps, maps, batch, flip=False, **options).item() > 1e-3
+    # The folded flip gives the cells of flipping the map first.
+    unflipped = torch.cat([flip_align(f, batch[f"flip{k}"]) for k, f in ((1, f1), (2, f2))])
+    region = overlap_boxes(batch["box1"], batch["box2"]).repeat(2, 1)
+    boxes = torch.cat([batch["box1"], batch["box2"]])
+    flips = torch.cat([batch["flip1"], batch["flip2"]])
+    cs = {"input_shape": INPUT, "stride": STRIDE, "output_size": OUT}
+    torch.testing.assert_close(
+        cs_align(maps, boxes, region, flips=flips, **cs), cs_align(unflipped, boxes, region, **cs)
+    )
 
 
 def test_byol_loss_range():

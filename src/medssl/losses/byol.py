@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from medssl.losses.pgl_align import align_pair
+from medssl.losses.pgl_align import cs_align, flip_align, overlap_boxes
 
 
 def normalized_distance(p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -43,10 +43,8 @@ def byol_loss(
 
 
 def local_consistency_loss(
-    p1: torch.Tensor,
-    z2: torch.Tensor,
-    p2: torch.Tensor,
-    z1: torch.Tensor,
+    online: torch.Tensor,
+    target: torch.Tensor,
     batch: Mapping[str, torch.Tensor],
     *,
     input_shape: Sequence[int],
@@ -58,30 +56,39 @@ def local_consistency_loss(
 ) -> torch.Tensor:
     """PGL's local loss: aligned per-voxel BYOL loss, symmetrised over the two views.
 
+    The online predictions of view 1 meet the target projections of view 2 and the
+    other way round; both views' maps are aligned in one RoIAlign call each.
+
     Args:
-        p1, p2: Online predictor maps of views 1 and 2.
-        z1, z2: Target projector maps of views 1 and 2 (no gradient).
-        batch: The views' receipts: ``box1``, ``box2``, ``flip1``, ``flip2``.
+        online: Online predictor maps of view 1 then view 2 (stacked on the batch axis).
+        target: Target projector maps of view 1 then view 2 (no gradient).
+        batch: The views' receipts: ``box1``, ``box2`` (N, 2, 3), ``flip1``, ``flip2``
+            (N, 3).
         input_shape, stride, output_size, flip, crop_scale, sampling_ratio: As
             :func:`~medssl.losses.pgl_align.align_pair`.
 
     Returns:
-        The loss (a scalar in [0, 8]).
+        The sum of the two directions' mean losses (a scalar in [0, 8]).
 
     Shape:
-        maps (N, C, X/sx, Y/sy, Z/sz).
+        ``online``, ``target``: (2N, C, X/sx, Y/sy, Z/sz).
     """
-    options: dict[str, Any] = {
-        "input_shape": input_shape,
-        "stride": stride,
-        "output_size": output_size,
-        "flip": flip,
-        "crop_scale": crop_scale,
-        "sampling_ratio": sampling_ratio,
-    }
-    receipts = {k: batch[k] for k in ("box1", "box2", "flip1", "flip2")}
-    a1, b2 = align_pair(p1, z2.detach(), **receipts, **options)
-    swapped = {"box1": receipts["box2"], "box2": receipts["box1"]}
-    swapped |= {"flip1": receipts["flip2"], "flip2": receipts["flip1"]}
-    a2, b1 = align_pair(p2, z1.detach(), **swapped, **options)
-    return normalized_distance(a1, b2).mean() + normalized_distance(a2, b1).mean()
+    n = batch["box1"].shape[0]
+    boxes = torch.cat([batch["box1"], batch["box2"]])
+    flips = torch.cat([batch["flip1"], batch["flip2"]])
+    target = target.detach()
+    if crop_scale:
+        region = overlap_boxes(batch["box1"], batch["box2"]).repeat(2, 1)
+        size = tuple(online.shape[2:]) if output_size is None else tuple(output_size)
+        options: dict[str, Any] = {
+            "input_shape": input_shape,
+            "stride": stride,
+            "output_size": size,
+            "sampling_ratio": sampling_ratio,
+            "flips": flips if flip else None,
+        }
+        online = cs_align(online, boxes, region, **options)
+        target = cs_align(target, boxes, region, **options)
+    elif flip:
+        online, target = flip_align(online, flips), flip_align(target, flips)
+    return 2.0 * normalized_distance(online, target.roll(n, dims=0)).mean()

@@ -12,6 +12,9 @@ crop box in volume coordinates and its flips.
   (``n`` the input size), and pools it with 3D RoIAlign to a common ``output_size``.
 
 After both, cell ``k`` of the two aligned maps covers the same part of the volume.
+When both run, FlipAlign is folded into CSAlign: along a flipped axis the region is
+mapped to the flipped map's coordinates and walked backwards by RoIAlign, which gives
+the same cells as flipping the map first, without touching the map.
 """
 
 from __future__ import annotations
@@ -89,24 +92,27 @@ def cs_align(
     stride: Sequence[int],
     output_size: Sequence[int],
     sampling_ratio: int = 2,
+    flips: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Pool a region given in volume coordinates out of a (flip-aligned) view's map.
+    """Pool a region given in volume coordinates out of a view's feature map.
 
     Args:
-        features: The view's feature map, flips already undone.
+        features: The view's feature map (flips undone, unless ``flips`` is given).
         box: The view's crop box ``[start, size]`` per sample.
         region: The region to pool, ``[lo(3), hi(3)]`` in volume coordinates.
         input_shape: The view's input size (X, Y, Z).
         stride: The feature map's output stride per axis.
         output_size: Cells of the pooled map per axis.
         sampling_ratio: RoIAlign samples per cell and axis.
+        flips: The view's flips, still present in ``features``: they are undone while
+            pooling (FlipAlign folded in).
 
     Raises:
         MedsslError: If the stride does not divide the input or fit the map.
 
     Shape:
         ``features``: (N, C, X/sx, Y/sy, Z/sz); ``box``: (N, 2, 3); ``region``: (N, 6);
-        result (N, C, *output_size).
+        ``flips``: (N, 3) bool; result (N, C, *output_size).
     """
     stride = check_stride(features, input_shape, stride)
     start, size = box[:, 0].float(), box[:, 1].float()
@@ -114,6 +120,10 @@ def cs_align(
     per_cell = per_cell / torch.tensor(list(input_shape), dtype=torch.float32, device=box.device)
     lo = (region[:, :3].float() - start) / per_cell
     hi = (region[:, 3:].float() - start) / per_cell
+    if flips is not None:
+        flips = flips.to(device=box.device, dtype=torch.bool)
+        size_f = torch.tensor(list(features.shape[2:]), dtype=torch.float32, device=box.device)
+        lo, hi = torch.where(flips, size_f - lo, lo), torch.where(flips, size_f - hi, hi)
     index = torch.arange(features.shape[0], device=box.device, dtype=torch.float32)[:, None]
     rois = torch.cat([index, lo, hi], dim=1).to(features.device)
     return roi_align3d(
@@ -157,10 +167,8 @@ def align_pair(
         ``map1``, ``map2``: (N, C, X/sx, Y/sy, Z/sz); result two (N, C, *output_size)
         (or the maps' size without CSAlign).
     """
-    if flip:
-        map1, map2 = flip_align(map1, flip1), flip_align(map2, flip2)
     if not crop_scale:
-        return map1, map2
+        return (flip_align(map1, flip1), flip_align(map2, flip2)) if flip else (map1, map2)
     size = tuple(map1.shape[2:]) if output_size is None else tuple(output_size)
     region = overlap_boxes(box1, box2)
     options = {
@@ -169,4 +177,7 @@ def align_pair(
         "output_size": size,
         "sampling_ratio": sampling_ratio,
     }
-    return cs_align(map1, box1, region, **options), cs_align(map2, box2, region, **options)
+    return (
+        cs_align(map1, box1, region, flips=flip1 if flip else None, **options),
+        cs_align(map2, box2, region, flips=flip2 if flip else None, **options),
+    )

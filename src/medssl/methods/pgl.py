@@ -116,13 +116,9 @@ class Pgl(Byol):
         self, model: nn.Module, batch: Mapping[str, torch.Tensor]
     ) -> tuple[torch.Tensor, dict[str, float]]:
         online, target = self.forward_views(model, batch)
-        p1, p2 = online["local_pred"].chunk(2)
-        z1, z2 = target["local_proj"].chunk(2)
         local = local_consistency_loss(
-            p1,
-            z2,
-            p2,
-            z1,
+            online["local_pred"],
+            target["local_proj"],
             batch,
             input_shape=self.view.input_shape,
             stride=self.stride,

@@ -8,7 +8,9 @@ sub-grid. The sampling rules are torchvision's ``roi_align`` with one more axis:
   ``aligned=True`` (its centre is ``i + 0.5``); with ``aligned=False`` the legacy
   convention (centre at ``i``, boxes of at least one cell) is kept;
 - a sample within one cell of the border is clamped to the border cell; a sample
-  further out contributes 0.
+  further out contributes 0;
+- a box whose end lies below its start along an axis is walked backwards: its bins
+  come out mirrored along that axis, which undoes a flip of the map for free.
 
 It runs on any device and dtype that ``grid_sample`` supports and is differentiable
 with respect to the input (not the boxes).
