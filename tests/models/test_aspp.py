@@ -58,3 +58,24 @@ def test_loads_resnet_encoders_strictly_and_rejects_others(tmp_path):
     with pytest.raises(MedsslError, match="do not fit") as info:
         load_encoder_weights(model, wrong)
     assert "\n" not in str(info.value)
+
+
+def test_experiment_accepts_a_fitting_encoder_of_another_arch(tmp_path):
+    from medssl.experiments.grid import check_weights
+
+    encoder = create_model("resnet3d_tiny", output_stride=(16, 16, 8))
+    path = save_weights(
+        tmp_path / "enc.pt", encoder, arch="resnet3d_tiny", config={}, part="encoder"
+    )
+    check_weights({"pgl": str(path)}, arch="resnet3d_tiny_aspp")
+    unet = save_weights(
+        tmp_path / "unet.pt",
+        create_model("unet3d_tiny"),
+        arch="unet3d_tiny",
+        config={},
+        part="model",
+    )
+    with pytest.raises(
+        MedsslError, match="holds weights for 'unet3d_tiny', expected 'resnet3d_tiny_aspp'"
+    ):
+        check_weights({"genesis": str(unet)}, arch="resnet3d_tiny_aspp")
