@@ -128,7 +128,7 @@ def test_cli_pretrain_on_ct_exports_an_encoder(tmp_path, monkeypatch, name):
     options = "{input_shape: [32, 32, 16], hidden: 16, out: 8, preprocess: {grid: [48, 48, 24], target_spacing: 3.0}}"
     args = f"""pretrain --method {name} {paths[0]} {paths[1]} --modality CT --out {run}
         --steps 2 --batch-size 2 --num-workers 0 --precision bf16 --set model=resnet3d_tiny
-        --set progress=false --set log_every=1 --set optimizer=lars --set lr=0.2
+        --set progress=false --set log_every=1 --set optimizer=lars --set lr=0.02
         --set model_kwargs.output_stride=[16,16,8]""".split()
     with pytest.raises(SystemExit) as exit_info:
         main([*args, "--set", f"method_options={options}"])
