@@ -71,3 +71,16 @@ def test_bad_options_raise():
         create_model("resnet3d_tiny").eval()(torch.randn(1, 1, 16, 32, 32))
     with pytest.raises(MedsslError, match="not an encoder"):
         SegNet(torch.nn.Identity(), torch.nn.Identity(), out_channels=2)
+
+
+def test_per_axis_output_stride():
+    encoder = create_model("resnet3d_tiny", output_stride=(16, 16, 8)).eval()
+    assert encoder.axis_strides[-1] == (16, 16, 8) and encoder.strides[-1] == 16
+    features = encoder(torch.randn(1, 1, 32, 48, 16))
+    assert features[-1].shape[2:] == (2, 3, 2)
+    assert features[3].shape[2:] == (2, 3, 2)
+    assert features[2].shape[2:] == (4, 6, 2)
+    with pytest.raises(MedsslError, match=r"multiples of \(16, 16, 8\)"):
+        encoder(torch.randn(1, 1, 32, 48, 12))
+    # Weights do not depend on the stride: one state dict fits every output stride.
+    create_model("resnet3d_tiny", output_stride=16).load_state_dict(encoder.state_dict())

@@ -156,14 +156,25 @@ def _check_disjoint(split: Split) -> None:
         raise MedsslError(f"{where}test cases must not repeat")
 
 
-def check_weights(methods: dict[str, str | None], *, arch: str | None = None) -> None:
+def check_weights(
+    methods: dict[str, str | None],
+    *,
+    arch: str | None = None,
+    model_kwargs: dict[str, Any] | None = None,
+    init: str = "encoder",
+) -> None:
     """Every named weights file exists, is a medssl weights file, and fits ``arch``.
+
+    A file of another architecture is accepted with ``init="encoder"`` when its encoder
+    loads strictly into the encoder of ``arch`` (e.g. a ``resnet3d50`` encoder
+    pre-trained by PGL into ``resnet3d50_aspp``).
 
     Raises:
         MedsslError: Naming the method and the path.
     """
     from medssl.models import load_weights
 
+    network: list[Any] = []
     for name, path in methods.items():
         if path is None:
             continue
@@ -172,9 +183,31 @@ def check_weights(methods: dict[str, str | None], *, arch: str | None = None) ->
                 f"method '{name}': weights file {path} not found (use null for random init)"
             )
         try:
-            load_weights(path, expected_arch=arch)
+            weights = load_weights(path)
         except MedsslError as exc:
             raise MedsslError(f"method '{name}': {exc}") from None
+        if arch is None or weights.arch == arch:
+            continue
+        if init == "encoder" and _encoder_fits(weights, arch, model_kwargs or {}, network):
+            continue
+        raise MedsslError(
+            f"method '{name}': {path} holds weights for '{weights.arch}', expected '{arch}' "
+            "(or an encoder that fits it)"
+        )
+
+
+def _encoder_fits(weights: Any, arch: str, model_kwargs: dict[str, Any], cache: list) -> bool:
+    """Whether the file's encoder loads strictly into ``arch``'s encoder (built once)."""
+    from medssl.models import create_model, encoder_of
+    from medssl.models.weights import load_state_strict
+
+    try:
+        if not cache:
+            cache.append(encoder_of(create_model(arch, **model_kwargs)))
+        load_state_strict(cache[0], weights.encoder_state_dict(), source=str(weights.path))
+    except MedsslError:
+        return False
+    return True
 
 
 def check_fractions(fractions: list[float], splits: list[Split], seeds: list[int]) -> None:
@@ -215,7 +248,12 @@ def plan(cfg: ExperimentConfig) -> list[Cell]:
 
     cfg.check()
     _, train = split_finetune_options(cfg.finetune, source="finetune")
-    check_weights(cfg.methods, arch=train.model)
+    check_weights(
+        cfg.methods,
+        arch=train.model,
+        model_kwargs=dict(train.model_kwargs),
+        init=str(cfg.finetune.get("init", "encoder")),
+    )
     splits = load_splits(cfg)
     check_fractions(cfg.fractions, splits, cfg.seeds)
     return make_cells(cfg, splits)

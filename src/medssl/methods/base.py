@@ -229,4 +229,6 @@ _BUILTIN_METHOD_MODULES: list[str] = [
     "medssl.methods.rotation",
     "medssl.methods.jigsaw",
     "medssl.methods.rpl",
+    "medssl.methods.byol",
+    "medssl.methods.pgl",
 ]

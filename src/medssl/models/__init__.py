@@ -1,8 +1,9 @@
 """Networks: a registry of encoders and segmentation networks, heads, weights files.
 
 Build by name with :func:`create_model` (``unet3d``, ``unet3d_tiny``, ``resnet3d50``,
-``resnet3d18``, ``resnet3d_tiny``, ``segnet``, and the method wrappers ``sar_net`` and
-``tile_classifier``); rebuild any medssl weights file with :func:`load_model`. Every encoder returns a list of
+``resnet3d18``, ``resnet3d_tiny``, ``segnet``, ``resnet3d50_aspp``, ``resnet3d_tiny_aspp``,
+and the method wrappers ``sar_net`` and ``tile_classifier``); rebuild any medssl weights
+file with :func:`load_model`. Every encoder returns a list of
 feature maps, finest first, and has ``out_channels``, ``strides`` and ``size_divisor``.
 """
 

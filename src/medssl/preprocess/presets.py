@@ -187,3 +187,24 @@ def ct_liver(
             *_fit(grid, mode, out_range[0]),
         ]
     )
+
+
+@PRESETS.register("ct_pgl")
+def ct_pgl(
+    *,
+    target_spacing: Spacing = 1.5,
+    grid: Grid = 96,
+    mode: str = "fit",
+    window: tuple[float, float] = (-1024.0, 325.0),
+    body_threshold: float = -500.0,
+    margin_mm: float = 0.0,
+) -> Pipeline:
+    """CT as in PGL (Xie et al., 2020): clipped to [-1024, 325] HU (z-scored by the views)."""
+    return ct(
+        target_spacing=target_spacing,
+        grid=grid,
+        mode=mode,
+        window=window,
+        body_threshold=body_threshold,
+        margin_mm=margin_mm,
+    )

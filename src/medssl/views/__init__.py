@@ -16,6 +16,8 @@ from medssl.views.dataset import (
 )
 from medssl.views.genesis import GenesisSample, GenesisViewConfig, make_genesis_dataset
 from medssl.views.jigsaw import JigsawSample, make_jigsaw_dataset
+from medssl.views.pgl import PglSample, PglViewConfig, make_pgl_dataset
+from medssl.views.receipts import ViewReceipt, apply_receipt, draw_view_pair
 from medssl.views.rotation import RotationSample, RotationViewConfig, make_rotation_dataset
 from medssl.views.rpl import RplSample, make_rpl_dataset
 from medssl.views.sar import SarSample, SarViewConfig, make_sar_dataset
@@ -25,6 +27,8 @@ __all__ = [
     "GenesisSample",
     "GenesisViewConfig",
     "JigsawSample",
+    "PglSample",
+    "PglViewConfig",
     "RotationSample",
     "RotationViewConfig",
     "RplSample",
@@ -32,11 +36,15 @@ __all__ = [
     "SarSample",
     "SarViewConfig",
     "ViewDataset",
+    "ViewReceipt",
     "VolumeLoader",
     "VolumeSource",
+    "apply_receipt",
+    "draw_view_pair",
     "label_tensor",
     "make_genesis_dataset",
     "make_jigsaw_dataset",
+    "make_pgl_dataset",
     "make_rotation_dataset",
     "make_rpl_dataset",
     "make_sar_dataset",
