@@ -86,4 +86,6 @@ _BUILTIN_METHOD_MODULES: list[str] = [
     "medssl.methods.rotation",
     "medssl.methods.jigsaw",
     "medssl.methods.rpl",
+    "medssl.methods.context2d",
+    "medssl.methods.doersch3d",
 ]

@@ -23,6 +23,8 @@ _BUILTIN_MODEL_MODULES: list[str] = [
     "medssl.models.unet3d",
     "medssl.models.resnet3d",
     "medssl.models.segnet",
+    "medssl.models.context2d",
+    "medssl.models.doersch3d",
 ]
 
 
