@@ -44,7 +44,9 @@ def test_planes_land_on_the_intended_axes(normal):
 def test_partner_offsets_follow_their_axes(normal):
     cfg = ContextPairConfig(unit=4.0)
     body = np.array([[15, 15, 16]])
-    p = draw_pair(np.random.default_rng(3), volume=0, axis=normal, body=body, progress=0.5, config=cfg)
+    p = draw_pair(
+        np.random.default_rng(3), volume=0, axis=normal, body=body, progress=0.5, config=cfg
+    )
     centres = torch.tensor([p.anchor, p.partner], dtype=torch.float32)
     b, c = in_plane_axes(normal)
     for k, d in ((normal, p.delta[0]), (b, p.delta[1]), (c, p.delta[2])):

@@ -60,9 +60,7 @@ class Doersch3D:
 
     def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
         volumes = load_context_volumes(records, spacing=self.spacing, cache=self.cache)
-        return DoerschCubeDataset(
-            volumes, seed=seed, config=self.cubes, body_threshold=BODY_LEVEL
-        )
+        return DoerschCubeDataset(volumes, seed=seed, config=self.cubes, body_threshold=BODY_LEVEL)
 
     def loss(
         self, model: nn.Module, batch: dict[str, torch.Tensor]

@@ -60,7 +60,9 @@ class Doersch3DNet(nn.Module):
         super().__init__()
         self.net = D3DCNN(out_channels=out_channels)
         self.head = nn.Sequential(
-            nn.Linear(2 * out_channels, hidden), nn.LeakyReLU(0.1, inplace=True), nn.Linear(hidden, 6)
+            nn.Linear(2 * out_channels, hidden),
+            nn.LeakyReLU(0.1, inplace=True),
+            nn.Linear(hidden, 6),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

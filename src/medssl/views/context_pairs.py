@@ -79,9 +79,7 @@ def offset_range(progress: float, config: ContextPairConfig) -> tuple[float, flo
     return a0 + t * (b0 - a0), a1 + t * (b1 - a1)
 
 
-def plane_points(
-    centres: torch.Tensor, axis: int, *, size: int, gap: float
-) -> torch.Tensor:
+def plane_points(centres: torch.Tensor, axis: int, *, size: int, gap: float) -> torch.Tensor:
     """Voxel coordinates of three-plane patches centred at ``centres``.
 
     Args:
