@@ -9,7 +9,9 @@ a query votes with its ``k`` nearest support blocks; the vote fractions are brou
 to the query's full context grid (``interp``: trilinear interpolation of the
 fractions, then the arg-max; ``nearest``: the block's arg-max repeated), and then to
 the query's own grid by the recorded inverse of the preprocessing. Descriptors are
-standardised per dimension with the database's mean and standard deviation.
+standardised per dimension with the database's mean and standard deviation. Blocks
+with no voxel above the bottom of the CT window (air, lung) are left out of the
+database and labelled background in queries.
 """
 
 from __future__ import annotations
@@ -53,6 +55,18 @@ def block_fractions(classes: np.ndarray, n_classes: int) -> np.ndarray:
     t = F.pad(t, [p for pair in reversed(pads) for p in pair])
     onehot = F.one_hot(t, n_classes).permute(3, 0, 1, 2).float()
     return F.avg_pool3d(onehot[None], STRIDE)[0].permute(1, 2, 3, 0).numpy()
+
+
+def tissue_blocks(volume: np.ndarray) -> np.ndarray:
+    """Blocks holding any voxel above the bottom of the CT window (not only air/lung).
+
+    Shape:
+        (X, Y, Z) → (B0, B1, B2) bool.
+    """
+    t = torch.as_tensor(np.ascontiguousarray(volume, np.float32))
+    pads = [(0, STRIDE * b - n) for n, b in zip(t.shape, block_shape(t.shape))]
+    t = F.pad(t, [p for pair in reversed(pads) for p in pair])
+    return (F.max_pool3d(t[None, None], STRIDE)[0, 0] > 0).numpy()
 
 
 def upsample_votes(fractions: np.ndarray, shape: tuple[int, int, int], *, mode: str) -> np.ndarray:
@@ -123,6 +137,7 @@ class LabelTransfer:
         self.pipeline = context_pipeline()
         self._feats: list[np.ndarray] = []
         self._labels: list[np.ndarray] = []
+        self._keep: list[np.ndarray] = []
         self._index = None
 
     # ------------------------------------------------------------- supports
@@ -153,8 +168,10 @@ class LabelTransfer:
             )
         sample = self.pipeline.apply(image, label=label_image)
         feats = self.describer(sample.image)
-        self._feats.append(feats.reshape(-1, feats.shape[-1]).astype(np.float32))
+        keep = tissue_blocks(sample.image).reshape(-1)
+        self._feats.append(feats.reshape(-1, feats.shape[-1])[keep].astype(np.float32))
         self._labels.append(np.asarray(sample.label))
+        self._keep.append(keep)
         self._index = None
 
     def _database(self) -> tuple[np.ndarray, np.ndarray]:
@@ -172,8 +189,8 @@ class LabelTransfer:
         lookup = np.zeros(int(max(int(v.max()) for v in self._labels)) + 1, np.int64)
         lookup[self.values[1:]] = np.arange(1, len(self.values))
         classes = [
-            block_fractions(lookup[v], len(self.values)).argmax(-1).reshape(-1)
-            for v in self._labels
+            block_fractions(lookup[v], len(self.values)).argmax(-1).reshape(-1)[keep]
+            for v, keep in zip(self._labels, self._keep)
         ]
         return np.concatenate(self._feats), np.concatenate(classes)
 
@@ -208,14 +225,19 @@ class LabelTransfer:
         t1 = time.perf_counter()
         feats = self.describer(sample.image)
         t2 = time.perf_counter()
+        keep = tissue_blocks(sample.image).reshape(-1)
         q = np.ascontiguousarray(
-            (feats.reshape(-1, feats.shape[-1]) - self._mean) / self._std, np.float32
+            (feats.reshape(-1, feats.shape[-1])[keep] - self._mean) / self._std, np.float32
         )
         k = min(self.k, self._index.ntotal)
-        _, nn_idx = self._index.search(q, k)
-        votes = self._classes[np.maximum(nn_idx, 0)]
-        counts = np.stack([(votes == c).sum(1) for c in range(len(self.values))], axis=-1)
-        fractions = (counts / k).astype(np.float32).reshape(*feats.shape[:3], -1)
+        fractions = np.zeros((keep.size, len(self.values)), np.float32)
+        fractions[~keep, 0] = 1.0  # air and lung blocks are background
+        if len(q):
+            _, nn_idx = self._index.search(q, k)
+            votes = self._classes[np.maximum(nn_idx, 0)]
+            counts = np.stack([(votes == c).sum(1) for c in range(len(self.values))], axis=-1)
+            fractions[keep] = counts / k
+        fractions = fractions.reshape(*feats.shape[:3], -1)
         t3 = time.perf_counter()
         return fractions, sample, {"preprocess": t1 - t0, "describe": t2 - t1, "search": t3 - t2}
 
