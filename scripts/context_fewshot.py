@@ -65,7 +65,7 @@ def folds(cases: dict, pool: list[str], sizes: list[int]):
                 yield n, query, list(combo)
 
 
-def run(config: dict, out: Path) -> list[dict]:
+def run(config: dict, out: Path, only: list[str] | None = None) -> list[dict]:
     base = Path(config.get("root", "."))
     cases = {
         name: {
@@ -78,6 +78,8 @@ def run(config: dict, out: Path) -> list[dict]:
     names = {int(k): v for k, v in config["organs"].items()}
     rows = []
     for method, spec in config["methods"].items():
+        if only and method not in only:
+            continue
         describer = None if spec == "register" else MemoDescriber(load_describer(spec))
         for n, query, supports in folds(cases, config["support_pool"], config["supports"]):
             organs = sorted(set(cases[query]["organs"]).intersection(
@@ -183,9 +185,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("config", type=Path)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--only", nargs="*", help="Run only these methods.")
+    parser.add_argument(
+        "--append", action="store_true", help="Keep the other methods' rows of OUT/per_case.csv."
+    )
     args = parser.parse_args()
     config = yaml.safe_load(args.config.read_text())
-    rows = run(config, args.out)
+    rows = run(config, args.out, args.only)
+    old = args.out / "per_case.csv"
+    if args.append and old.is_file():
+        with open(old) as f:
+            kept = [r for r in csv.DictReader(f) if r["method"] not in {x["method"] for x in rows}]
+        for r in kept:
+            r["n"], r["dice"] = int(r["n"]), float(r["dice"])
+            r["wall_s"], r["cpu_s"] = float(r["wall_s"]), float(r["cpu_s"])
+        rows = kept + rows
     write_tables(rows, args.out, upsampling=config.get("upsample", "interp"))
     print((args.out / "table2.md").read_text())
 
