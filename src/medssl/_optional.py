@@ -12,6 +12,7 @@ _EXTRAS = {
     "matplotlib": "plot",
     "torch.utils.tensorboard": "tensorboard",
     "tensorboard": "tensorboard",
+    "itk": "register",
 }
 
 

@@ -42,6 +42,7 @@ def _register() -> None:
     from medssl.cli.predict import predict
     from medssl.cli.pretrain import pretrain
     from medssl.cli.segment import segment
+    from medssl.cli.transfer import SETTINGS, transfer
 
     app.command("info")(info)
     app.command("evaluate")(evaluate)
@@ -50,6 +51,7 @@ def _register() -> None:
     app.command("predict")(predict)
     app.command("segment")(segment)
     app.command("experiment")(experiment)
+    app.command("transfer", context_settings=SETTINGS)(transfer)
 
     from medssl.cli.config import config_app
 

@@ -231,4 +231,6 @@ _BUILTIN_METHOD_MODULES: list[str] = [
     "medssl.methods.rpl",
     "medssl.methods.byol",
     "medssl.methods.pgl",
+    "medssl.methods.context2d",
+    "medssl.methods.doersch3d",
 ]

@@ -26,6 +26,8 @@ _BUILTIN_MODEL_MODULES: list[str] = [
     "medssl.models.tile_classifier",
     "medssl.models.sar_net",
     "medssl.models.aspp",
+    "medssl.models.context2d",
+    "medssl.models.doersch3d",
 ]
 
 #: Attribute of every network built by :func:`create_model`: ``{"arch", "config"}``.

@@ -1,0 +1,296 @@
+"""k-NN label transfer: label one scan, segment the rest (Blendowski et al., MICCAI 2019).
+
+Every labelled support scan is preprocessed to the context grid
+(:func:`~medssl.methods.context.prep.context_pipeline`) and described block by block
+(one 192-D descriptor per 4³ voxels); each block takes the majority label of its
+voxels. These (descriptor, label) pairs form a faiss database: exact (``IndexFlatL2``)
+up to ``exact_limit`` entries, an inverted file (``IndexIVFFlat``) above. Each block of
+a query votes with its ``k`` nearest support blocks; the vote fractions are brought
+to the query's full context grid (``interp``: trilinear interpolation of the
+fractions, then the arg-max; ``nearest``: the block's arg-max repeated), and then to
+the query's own grid by the recorded inverse of the preprocessing. Descriptors are
+standardised per dimension with the database's mean and standard deviation. Blocks
+with no voxel above the bottom of the CT window (air, lung) are left out of the
+database and labelled background in queries.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from medssl._optional import optional_import
+from medssl.errors import MedsslError
+from medssl.io import Image, check_same_grid
+from medssl.methods.context.descriptors import STRIDE, block_shape
+from medssl.methods.context.prep import SPACING_MM, context_pipeline
+from medssl.preprocess import Pipeline
+
+UPSAMPLING = ("interp", "nearest")
+#: Every side of a query's body box must be at least this long (mm): half a plane.
+MIN_SIDE_MM = 42.0
+
+
+@dataclass
+class TransferResult:
+    """Labels on the query's grid, and the seconds each stage took."""
+
+    labels: np.ndarray
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def block_fractions(classes: np.ndarray, n_classes: int) -> np.ndarray:
+    """Fraction of each class in every 4³ block (the volume is padded with class 0).
+
+    Shape:
+        (X, Y, Z) int → (B0, B1, B2, n_classes) float32.
+    """
+    t = torch.as_tensor(np.asarray(classes, np.int64))
+    pads = [(0, STRIDE * b - n) for n, b in zip(t.shape, block_shape(t.shape))]
+    t = F.pad(t, [p for pair in reversed(pads) for p in pair])
+    onehot = F.one_hot(t, n_classes).permute(3, 0, 1, 2).float()
+    return F.avg_pool3d(onehot[None], STRIDE)[0].permute(1, 2, 3, 0).numpy()
+
+
+def tissue_blocks(volume: np.ndarray) -> np.ndarray:
+    """Blocks holding any voxel above the bottom of the CT window (not only air/lung).
+
+    Shape:
+        (X, Y, Z) → (B0, B1, B2) bool.
+    """
+    t = torch.as_tensor(np.ascontiguousarray(volume, np.float32))
+    pads = [(0, STRIDE * b - n) for n, b in zip(t.shape, block_shape(t.shape))]
+    t = F.pad(t, [p for pair in reversed(pads) for p in pair])
+    return (F.max_pool3d(t[None, None], STRIDE)[0, 0] > 0).numpy()
+
+
+def upsample_votes(fractions: np.ndarray, shape: tuple[int, int, int], *, mode: str) -> np.ndarray:
+    """Class index of every voxel of the context grid from block vote fractions.
+
+    Shape:
+        (B0, B1, B2, C) → ``shape`` (X, Y, Z) int.
+    """
+    if mode not in UPSAMPLING:
+        raise MedsslError(f"upsampling must be one of {', '.join(UPSAMPLING)}; got '{mode}'")
+    if mode == "nearest":
+        cls = fractions.argmax(-1)
+        for axis in range(3):
+            cls = np.repeat(cls, STRIDE, axis=axis)
+        return cls[: shape[0], : shape[1], : shape[2]]
+    t = torch.as_tensor(fractions).permute(3, 0, 1, 2)[None]
+    full = tuple(STRIDE * b for b in fractions.shape[:3])
+    # align_corners=False maps voxel i to block coordinate (i - 1.5) / 4: the block centres.
+    up = F.interpolate(t, size=full, mode="trilinear", align_corners=False)[0]
+    return up[:, : shape[0], : shape[1], : shape[2]].argmax(0).numpy()
+
+
+def _faiss_index(features: np.ndarray, *, exact_limit: int, seed: int = 0):
+    faiss = optional_import("faiss")
+    n, d = features.shape
+    if n <= exact_limit:
+        index = faiss.IndexFlatL2(d)
+    else:
+        nlist = int(4 * np.sqrt(n))
+        index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist)
+        rng = np.random.default_rng(seed)
+        train = features[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
+        index.train(train)
+        index.nprobe = 16
+    index.add(features)
+    return index
+
+
+class LabelTransfer:
+    """A support database and k-NN prediction of query labels.
+
+    Args:
+        describer: From :func:`~medssl.methods.context.describers.load_describer`.
+        k: Neighbours per vote.
+        upsample: ``interp`` or ``nearest``.
+        exact_limit: Largest database searched exactly.
+        labels: Label values to transfer (others become background); None: all.
+    """
+
+    def __init__(
+        self,
+        describer,
+        *,
+        k: int = 21,
+        upsample: str = "interp",
+        exact_limit: int = 100_000,
+        labels: Sequence[int] | None = None,
+    ) -> None:
+        if int(k) < 1:
+            raise MedsslError(f"k must be >= 1; got {k}")
+        if upsample not in UPSAMPLING:
+            raise MedsslError(
+                f"upsampling must be one of {', '.join(UPSAMPLING)}; got '{upsample}'"
+            )
+        self.describer, self.k, self.upsample = describer, int(k), upsample
+        self.exact_limit = int(exact_limit)
+        self.wanted = None if labels is None else sorted({int(v) for v in labels})
+        self.pipeline = context_pipeline()
+        self._feats: list[np.ndarray] = []
+        self._labels: list[np.ndarray] = []
+        self._keep: list[np.ndarray] = []
+        self._index = None
+
+    # ------------------------------------------------------------- supports
+    def add_support(self, image: Image, label: Image | np.ndarray) -> None:
+        """Describe a labelled scan and add its blocks to the database.
+
+        Raises:
+            MedsslError: A label on another grid (naming both files), or no foreground.
+        """
+        source = image.geometry.source
+        if isinstance(label, Image):
+            check_same_grid(
+                image.geometry, label.geometry, what="support label is not on its image's grid"
+            )
+            label_image = label
+        else:
+            if tuple(np.shape(label)) != tuple(image.geometry.shape):
+                raise MedsslError(
+                    f"support label shape {np.shape(label)} differs from image shape "
+                    f"{image.geometry.shape} of {source}"
+                )
+            label_image = Image(np.asarray(label), image.geometry)
+        values = np.asarray(label_image.array)
+        if not values.any():
+            raise MedsslError(
+                f"support label {label_image.geometry.source or source} has no foreground "
+                "(all zero)"
+            )
+        sample = self.pipeline.apply(image, label=label_image)
+        feats = self.describer(sample.image)
+        keep = tissue_blocks(sample.image).reshape(-1)
+        self._feats.append(feats.reshape(-1, feats.shape[-1])[keep].astype(np.float32))
+        self._labels.append(np.asarray(sample.label))
+        self._keep.append(keep)
+        self._index = None
+
+    def _database(self) -> tuple[np.ndarray, np.ndarray]:
+        if not self._feats:
+            raise MedsslError("label transfer needs at least one support scan with a label")
+        present = sorted(set(np.unique(np.concatenate([np.unique(v) for v in self._labels]))) - {0})
+        if self.wanted is not None:
+            missing = sorted(set(self.wanted) - set(present))
+            if missing:
+                raise MedsslError(
+                    f"label values {missing} are in no support label; present: {present}"
+                )
+            present = self.wanted
+        self.values = np.array([0, *present], np.int64)
+        lookup = np.zeros(int(max(int(v.max()) for v in self._labels)) + 1, np.int64)
+        lookup[self.values[1:]] = np.arange(1, len(self.values))
+        classes = [
+            block_fractions(lookup[v], len(self.values)).argmax(-1).reshape(-1)[keep]
+            for v, keep in zip(self._labels, self._keep)
+        ]
+        return np.concatenate(self._feats), np.concatenate(classes)
+
+    def build(self) -> None:
+        """Standardise the database and build its faiss index."""
+        feats, self._classes = self._database()
+        self._mean = feats.mean(0)
+        self._std = np.maximum(feats.std(0), 1e-6)
+        db = np.ascontiguousarray((feats - self._mean) / self._std, np.float32)
+        self._index = _faiss_index(db, exact_limit=self.exact_limit)
+
+    # ------------------------------------------------------------- queries
+    def votes(self, query: Image) -> tuple[np.ndarray, object, dict[str, float]]:
+        """Vote fractions of every query block, the preprocessed sample and timings.
+
+        Shape:
+            fractions (B0, B1, B2, C), C = background + transferred labels.
+
+        Raises:
+            MedsslError: A query body box smaller than ``MIN_SIDE_MM`` on some side.
+        """
+        t0 = time.perf_counter()
+        if self._index is None:
+            self.build()
+        sample = self.pipeline.apply(query)
+        side = min(sample.image.shape) * SPACING_MM
+        if side < MIN_SIDE_MM:
+            raise MedsslError(
+                f"query {query.geometry.source} is too small for the context patches: its body "
+                f"box is {side:.0f} mm on its shortest side; at least {MIN_SIDE_MM:.0f} mm needed"
+            )
+        t1 = time.perf_counter()
+        feats = self.describer(sample.image)
+        t2 = time.perf_counter()
+        keep = tissue_blocks(sample.image).reshape(-1)
+        q = np.ascontiguousarray(
+            (feats.reshape(-1, feats.shape[-1])[keep] - self._mean) / self._std, np.float32
+        )
+        k = min(self.k, self._index.ntotal)
+        fractions = np.zeros((keep.size, len(self.values)), np.float32)
+        fractions[~keep, 0] = 1.0  # air and lung blocks are background
+        if len(q):
+            _, nn_idx = self._index.search(q, k)
+            votes = self._classes[np.maximum(nn_idx, 0)]
+            counts = np.stack([(votes == c).sum(1) for c in range(len(self.values))], axis=-1)
+            fractions[keep] = counts / k
+        fractions = fractions.reshape(*feats.shape[:3], -1)
+        t3 = time.perf_counter()
+        return fractions, sample, {"preprocess": t1 - t0, "describe": t2 - t1, "search": t3 - t2}
+
+    def labels_from_votes(self, fractions: np.ndarray, sample, *, upsample: str) -> np.ndarray:
+        """Label values on the query's own grid from block vote fractions."""
+        classes = upsample_votes(fractions, sample.image.shape, mode=upsample)
+        dtype = np.uint8 if self.values.max() < 256 else np.int32
+        labels = Pipeline.invert(self.values[classes].astype(dtype), sample.record, is_label=True)
+        return labels.astype(dtype, copy=False)
+
+    def predict(self, query: Image) -> TransferResult:
+        """Label a query scan, on its own grid.
+
+        Raises:
+            MedsslError: A query body box smaller than ``MIN_SIDE_MM`` on some side.
+        """
+        fractions, sample, seconds = self.votes(query)
+        t0 = time.perf_counter()
+        labels = self.labels_from_votes(fractions, sample, upsample=self.upsample)
+        seconds["upsample"] = time.perf_counter() - t0
+        return TransferResult(labels=labels, seconds=seconds)
+
+
+def transfer_labels(
+    query: Image,
+    supports: Sequence[tuple[Image, Image | np.ndarray]],
+    describer,
+    *,
+    k: int = 21,
+    upsample: str = "interp",
+    labels: Sequence[int] | None = None,
+    exact_limit: int = 100_000,
+) -> np.ndarray:
+    """One query labelled from labelled supports by k-NN on context descriptors.
+
+    Args:
+        query: The scan to label.
+        supports: (image, label) pairs; a label is an Image on the image's grid or an array.
+        describer: From :func:`~medssl.methods.context.describers.load_describer`.
+        k: Neighbours per vote.
+        upsample: ``interp`` (vote fractions) or ``nearest``.
+        labels: Label values to transfer; None for every support label.
+        exact_limit: Largest database searched exactly.
+
+    Returns:
+        The label map on the query's grid.
+
+    Shape:
+        query (X, Y, Z) → (X, Y, Z).
+    """
+    transfer = LabelTransfer(
+        describer, k=k, upsample=upsample, labels=labels, exact_limit=exact_limit
+    )
+    for image, label in supports:
+        transfer.add_support(image, label)
+    return transfer.predict(query).labels

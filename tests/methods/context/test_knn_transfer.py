@@ -1,0 +1,68 @@
+"""k-NN label transfer on small synthetic CT: geometry, votes, upsampling, bad input."""
+
+import numpy as np
+import pytest
+from context_phantom import ct_phantom
+
+from medssl.errors import MedsslError
+from medssl.io import Geometry, Image
+from medssl.methods.context.describers import load_describer
+from medssl.methods.context.transfer import (
+    LabelTransfer,
+    block_fractions,
+    transfer_labels,
+    upsample_votes,
+)
+
+
+def dice(a, b):
+    return 2 * (a & b).sum() / (a.sum() + b.sum())
+
+
+def test_block_fractions_and_upsampling_round_trip():
+    classes = np.zeros((9, 8, 8), np.int64)
+    classes[:4, :4, :4] = 1
+    f = block_fractions(classes, 2)
+    assert f.shape == (3, 2, 2, 2) and f[0, 0, 0, 1] == 1.0 and f[2, 0, 0, 0] == 1.0
+    near = upsample_votes(f, (9, 8, 8), mode="nearest")
+    np.testing.assert_array_equal(near, classes)
+    assert upsample_votes(f, (9, 8, 8), mode="interp").shape == (9, 8, 8)
+
+
+@pytest.mark.parametrize("upsample", ["interp", "nearest"])
+def test_self_transfer_recovers_the_organs(upsample):
+    image, label = ct_phantom()
+    out = transfer_labels(image, [(image, label)], load_describer("gvdiff"), k=1, upsample=upsample)
+    assert out.shape == image.array.shape
+    for organ in (1, 2):
+        assert dice(out == organ, label.array == organ) > 0.6
+
+
+def test_labels_restrict_the_output_and_shifted_query_keeps_its_grid():
+    image, label = ct_phantom()
+    query, _ = ct_phantom(shape=(32, 28, 24), shift=2, seed=1)
+    out = transfer_labels(query, [(image, label)], load_describer("gvdiff"), labels=[1])
+    assert out.shape == query.array.shape
+    assert set(np.unique(out)) <= {0, 1}
+
+
+def test_bad_supports_and_queries_are_refused():
+    image, label = ct_phantom()
+    moved = Image(
+        label.array, Geometry(label.geometry.shape, np.diag([3.0, 2, 2, 1]), "moved.nii.gz")
+    )
+    t = LabelTransfer(load_describer("gvdiff"))
+    with pytest.raises(MedsslError, match="phantom0.nii.gz.*moved.nii.gz"):
+        t.add_support(image, moved)
+    empty = Image(np.zeros_like(label.array), label.geometry)
+    with pytest.raises(MedsslError, match="no foreground"):
+        t.add_support(image, empty)
+    t = LabelTransfer(load_describer("gvdiff"), labels=[1, 7])
+    t.add_support(image, label)
+    with pytest.raises(MedsslError, match=r"\[7\] are in no support"):
+        t.build()
+    t = LabelTransfer(load_describer("gvdiff"))
+    t.add_support(image, label)
+    tiny, _ = ct_phantom(shape=(30, 28, 6), spacing=2.0)
+    with pytest.raises(MedsslError, match="too small"):
+        t.predict(tiny)
