@@ -63,7 +63,7 @@ def main() -> None:
         return
     base = peak_mb()
     wall, cpu = time.perf_counter(), time.process_time()
-    reg = RegistrationTransfer(labels=args.labels, threads=args.threads)
+    reg = RegistrationTransfer(labels=args.labels)  # elastix picks its own threads
     reg.add_support(*support)
     result = reg.predict(query)
     write_image(result.labels, query.geometry, out)

@@ -51,7 +51,6 @@ class RegistrationTransfer:
         labels: Label values to propagate (others become background); None: all.
         iterations: Optimiser iterations per resolution and stage.
         grid_mm: B-spline control-point spacing (mm).
-        threads: elastix threads (None: its default).
     """
 
     def __init__(
@@ -60,10 +59,9 @@ class RegistrationTransfer:
         labels: Sequence[int] | None = None,
         iterations: int = 250,
         grid_mm: float = 20.0,
-        threads: int | None = None,
     ) -> None:
         self.wanted = None if labels is None else sorted({int(v) for v in labels})
-        self.iterations, self.grid_mm, self.threads = int(iterations), float(grid_mm), threads
+        self.iterations, self.grid_mm = int(iterations), float(grid_mm)
         self.pipeline = context_pipeline()
         self._supports: list[tuple[np.ndarray, np.ndarray]] = []
 
@@ -108,11 +106,9 @@ class RegistrationTransfer:
         params = _parameters(itk, iterations=self.iterations, grid_mm=self.grid_mm)
         votes = []
         for image, label in self._supports:
-            kwargs = {} if self.threads is None else {"number_of_threads": self.threads}
             _, transform = itk.elastix_registration_method(
-                fixed, _itk_image(itk, image), parameter_object=params, log_to_console=False,
-                **kwargs,
-            )  # fmt: skip
+                fixed, _itk_image(itk, image), parameter_object=params, log_to_console=False
+            )
             for i in range(transform.GetNumberOfParameterMaps()):
                 transform.SetParameter(i, "FinalBSplineInterpolationOrder", "0")
             moved = itk.transformix_filter(_itk_image(itk, label.astype(np.float32)), transform)
