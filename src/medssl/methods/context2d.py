@@ -40,6 +40,10 @@ class _Context2D(Method):
     def tiny_options(cls) -> dict[str, Any]:
         return {"spacing": 1.0}
 
+    @classmethod
+    def tiny_model(cls) -> tuple[str, dict[str, Any]]:
+        return "context2d", {"head": cls.head}
+
     def __init__(
         self,
         *,

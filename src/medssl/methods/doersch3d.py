@@ -36,6 +36,10 @@ class Doersch3D(Method):
     def tiny_options(cls) -> dict[str, Any]:
         return {"spacing": 1.0}
 
+    @classmethod
+    def tiny_model(cls) -> tuple[str, dict[str, Any]]:
+        return "doersch3d", {}
+
     def __init__(
         self,
         *,
