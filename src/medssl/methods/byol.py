@@ -23,9 +23,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from medssl.data.volumes import VolumeOptions, make_views
 from medssl.errors import MedsslError
 from medssl.losses.byol import byol_loss
-from medssl.data.volumes import VolumeOptions, make_views
 from medssl.methods.base import METHODS, Method
 from medssl.methods.ema import cosine_momentum, update_ema
 from medssl.methods.options import check_counts
@@ -72,7 +72,12 @@ class Byol(Method):
 
     @classmethod
     def tiny_options(cls) -> dict[str, Any]:
-        return {"input_shape": [16, 16, 16], "hidden": 16, "out": 8, "preprocess": {"preset": "none"}}
+        return {
+            "input_shape": [16, 16, 16],
+            "hidden": 16,
+            "out": 8,
+            "preprocess": {"preset": "none"},
+        }
 
     def __init__(
         self,
