@@ -79,7 +79,9 @@ def test_every_registered_method_runs_two_steps_through_the_engine(
     steps: list[int] = []
     hook = method.on_step_end
     monkeypatch.setattr(method, "on_step_end", lambda m, s: (steps.append(s), hook(m, s)))
-    trainer = Trainer(method, _cfg(tmp_path, name), records)
+    network = cls.tiny_model()
+    fixed = {} if network is None else {"model": network[0], "model_kwargs": network[1]}
+    trainer = Trainer(method, _cfg(tmp_path, name, **fixed), records)
     result = trainer.fit()
     assert result.step == 2 and steps == [1, 2]
     assert all(np.isfinite(result.losses))

@@ -37,9 +37,10 @@ def use_channels_last(device: torch.device, requested: bool | None, model: torch
     Args:
         device: Training device; the layout is only used on CPU.
         requested: True/False forces it on/off (on CPU); None decides: on, unless the
-            model has instance-norm layers, whose CPU kernels work in the default
-            layout and copy every activation back and forth (a BasicUNet step was
-            measured about 30% slower in channels_last_3d, a BatchNorm UNet faster).
+            model has 2-D convolutions (the layout is 3-D only) or instance-norm
+            layers, whose CPU kernels work in the default layout and copy every
+            activation back and forth (a BasicUNet step was measured about 30% slower
+            in channels_last_3d, a BatchNorm UNet faster).
         model: The network.
 
     Returns:
@@ -49,6 +50,8 @@ def use_channels_last(device: torch.device, requested: bool | None, model: torch
         return False
     if requested:
         return True
+    if any(p.dim() == 4 for p in model.parameters()):  # 2-D convolutions
+        return False
     instance_norms = (torch.nn.InstanceNorm1d, torch.nn.InstanceNorm2d, torch.nn.InstanceNorm3d)
     return not any(isinstance(m, instance_norms) for m in model.modules())
 

@@ -186,9 +186,7 @@ class LDPredictor(Predictor):
             sliding_window_predict(
                 self.ld.model,
                 volume.to(self.device),
-                roi_size=window_size(
-                    sample.image.shape, preset.window, self.ld.model.size_divisor
-                ),
+                roi_size=window_size(sample.image.shape, preset.window, self.ld.model.size_divisor),
                 overlap=self.overlap,
                 mirror_axes=(0, 1, 2) if self.mirror else (),
                 precision=self.precision,

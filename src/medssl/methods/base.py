@@ -168,6 +168,14 @@ class Method:
         """
         return {}
 
+    @classmethod
+    def tiny_model(cls) -> tuple[str, dict[str, Any]] | None:
+        """``(model, model_kwargs)`` of that run for a method that trains one fixed network.
+
+        Default: None, the run uses ``unet3d_tiny``.
+        """
+        return None
+
 
 METHODS: Registry = Registry("method")
 

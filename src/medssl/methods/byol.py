@@ -23,14 +23,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from medssl.data.volumes import VolumeOptions, make_views
 from medssl.errors import MedsslError
 from medssl.losses.byol import byol_loss
-from medssl.methods._volumes import VolumeOptions, check_counts, check_options, make_views
-from medssl.methods.base import METHODS
+from medssl.methods.base import METHODS, Method
 from medssl.methods.ema import cosine_momentum, update_ema
+from medssl.methods.options import check_counts
 from medssl.methods.two_view_volumes import load_two_view_volumes
 from medssl.models import create_model, encoder_of, unwrap_model
 from medssl.models.byol_net import BYOLNet
+from medssl.models.tile_classifier import encoder_spec
 from medssl.views import PglViewConfig, make_pgl_dataset
 
 
@@ -47,7 +49,7 @@ def feature_std(x: torch.Tensor) -> float:
 
 
 @METHODS.register("byol")
-class Byol:
+class Byol(Method):
     """BYOL pretraining of an encoder (Grill et al., NeurIPS 2020) on 3D views.
 
     Args:
@@ -58,7 +60,7 @@ class Byol:
         out: Projection size (256).
         base_momentum: EMA momentum at the start (0.996), rising to 1 (cosine).
         length: Samples per epoch; None for an endless stream of new samples.
-        preprocess: :class:`~medssl.methods._volumes.VolumeOptions` fields; preset
+        preprocess: :class:`~medssl.data.volumes.VolumeOptions` fields; preset
             ``auto`` gives ``ct_pgl`` (HU [-1024, 325]) for CT and ``mri`` otherwise.
 
     Raises:
@@ -67,6 +69,15 @@ class Byol:
 
     name = "byol"
     local = False
+
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {
+            "input_shape": [16, 16, 16],
+            "hidden": 16,
+            "out": 8,
+            "preprocess": {"preset": "none"},
+        }
 
     def __init__(
         self,
@@ -78,9 +89,7 @@ class Byol:
         base_momentum: float = 0.996,
         length: int | None = None,
         preprocess: Mapping[str, Any] | None = None,
-        **unknown: Any,
     ) -> None:
-        check_options(self.name, type(self), unknown)
         view_options = {**dict(views or {}), "input_shape": tuple(input_shape)}
         valid = list(PglViewConfig.__dataclass_fields__)
         bad = sorted(set(view_options) - set(valid))
@@ -100,15 +109,16 @@ class Byol:
         self.volume_options = VolumeOptions.from_mapping(preprocess)
         self.total_steps = 1
 
-    def network(self, encoder: nn.Module) -> BYOLNet:
-        """The BYOL network around ``encoder``."""
-        return BYOLNet(encoder, hidden=self.hidden, out=self.out)
+    def input_sizes(self) -> dict[str, tuple[int, ...]]:
+        return {"input_shape": tuple(self.view.input_shape)}
 
-    def build_model(self, cfg: Any) -> nn.Module:
-        kwargs = {"in_channels": 1, **dict(cfg.model_kwargs)}
-        encoder = encoder_of(create_model(cfg.model, **kwargs))
+    def network_options(self) -> dict[str, Any]:
+        """The ``byol_net`` options besides the encoder."""
+        return {"hidden": self.hidden, "out": self.out}
+
+    def build_model(self, cfg: Any) -> BYOLNet:
         self.total_steps = int(getattr(cfg, "steps", 1))
-        return self.network(encoder)
+        return create_model("byol_net", encoder=encoder_spec(cfg), **self.network_options())
 
     def make_dataset(self, records: list, cfg: Any, seed: int) -> torch.utils.data.Dataset:
         volumes = load_two_view_volumes(records, self.volume_options)

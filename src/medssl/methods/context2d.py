@@ -19,13 +19,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from medssl.errors import MedsslError
-from medssl.methods._volumes import check_options
-from medssl.methods.base import METHODS
+from medssl.methods.base import METHODS, Method
 from medssl.methods.context.prep import BODY_LEVEL, SPACING_MM, load_context_volumes
 from medssl.views.context_pairs import ContextPairConfig, ContextPairDataset, heatmap_target
 
 
-class _Context2D:
+class _Context2D(Method):
     """Shared body of the two heads.
 
     Args:
@@ -37,15 +36,21 @@ class _Context2D:
     name = ""
     head = ""
 
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {"spacing": 1.0}
+
+    @classmethod
+    def tiny_model(cls) -> tuple[str, dict[str, Any]]:
+        return "context2d", {"head": cls.head}
+
     def __init__(
         self,
         *,
         spacing: float = SPACING_MM,
         cache: str | None = None,
         pairs: dict[str, Any] | None = None,
-        **unknown: Any,
     ) -> None:
-        check_options(self.name, type(self), unknown)
         options = {k: tuple(v) if isinstance(v, list) else v for k, v in (pairs or {}).items()}
         try:
             self.pairs = ContextPairConfig(**options)

@@ -15,14 +15,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from medssl.errors import MedsslError
-from medssl.methods._volumes import check_options
-from medssl.methods.base import METHODS
+from medssl.methods.base import METHODS, Method
 from medssl.methods.context.prep import BODY_LEVEL, SPACING_MM, load_context_volumes
 from medssl.views.doersch_cubes import DoerschCubeConfig, DoerschCubeDataset
 
 
 @METHODS.register("doersch3d")
-class Doersch3D:
+class Doersch3D(Method):
     """Six-neighbour cube classification.
 
     Args:
@@ -33,15 +32,21 @@ class Doersch3D:
 
     name = "doersch3d"
 
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {"spacing": 1.0}
+
+    @classmethod
+    def tiny_model(cls) -> tuple[str, dict[str, Any]]:
+        return "doersch3d", {}
+
     def __init__(
         self,
         *,
         spacing: float = SPACING_MM,
         cache: str | None = None,
         cubes: dict[str, Any] | None = None,
-        **unknown: Any,
     ) -> None:
-        check_options(self.name, type(self), unknown)
         try:
             self.cubes = DoerschCubeConfig(**(cubes or {}))
         except TypeError as exc:

@@ -56,7 +56,8 @@ class Pgl(Byol):
         ablation: ``none``, ``no_f``, ``no_cs`` or ``no_f_cs``.
         align_size: Cells per axis of the aligned overlap; default: the feature map's.
         sampling_ratio: RoIAlign samples per cell and axis.
-        **options: As :class:`~medssl.methods.byol.Byol`.
+        input_shape, views, hidden, out, base_momentum, length, preprocess: As
+            :class:`~medssl.methods.byol.Byol`.
 
     Raises:
         MedsslError: On an unknown or bad option, or an encoder whose output stride
@@ -65,6 +66,10 @@ class Pgl(Byol):
 
     name = "pgl"
     local = True
+
+    @classmethod
+    def tiny_options(cls) -> dict[str, Any]:
+        return {**super().tiny_options(), "local_hidden": 16}
 
     def __init__(
         self,
@@ -75,9 +80,23 @@ class Pgl(Byol):
         ablation: str = "none",
         align_size: Sequence[int] | None = None,
         sampling_ratio: int = 2,
-        **options: Any,
+        input_shape: Sequence[int] = (96, 96, 16),
+        views: Mapping[str, Any] | None = None,
+        hidden: int = 4096,
+        out: int = 256,
+        base_momentum: float = 0.996,
+        length: int | None = None,
+        preprocess: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(**options)
+        super().__init__(
+            input_shape=input_shape,
+            views=views,
+            hidden=hidden,
+            out=out,
+            base_momentum=base_momentum,
+            length=length,
+            preprocess=preprocess,
+        )
         if ablation not in ABLATIONS:
             raise MedsslError(f"unknown ablation '{ablation}'; valid: {', '.join(ABLATIONS)}")
         if float(global_weight) < 0 or float(local_weight) <= 0:
@@ -93,7 +112,26 @@ class Pgl(Byol):
         self.sampling_ratio = int(sampling_ratio)
         self.stride: tuple[int, int, int] = (1, 1, 1)
 
-    def network(self, encoder: nn.Module) -> BYOLNet:
+    def network_options(self) -> dict[str, Any]:
+        return {
+            "hidden": self.hidden,
+            "out": self.out,
+            "local": True,
+            "local_hidden": self.local_hidden,
+            "global_heads": self.global_weight > 0,
+        }
+
+    def build_model(self, cfg: Any) -> BYOLNet:
+        model = super().build_model(cfg)
+        self.stride = self.output_stride(model.encoder)
+        return model
+
+    def output_stride(self, encoder: nn.Module) -> tuple[int, int, int]:
+        """The stride of the encoder's last feature map along each axis, checked.
+
+        Raises:
+            MedsslError: If it does not divide the input shape.
+        """
         stride = getattr(encoder, "axis_strides", None)
         stride = tuple(stride[-1]) if stride else (int(encoder.strides[-1]),) * 3
         shape = self.view.input_shape
@@ -102,15 +140,7 @@ class Pgl(Byol):
                 f"the encoder's output stride {stride} must divide the input shape {shape}; "
                 "set model_kwargs.output_stride (e.g. [16, 16, 8]) or input_shape"
             )
-        self.stride = stride
-        return BYOLNet(
-            encoder,
-            hidden=self.hidden,
-            out=self.out,
-            local=True,
-            local_hidden=self.local_hidden,
-            global_heads=self.global_weight > 0,
-        )
+        return stride
 
     def loss(
         self, model: nn.Module, batch: Mapping[str, torch.Tensor]

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from medssl.methods._volumes import VolumeOptions, Volumes, load_volumes, modality_name
+from medssl.data.volumes import VolumeOptions, Volumes, load_volumes, modality_name
 
 
 class JoinedVolumes:
@@ -32,7 +32,7 @@ def load_two_view_volumes(records: Sequence[Any], options: VolumeOptions) -> Vol
     """Preprocess every record (through the cache): CT with ``ct_pgl``, MRI with ``mri``.
 
     Raises:
-        MedsslError: As :func:`~medssl.methods._volumes.load_volumes`.
+        MedsslError: As :func:`~medssl.data.volumes.load_volumes`.
     """
     records = list(records)
     if options.preset != "auto" or not records:

@@ -109,6 +109,23 @@ def encoder_of(module: nn.Module) -> nn.Module:
     return candidate
 
 
+def encoder_part(module: nn.Module) -> nn.Module:
+    """What an ``encoder.pt`` of ``module`` holds: the module its ``encoder`` names, else
+    :func:`encoder_of`.
+
+    A network whose pretrained part is not a feature-pyramid :class:`Encoder` (the
+    descriptor networks of the context methods) names it with an ``encoder`` property.
+
+    Raises:
+        MedsslError: If there is neither.
+    """
+    module = unwrap_model(module)
+    candidate = getattr(module, "encoder", None)
+    if isinstance(candidate, nn.Module):
+        return candidate
+    return encoder_of(module)
+
+
 def count_parameters(module: nn.Module, *, trainable_only: bool = False) -> int:
     """Number of parameters (optionally only those with ``requires_grad``)."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad or not trainable_only)

@@ -7,6 +7,9 @@
   feature map (:class:`ConvProjectionHead`), so that every voxel of the map has its
   own projection and prediction.
 
+It is a registered model, ``byol_net``, so a weights file of the whole network
+records its true architecture and :func:`medssl.models.load_model` rebuilds it.
+
 The target lives inside the network (``net.target``) with ``requires_grad`` off, so a
 checkpoint holds it and ``--resume`` continues exactly; it is updated only by
 :func:`medssl.methods.ema.update_ema`.
@@ -15,14 +18,16 @@ checkpoint holds it and ``--resume`` continues exactly; it is updated only by
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
 
 from medssl.errors import MedsslError
-from medssl.models.base import is_encoder
+from medssl.models.base import encoder_of, is_encoder
 from medssl.models.blocks import init_weights
 from medssl.models.heads import PredictionHead, ProjectionHead, global_avg_pool
+from medssl.models.registry import MODELS, create_from_spec
 
 
 class ConvProjectionHead(nn.Sequential):
@@ -130,3 +135,37 @@ class BYOLNet(nn.Module):
         parts = dict(self.target.items())
         feature = parts["encoder"](x)[-1]
         return self._heads(feature, parts.get("projector"), parts.get("local_projector"))
+
+
+@MODELS.register("byol_net")
+def byol_net(
+    *,
+    encoder: dict[str, Any],
+    hidden: int = 4096,
+    out: int = 256,
+    local: bool = False,
+    local_hidden: int = 4096,
+    global_heads: bool = True,
+) -> BYOLNet:
+    """A :class:`BYOLNet` on the encoder of the network ``encoder`` describes.
+
+    Args:
+        encoder: Spec ``{"arch", "config"}`` of the network whose encoder is trained.
+        hidden: Hidden width of the global projector and predictor.
+        out: Projection size.
+        local: Add the local (per-voxel) projector and predictor.
+        local_hidden: Hidden width of the local heads.
+        global_heads: Keep the global heads.
+
+    Raises:
+        MedsslError: If the network is unknown or has no encoder.
+    """
+    shared = encoder_of(create_from_spec(encoder, what="byol_net encoder"))
+    return BYOLNet(
+        shared,
+        hidden=hidden,
+        out=out,
+        local=local,
+        local_hidden=local_hidden,
+        global_heads=global_heads,
+    )

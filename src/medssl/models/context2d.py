@@ -161,6 +161,11 @@ class Context2DNet(nn.Module):
         make = HeatmapHead if head == "heatmap" else RegHead
         self.heads = nn.ModuleList(make(2 * out_channels) for _ in range(3))
 
+    @property
+    def encoder(self) -> nn.ModuleList:
+        """The three D2D-CNNs, the part exported as ``encoder.pt``."""
+        return self.nets
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b = x.shape[0]
         outs = []

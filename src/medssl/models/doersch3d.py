@@ -65,6 +65,11 @@ class Doersch3DNet(nn.Module):
             nn.Linear(hidden, 6),
         )
 
+    @property
+    def encoder(self) -> D3DCNN:
+        """The D3D-CNN, the part exported as ``encoder.pt``."""
+        return self.net
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b = x.shape[0]
         feats = self.net(x.reshape(b * 2, 1, *x.shape[2:])).reshape(b, -1)

@@ -25,6 +25,7 @@ _BUILTIN_MODEL_MODULES: list[str] = [
     "medssl.models.segnet",
     "medssl.models.tile_classifier",
     "medssl.models.sar_net",
+    "medssl.models.byol_net",
     "medssl.models.aspp",
     "medssl.models.context2d",
     "medssl.models.doersch3d",

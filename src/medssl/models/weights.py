@@ -39,7 +39,7 @@ from torch import nn
 import medssl
 from medssl.errors import MedsslError
 from medssl.io import atomic_path
-from medssl.models.base import encoder_of, is_encoder, unwrap_model
+from medssl.models.base import encoder_of, encoder_part, is_encoder, unwrap_model
 from medssl.models.registry import ARCH_ATTR, ENCODER_OF_ATTR, create_model, model_names
 
 FORMAT = "medssl-weights"
@@ -176,7 +176,9 @@ def save_weights(
     _check_plain(dict(extra or {}), where="extra")
     module = unwrap_model(model)
     if part == "encoder" or (is_encoder(module) and not hasattr(module, "encoder")):
-        module, part = encoder_of(module), "encoder"
+        if not hasattr(module, ENCODER_OF_ATTR):  # not already the encoder of a network
+            module = encoder_part(module)
+        part = "encoder"
     state = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
     payload = {
         "format": FORMAT,
@@ -321,7 +323,7 @@ def load_model(path: str | Path, *, expected_arch: str | None = None) -> nn.Modu
     except (MedsslError, TypeError, ValueError) as exc:
         raise MedsslError(f"cannot build the network stored in {wf.path}: {exc}") from None
     if wf.part == "encoder":
-        model = encoder_of(model)
+        model = encoder_part(model)
     load_state_strict(model, wf.state_dict, source=f"{wf.path}")
     return model
 
