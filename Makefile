@@ -32,6 +32,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_segment.py
 	$(PY) benchmarks/bench_pretext_throughput.py
 	$(PY) benchmarks/bench_views.py
+	$(PY) benchmarks/bench_ld_stream.py
+	$(PY) benchmarks/bench_pgl_step.py
+	$(PY) benchmarks/bench_transfer.py ../shared/data/body/totalseg_ct/ct.nii.gz \
+		../shared/data/body/spleen_8/image.nii.gz ../shared/data/body/spleen_8/label.nii.gz
 
 lint: $(STAMP)
 	$(PY) -m pip install -q -c constraints.txt -e ".[lint]"
