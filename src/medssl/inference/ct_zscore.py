@@ -21,35 +21,12 @@ from __future__ import annotations
 import numpy as np
 
 from medssl.errors import MedsslError
+from medssl.preprocess.robust import IQR_PER_SD, MEDIAN_SIZE, robust_zscore
 
 #: Threshold of the CT baseline, in robust standard deviations below the organ's median.
 DEFAULT_K = 1.5
-#: Side of the median filter, voxels.
-MEDIAN_SIZE = 3
-#: IQR of a standard normal distribution.
-IQR_PER_SD = 1.349
 
-
-def robust_zscore(values: np.ndarray, inside: np.ndarray, *, source: str | None = None):
-    """``(values - median) / (IQR / 1.349)`` with the median and IQR of ``values[inside]``.
-
-    Raises:
-        MedsslError: An empty region or one of constant intensity.
-
-    Shape:
-        ``values``, ``inside`` and the result: the same (X, Y, Z).
-    """
-    region = np.asarray(values, np.float64)[inside]
-    if region.size == 0:
-        raise MedsslError(f"the organ ROI is empty ({source})")
-    q1, median, q3 = np.percentile(region, [25, 50, 75])
-    sd = (q3 - q1) / IQR_PER_SD
-    if not sd > 0:
-        raise MedsslError(
-            f"the organ ROI of {source} has constant intensity (interquartile range 0); "
-            "no z-score possible"
-        )
-    return ((np.asarray(values, np.float64) - median) / sd).astype(np.float32)
+__all__ = ["DEFAULT_K", "IQR_PER_SD", "MEDIAN_SIZE", "hypodense_threshold", "robust_zscore"]
 
 
 def hypodense_threshold(

@@ -7,7 +7,7 @@ them with tissue that looks like the organ around them, before the volume is use
 Suspect map (:func:`suspect_hypodense`), on a CT in HU with the organ mask:
 
 1. the robust z-score of the 3³-median-filtered HU inside the organ
-   (:func:`medssl.inference.ct_zscore.robust_zscore`: median and IQR/1.349 of the
+   (:func:`medssl.preprocess.robust.robust_zscore`: median and IQR/1.349 of the
    organ, neighbours outside it counted at the organ's median);
 2. seeds: ``z < -seed_z``; grown by hysteresis into the connected voxels with
    ``z < -grow_z`` (a tumour's rim is less dark than its core);
@@ -82,7 +82,7 @@ def suspect_hypodense(
     """
     from scipy import ndimage
 
-    from medssl.inference.ct_zscore import MEDIAN_SIZE, robust_zscore
+    from medssl.preprocess.robust import MEDIAN_SIZE, robust_zscore
 
     roi = np.asarray(roi, dtype=bool)
     if not roi.any():
