@@ -35,11 +35,59 @@ def segment(
     ] = None,
     baseline: Annotated[
         str | None,
-        typer.Option("--baseline", help="'zscore': label-free FLAIR threshold, no network."),
+        typer.Option(
+            "--baseline",
+            help="'zscore': label-free threshold, no network (FLAIR: hyperintense in the "
+            "brain; CT: hypo-dense in the --roi organ).",
+        ),
     ] = None,
     z: Annotated[
-        float, typer.Option("--z", help="Baseline threshold in brain standard deviations.")
-    ] = 2.0,
+        float | None,
+        typer.Option(
+            "--z",
+            help="Baseline threshold: FLAIR, brain SDs above the mean (default 2.0); CT, "
+            "robust SDs (IQR/1.349) below the organ's median HU after a 3³ median filter "
+            "(default 1.5, fixed a priori).",
+        ),
+    ] = None,
+    modality: Annotated[
+        str | None,
+        typer.Option(
+            "--modality",
+            help="Baseline input: FLAIR or CT (default: the --model's, else CT for HU-range "
+            "scans).",
+        ),
+    ] = None,
+    roi: Annotated[
+        str | None,
+        typer.Option(
+            "--roi",
+            help="Organ mask on the image's grid (file, DICOM folder or ZIP::liver=1); the "
+            "mask is kept inside it. One input only.",
+        ),
+    ] = None,
+    roi_labels: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--roi-labels",
+            help="Organ value(s) in --roi (default: > 0), or the one in the "
+            "--roi-from-transfer support label (default 5, the TotalSegmentator liver).",
+        ),
+    ] = None,
+    roi_from_transfer: Annotated[
+        tuple[str, str] | None,
+        typer.Option(
+            "--roi-from-transfer",
+            help="SUPPORT_IMAGE SUPPORT_LABEL: find the organ by k-NN label transfer from "
+            "this labelled scan, then segment inside it.",
+        ),
+    ] = None,
+    transfer_model: Annotated[
+        str | None,
+        typer.Option(
+            "--transfer-model", help="Describer for --roi-from-transfer (context2d_heatmap)."
+        ),
+    ] = None,
     min_voxels: Annotated[
         int, typer.Option("--min-voxels", help="Baseline cleanup: smallest component kept.")
     ] = 100,
@@ -72,7 +120,10 @@ def segment(
     ] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Segment scans the brain model would refuse (CT, skull)."),
+        typer.Option(
+            "--force",
+            help="Segment scans the model would refuse (brain model: CT, skull; CT model: MRI).",
+        ),
     ] = False,
     min_volume: Annotated[
         float | None,
@@ -111,5 +162,10 @@ def segment(
         force=force,
         min_volume_mm3=min_volume,
         report=typer.echo,
+        roi=roi,
+        roi_labels=roi_labels,
+        roi_from_transfer=roi_from_transfer,
+        transfer_model=transfer_model,
+        modality=modality,
     )
     typer.echo(f"wrote {len(written)} mask(s) to {out}")

@@ -12,9 +12,10 @@ For each scan (any orientation, spacing, size; NIfTI, NRRD, MHA or a DICOM folde
    (a constant fixed a priori: the smallest simulated lesion, 0.05 cm³) and
    summarises the mask (:func:`plausibility`); the layers are kept when asked for.
 
-Inputs a brain FLAIR model cannot read are refused before anything is written (a
-Hounsfield-like range: a CT; no zero background: not skull-stripped, e.g. a raw T1 or
-FLAIR with the skull), unless ``force``.
+Inputs a model cannot read are refused before anything is written, unless ``force``:
+for a brain FLAIR model a Hounsfield-like range (a CT) or no zero background (not
+skull-stripped, e.g. a raw T1 or FLAIR with the skull); for a CT model a scan whose
+minimum is above −200 (not in HU: an MRI).
 """
 
 from __future__ import annotations
@@ -68,18 +69,20 @@ def drop_small(mask: np.ndarray, voxel_mm3: float, min_volume_mm3: float) -> np.
 
 
 def refuse_input(image: Image, *, modality: str = "FLAIR", force: bool = False) -> list[str]:
-    """:func:`check_input`, with its findings an error for a brain FLAIR model unless ``force``.
+    """:func:`check_input`, with its findings an error unless ``force``.
 
     Raises:
         MedsslError: An empty image; without ``force``, a FLAIR model's input that is
-            CT-like or not skull-stripped (one line: the file and why).
+            CT-like or not skull-stripped, or a CT model's input that is not in HU (an
+            MRI) (one line: the file and why).
     """
     notes = check_input(image, modality=modality)
-    if notes and modality == "FLAIR" and not force:
-        raise MedsslError(
-            f"refused: {notes[0]}; the brain model reads skull-stripped FLAIR only "
-            "(use --force to segment it anyway)"
-        )
+    if notes and not force:
+        reads = {
+            "FLAIR": "the brain model reads skull-stripped FLAIR only",
+            "CT": "the CT model reads CT in Hounsfield units only (not MRI)",
+        }.get(modality, f"the model reads {modality} only")
+        raise MedsslError(f"refused: {notes[0]}; {reads} (use --force to segment it anyway)")
     return notes
 
 
@@ -214,4 +217,5 @@ class LDPredictor(Predictor):
             (probability >= self.threshold).astype(np.uint8), voxel_mm3, self.min_volume_mm3
         )
         summary = plausibility(mask, brain, voxel_mm3)
+        summary["region"] = "brain" if self.ld.preset.mask_inside_foreground else "scan"
         return Prediction(mask=mask, maps=layers, net=out.net, summary=summary)

@@ -1,4 +1,7 @@
-"""A label-free baseline for FLAIR lesions: z-score inside the brain, then threshold.
+"""Label-free baselines: FLAIR lesions by a z-score inside the brain, then threshold.
+
+CT lesions (hypo-dense, inside an organ) are :mod:`medssl.inference.ct_zscore`'s;
+:class:`ZScorePredictor` runs either.
 
 Tumours and oedema are hyperintense on FLAIR, so voxels several standard deviations
 above the brain's mean intensity are a strong, training-free guess of the whole
@@ -82,35 +85,90 @@ def zscore_threshold(
     return remove_small_components(mask, int(min_voxels))
 
 
-class ZScorePredictor(Predictor):
-    """The z-score threshold baseline as a predictor of the inference loop.
+#: Default thresholds: FLAIR (brain standard deviations above the mean) and CT (robust
+#: standard deviations below the organ's median, :data:`medssl.inference.ct_zscore.DEFAULT_K`).
+DEFAULT_Z = {"FLAIR": 2.0, "CT": 1.5}
+MODALITIES = tuple(DEFAULT_Z)
 
-    Works on the scan as it is (empty pipeline): :func:`zscore_threshold` of the image.
+
+def guess_modality(image: Image) -> str:
+    """``"CT"`` for a Hounsfield-like range (values below −500), else ``"FLAIR"``."""
+    return "CT" if float(np.min(image.array)) < -500 else "FLAIR"
+
+
+class ZScorePredictor(Predictor):
+    """The z-score threshold baselines as a predictor of the inference loop.
+
+    Works on the scan as it is (empty pipeline). FLAIR: :func:`zscore_threshold`
+    (hyperintense, inside the brain or the ROI). CT: :func:`~medssl.inference.ct_zscore.
+    hypodense_threshold` (hypo-dense, inside the organ ROI, which it needs).
 
     Args:
-        z: Threshold in brain standard deviations.
+        z: Threshold; default per modality (:data:`DEFAULT_Z`).
         min_voxels: Smallest connected component kept.
         channel: Channel of 4D inputs.
+        modality: ``"FLAIR"`` or ``"CT"``; ``None``: per scan (:func:`guess_modality`).
+        roi_of: The organ (or brain) mask of a scan, on its grid.
 
     Raises:
-        MedsslError: A non-finite ``z`` or a negative ``min_voxels``.
+        MedsslError: A non-finite ``z``, a negative ``min_voxels``, an unknown modality.
     """
 
     name = "z-score baseline"
 
-    def __init__(self, *, z: float = 2.0, min_voxels: int = 100, channel: int | None = None):
-        if not np.isfinite(z):
+    def __init__(
+        self,
+        *,
+        z: float | None = None,
+        min_voxels: int = 100,
+        channel: int | None = None,
+        modality: str | None = None,
+        roi_of=None,
+    ):
+        from medssl.inference.roi import RoiCache
+
+        if z is not None and not np.isfinite(z):
             raise MedsslError(f"z threshold must be a finite number; got {z}")
         if int(min_voxels) < 0:
             raise MedsslError(f"min_voxels must be >= 0; got {min_voxels}")
-        self.z, self.min_voxels, self.channel = float(z), int(min_voxels), channel
+        if modality is not None and modality not in MODALITIES:
+            raise MedsslError(f"modality must be one of {', '.join(MODALITIES)}; got '{modality}'")
+        self.z, self.min_voxels, self.channel = z, int(min_voxels), channel
+        self.modality = modality
+        self.rois = RoiCache(roi_of) if roi_of is not None else None
+        self._modalities: dict[str, str] = {}
 
     def check(self, image: Image) -> list[str]:
         from medssl.inference.ld import check_input
 
-        return check_input(image, modality="FLAIR")
+        source = str(image.geometry.source)
+        modality = self.modality or guess_modality(image)
+        notes = check_input(image, modality=modality)
+        if modality == "CT" and self.rois is None:
+            raise MedsslError(
+                f"{source}: the CT z-score baseline works inside an organ; give --roi or "
+                "--roi-from-transfer"
+            )
+        if self.rois is not None:
+            self.rois.build(image)
+        self._modalities[source] = modality
+        return notes
 
     def predict(self, sample: Any) -> NetOutput:
+        from medssl.inference.ct_zscore import hypodense_threshold
+
         source = sample.source_geometry.source
-        mask = zscore_threshold(sample.image, z=self.z, min_voxels=self.min_voxels, source=source)
+        roi = None if self.rois is None else self.rois.get(source, sample.image.shape)
+        modality = self._modalities.get(str(source)) or self.modality or "FLAIR"
+        z = DEFAULT_Z[modality] if self.z is None else self.z
+        if modality == "CT":
+            mask = hypodense_threshold(
+                sample.image, roi, k=z, min_voxels=self.min_voxels, source=source
+            )
+        else:
+            mask = zscore_threshold(
+                sample.image, z=z, brain_mask=roi, min_voxels=self.min_voxels, source=source
+            )
+            if roi is not None:
+                mask &= roi
         return NetOutput(maps={"mask": mask.astype(np.uint8)}, labels=("mask",))

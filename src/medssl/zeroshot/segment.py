@@ -88,13 +88,14 @@ def _plausibility_reporter(report: Callable[[str], None] | None, warn: Callable[
         s = case.prediction.summary
         if not s:
             return
+        region = s.get("region", "brain")
         line = (
             f"{case.job.source}: {s['volume_ml']:.1f} cm³ in {s['components']} component(s), "
-            f"{s['brain_share']:.1%} of the brain"
+            f"{s['brain_share']:.1%} of the {region}"
         )
         if report is not None:
             report(line)
-        if s["brain_share"] > MAX_BRAIN_SHARE:
+        if region == "brain" and s["brain_share"] > MAX_BRAIN_SHARE:
             warn(
                 f"{case.job.source}: the mask covers {s['brain_share']:.0%} of the brain "
                 f"(more than {MAX_BRAIN_SHARE:.0%}: implausible for a tumour; the scan may be "
@@ -102,6 +103,28 @@ def _plausibility_reporter(report: Callable[[str], None] | None, warn: Callable[
             )
 
     return write
+
+
+def _roi_source(paths, roi, roi_labels, roi_from_transfer, transfer_model, series):
+    """The :class:`~medssl.zeroshot.roi.RoiSource` of the options, or ``None``."""
+    from medssl.zeroshot.roi import TRANSFER_MODEL, RoiSource
+
+    if roi is None and roi_from_transfer is None:
+        if roi_labels:
+            raise MedsslError("--roi-labels needs --roi or --roi-from-transfer")
+        return None
+    if roi is not None and len(paths) != 1:
+        raise MedsslError(
+            f"--roi belongs to one image; got {len(paths)} inputs (segment them one at a "
+            "time, or use --roi-from-transfer)"
+        )
+    return RoiSource(
+        path=roi,
+        support=tuple(roi_from_transfer) if roi_from_transfer is not None else None,
+        labels=tuple(int(v) for v in roi_labels) if roi_labels else None,
+        model=transfer_model or TRANSFER_MODEL,
+        series=series,
+    )
 
 
 def segment_files(
@@ -112,7 +135,7 @@ def segment_files(
     threshold: float | None = None,
     save_layers: bool = False,
     baseline: str | None = None,
-    z: float = 2.0,
+    z: float | None = None,
     min_voxels: int = 100,
     panel: bool = False,
     label: str | Path | None = None,
@@ -126,6 +149,11 @@ def segment_files(
     force: bool = False,
     min_volume_mm3: float | None = None,
     report: Callable[[str], None] | None = None,
+    roi: str | Path | None = None,
+    roi_labels: Sequence[int] | None = None,
+    roi_from_transfer: tuple[str | Path, str | Path] | None = None,
+    transfer_model: str | Path | None = None,
+    modality: str | None = None,
 ) -> list[Path]:
     """Segment scans and write one mask per input in its exact grid.
 
@@ -137,8 +165,10 @@ def segment_files(
         threshold: Mask probability threshold, in (0, 1); default: the one stored in
             the weights file (0.5 when it stores none).
         save_layers: Also write ``<stem>_normal.nii.gz`` and ``<stem>_tumour.nii.gz``.
-        baseline: ``"zscore"``: the label-free FLAIR threshold instead of the network.
-        z: Threshold of the baseline, in brain standard deviations.
+        baseline: ``"zscore"``: the label-free threshold instead of the network (FLAIR:
+            hyperintense in the brain; CT: hypo-dense in the organ ROI, which it needs).
+        z: Threshold of the baseline; default 2.0 brain standard deviations above the
+            mean (FLAIR) or 1.5 robust standard deviations below the organ's median (CT).
         min_voxels: Smallest component the baseline keeps.
         panel: Write ``<stem>_panel.png`` (needs matplotlib; network only).
         label: Ground truth shown in the panel (one input only); never used otherwise.
@@ -156,6 +186,15 @@ def segment_files(
         report: Receives one plausibility line per case (volume, components, share
             of the brain); a mask over :data:`medssl.inference.ld.MAX_BRAIN_SHARE` of
             the brain also goes to ``warn``.
+        roi: The organ the mask is kept in (one input only): any
+            :func:`medssl.io.read_label` spec on the input's grid.
+        roi_labels: The organ's values in ``roi`` (default: > 0) or in the support
+            label of ``roi_from_transfer`` (one value; default the liver, 5).
+        roi_from_transfer: ``(image, label)`` of a labelled support scan; each input's
+            organ is found by k-NN label transfer (:mod:`medssl.zeroshot.roi`).
+        transfer_model: The transfer describer (default ``context2d_heatmap``).
+        modality: ``"FLAIR"`` or ``"CT"`` for the baseline; default the model's (with
+            ``model``), else per scan (a Hounsfield range is CT).
 
     Returns:
         The mask files written, in input order.
@@ -184,10 +223,18 @@ def segment_files(
     if label is not None and not (Path(label).exists() or is_mask_source(label)):
         raise MedsslError(f"ground-truth label not found: {label}")
     dev = resolve_device(device)
+    roi_of = _roi_source(paths, roi, roi_labels, roi_from_transfer, transfer_model, series)
+    protected = [str(p).split("::")[0] for p in (label, roi, *(roi_from_transfer or ())) if p]
     if baseline is not None:
         from medssl.inference.zscore import ZScorePredictor
 
-        predictor = ZScorePredictor(z=z, min_voxels=min_voxels, channel=channel)
+        if modality is None and model is not None:
+            from medssl.inference.ld_model import load_ld_model
+
+            modality = load_ld_model(model).preset.modality
+        predictor = ZScorePredictor(
+            z=z, min_voxels=min_voxels, channel=channel, modality=modality, roi_of=roi_of
+        )
     else:
         from medssl.inference.ld import MIN_VOLUME_MM3, LDPredictor
         from medssl.inference.ld_model import load_ld_model
@@ -199,6 +246,10 @@ def segment_files(
             channel=channel, force=force,
             min_volume_mm3=MIN_VOLUME_MM3 if min_volume_mm3 is None else min_volume_mm3,
         ).to(dev)  # fmt: skip
+        if roi_of is not None:
+            from medssl.inference.roi import InsideRoi
+
+            predictor = InsideRoi(predictor, roi_of)
     steps = [_plausibility_reporter(report, warn)]
     if panel:
         steps.append(_panel_writer(predictor, label, paths[0], series))
@@ -210,7 +261,7 @@ def segment_files(
         description="segment",
         warn=warn,
         on_case=(lambda case: [step(case) for step in steps]) if baseline is None else None,
-        protected=[label] if label is not None else [],
+        protected=protected,
         series=series,
     )
     return report.written

@@ -277,9 +277,10 @@ def test_lesion_fill_cleans_normals_and_real_items_keep_the_raw_scan(tmp_path, r
     assert raw_max > clean_max
 
 
-def test_lesion_fill_is_for_flair_only():
-    with pytest.raises(MedsslError, match="lesion_fill is for brain FLAIR"):
-        create_method("ld", preset="liver_ct", lesion_fill=True)
+def test_ct_presets_take_the_ct_lesion_fill_options():
+    assert create_method("ld", preset="liver_ct", lesion_fill=True).lesion_fill is not None
+    with pytest.raises(MedsslError, match="unknown CT lesion_fill option"):
+        create_method("ld", preset="liver_ct", lesion_fill={"max_mirrored": 0.5})
 
 
 def test_texture_data_adds_donors_that_are_never_normal_layers(tmp_path, records):

@@ -140,7 +140,8 @@ def load_volumes(
 ) -> list[Volume]:
     """Preprocess (or read from the cache) every record's image and organ mask.
 
-    With ``lesion_fill`` (options of :mod:`medssl.methods.ld.lesion_fill`), likely
+    With ``lesion_fill`` (options of :mod:`medssl.methods.ld.lesion_fill`, or of
+    :mod:`medssl.methods.ld.ct_lesion_fill` for a CT preset), likely
     lesions found without labels are replaced by normal-looking tissue in ``image``;
     the untouched image is kept as ``raw``.
 
@@ -181,10 +182,12 @@ def load_volumes(
         image = np.asarray(sample.image, dtype=np.float32)
         raw = None
         if lesion_fill is not None:
+            from medssl.methods.ld.ct_lesion_fill import remove_ct_lesions
             from medssl.methods.ld.lesion_fill import remove_lesions
 
+            remove = remove_lesions if preset.modality == "FLAIR" else remove_ct_lesions
             raw = image
-            image, _ = remove_lesions(image, roi, tuple(sample.spacing), lesion_fill)
+            image, _ = remove(image, roi, tuple(sample.spacing), lesion_fill)
         volumes.append(
             Volume(
                 str(record.id),

@@ -111,8 +111,10 @@ class LayerDecomposition(Method):
             labels read them, e.g. ``spleen_ct``). For a single normal scan, whose
             textures would otherwise come from the same scan.
         lesion_fill: Replace likely real lesions in the normal volumes before use
-            (``true`` for the defaults of :mod:`medssl.methods.ld.lesion_fill`, or a
-            mapping of its options; brain FLAIR only). Real items keep the raw scan.
+            (``true`` for the defaults, or a mapping of options: of
+            :mod:`medssl.methods.ld.lesion_fill` for brain FLAIR, of
+            :mod:`medssl.methods.ld.ct_lesion_fill` (hypo-dense lesions inside the
+            organ) for CT presets). Real items keep the raw scan.
         normalisation: In-brain intensity normalisation of an MRI preset, one of
             :data:`medssl.methods.ld.presets.NORMALISATIONS` (default: z-score).
         landmarks: Standard landmarks of the ``histogram`` normalisation.
@@ -195,13 +197,13 @@ class LayerDecomposition(Method):
         self.synthesis, self.real_fraction = dict(synthesis or {}), float(real_fraction)
         self.roi_rule, self.cache_dir = roi_rule, cache_dir
         self.val_samples, self.val_seed = int(val_samples), int(val_seed)
-        self.lesion_fill = lesion_fill_options(lesion_fill)
+        if self.preset.modality == "FLAIR":
+            self.lesion_fill = lesion_fill_options(lesion_fill)
+        else:
+            from medssl.methods.ld.ct_lesion_fill import ct_lesion_fill_options
+
+            self.lesion_fill = ct_lesion_fill_options(lesion_fill)
         self.texture_data = _texture_options(texture_data, self.preset)
-        if self.lesion_fill is not None and self.preset.modality != "FLAIR":
-            raise MedsslError(
-                f"lesion_fill is for brain FLAIR (left-right symmetric brains); "
-                f"preset '{self.preset.name}' is {self.preset.modality}"
-            )
         self.dataset: LDDataset | None = None
         self._val: list[dict[str, torch.Tensor]] | None = None
 
