@@ -1,4 +1,11 @@
-"""``transfer_files``: label query scans on disk from labelled support scans on disk."""
+"""``transfer_files``: label query scans on disk from labelled support scans on disk.
+
+The supports are read and checked here (their label on the image's grid, with
+foreground, every ``--labels`` value present) and form the predictor's database;
+everything about the queries (output names, overwrite protection, validation before
+anything is written, ``continue_on_error``, progress, the device, writing in the
+query's grid) is the inference loop's (:func:`~medssl.inference.loop.run_inference`).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,40 @@ from pathlib import Path
 
 from medssl.errors import MedsslError
 
+#: ``--model`` name of the atlas-registration baseline.
+REGISTER = "register"
 
-def _same_file(a: Path, b: Path) -> bool:
+
+def build_transfer(
+    model: str | Path,
+    *,
+    k: int = 21,
+    labels: Sequence[int] | None = None,
+    upsample: str = "interp",
+    exact_limit: int = 100_000,
+):
+    """The k-NN transfer of a context model or baseline, or the registration baseline.
+
+    Raises:
+        MedsslError: An unknown model name (listing the valid ones) or bad options.
+    """
+    if str(model) == REGISTER:
+        from medssl.methods.context.register import RegistrationTransfer
+
+        return RegistrationTransfer(labels=labels)
+    from medssl.methods.context.describers import load_describer, valid_models
+    from medssl.methods.context.transfer import LabelTransfer
+
     try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
+        describer = load_describer(model)
+    except MedsslError as exc:
+        if "unknown model" in str(exc):
+            names = ", ".join(sorted([*valid_models(), REGISTER]))
+            raise MedsslError(
+                f"unknown model '{model}': not a file and not one of {names}"
+            ) from None
+        raise
+    return LabelTransfer(describer, k=k, upsample=upsample, labels=labels, exact_limit=exact_limit)
 
 
 def transfer_files(
@@ -25,64 +60,65 @@ def transfer_files(
     labels: Sequence[int] | None = None,
     upsample: str = "interp",
     exact_limit: int = 100_000,
+    device: str | None = "auto",
+    continue_on_error: bool = False,
+    progress: bool = True,
+    series: str | None = None,
 ) -> list[Path]:
-    """Write ``out_dir/<query name>`` (NIfTI for DICOM folders) for every query.
-
-    Every input is checked before anything is written: files exist, output names are
-    distinct and overwrite no input, support labels lie on their image's grid and have
-    foreground, and every value of ``labels`` is in some support.
+    """Write one label map per query into ``out_dir`` (names: :mod:`medssl.inference.outputs`).
 
     Args:
         queries: Query images (files or DICOM folders).
         supports: (image, label) paths.
         model: A context model name or weights file (see
-            :func:`~medssl.methods.context.describers.load_describer`).
+            :func:`~medssl.methods.context.describers.load_describer`), or ``register``.
         out_dir: Output folder (created).
         k: Neighbours per vote.
         labels: Label values to transfer; None: every support label.
         upsample: ``interp`` or ``nearest``.
         exact_limit: Largest database searched exactly.
+        device: ``auto``, ``cpu`` or ``cuda`` for the descriptor networks.
+        continue_on_error: Skip failing queries, then raise
+            :class:`~medssl.inference.loop.BatchError`.
+        progress: Show progress.
+        series: The SeriesInstanceUID to read from DICOM folders holding several.
 
     Returns:
         The written files.
 
     Raises:
         MedsslError: On any bad input (one line naming the file and the rule).
-        FileNotFoundError: A missing input.
+        FileNotFoundError: A missing support file.
     """
-    from medssl.io import ensure_writable_dir, output_name, read_image, read_label, write_image
-    from medssl.methods.context.describers import load_describer
-    from medssl.methods.context.transfer import LabelTransfer
+    from medssl.inference.device import resolve_device
+    from medssl.inference.loop import run_inference
+    from medssl.inference.outputs import check_outputs, plan_outputs
+    from medssl.io import read_image, read_label
+    from medssl.methods.context.predictor import TransferPredictor
 
     if not queries:
         raise MedsslError("transfer needs at least one query image")
     if not supports:
         raise MedsslError("transfer needs at least one --support IMAGE LABEL")
-    inputs = [Path(q) for q in queries] + [Path(p) for pair in supports for p in pair]
-    for path in inputs:
+    protected = [Path(p) for pair in supports for p in pair]
+    for path in protected:
         if not path.exists():
-            raise FileNotFoundError(f"file not found: {path}")
-    out = Path(out_dir)
-    dests = [out / output_name(q) for q in queries]
-    if len({d.name for d in dests}) != len(dests):
-        raise MedsslError("two queries would write the same output name; give distinct file names")
-    for dest in dests:
-        clash = next((p for p in inputs if _same_file(dest, p)), None)
-        if clash is not None:
-            raise MedsslError(
-                f"output {dest} would overwrite the input {clash}; choose another --out"
-            )
-    describer = load_describer(model)
-    transfer = LabelTransfer(
-        describer, k=k, upsample=upsample, labels=labels, exact_limit=exact_limit
-    )
+            raise FileNotFoundError(f"support file not found: {path}")
+    jobs = plan_outputs(queries, out_dir)
+    check_outputs(jobs, protected=protected)
+    dev = resolve_device(device)
+    transfer = build_transfer(model, k=k, labels=labels, upsample=upsample, exact_limit=exact_limit)
+    transfer.to(dev)
     for image_path, label_path in supports:
         transfer.add_support(read_image(image_path), read_label(label_path))
     transfer.build()
-    out = ensure_writable_dir(out)
-    written = []
-    for query, dest in zip(queries, dests):
-        image = read_image(query)
-        result = transfer.predict(image)
-        written.append(write_image(result.labels, image.geometry, dest))
-    return written
+    report = run_inference(
+        jobs,
+        TransferPredictor(transfer).to(dev),
+        continue_on_error=continue_on_error,
+        progress=progress,
+        description="transfer",
+        protected=protected,
+        series=series,
+    )
+    return report.written

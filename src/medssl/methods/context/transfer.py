@@ -203,25 +203,40 @@ class LabelTransfer:
         self._index = _faiss_index(db, exact_limit=self.exact_limit)
 
     # ------------------------------------------------------------- queries
-    def votes(self, query: Image) -> tuple[np.ndarray, object, dict[str, float]]:
-        """Vote fractions of every query block, the preprocessed sample and timings.
+    def to(self, device: str) -> LabelTransfer:
+        """Run the describer on ``device`` (when it has a network); returns itself."""
+        move = getattr(self.describer, "to", None)
+        if move is not None:
+            move(device)
+        return self
+
+    def check_sample(self, sample) -> None:
+        """Refuse a preprocessed query whose body box is too small for the patches.
+
+        Raises:
+            MedsslError: A body box shorter than ``MIN_SIDE_MM`` on some side.
+        """
+        side = min(sample.image.shape) * SPACING_MM
+        if side < MIN_SIDE_MM:
+            raise MedsslError(
+                f"query {sample.source_geometry.source} is too small for the context patches: "
+                f"its body box is {side:.0f} mm on its shortest side; at least "
+                f"{MIN_SIDE_MM:.0f} mm needed"
+            )
+
+    def sample_votes(self, sample) -> tuple[np.ndarray, dict[str, float]]:
+        """Vote fractions of every block of a query already on the context grid.
 
         Shape:
-            fractions (B0, B1, B2, C), C = background + transferred labels.
+            ``sample.image`` (X, Y, Z) → fractions (B0, B1, B2, C), C = background +
+            transferred labels.
 
         Raises:
             MedsslError: A query body box smaller than ``MIN_SIDE_MM`` on some side.
         """
-        t0 = time.perf_counter()
         if self._index is None:
             self.build()
-        sample = self.pipeline.apply(query)
-        side = min(sample.image.shape) * SPACING_MM
-        if side < MIN_SIDE_MM:
-            raise MedsslError(
-                f"query {query.geometry.source} is too small for the context patches: its body "
-                f"box is {side:.0f} mm on its shortest side; at least {MIN_SIDE_MM:.0f} mm needed"
-            )
+        self.check_sample(sample)
         t1 = time.perf_counter()
         feats = self.describer(sample.image)
         t2 = time.perf_counter()
@@ -238,15 +253,54 @@ class LabelTransfer:
             counts = np.stack([(votes == c).sum(1) for c in range(len(self.values))], axis=-1)
             fractions[keep] = counts / k
         fractions = fractions.reshape(*feats.shape[:3], -1)
-        t3 = time.perf_counter()
-        return fractions, sample, {"preprocess": t1 - t0, "describe": t2 - t1, "search": t3 - t2}
+        return fractions, {"describe": t2 - t1, "search": time.perf_counter() - t2}
+
+    def votes(self, query: Image) -> tuple[np.ndarray, object, dict[str, float]]:
+        """Vote fractions of every query block, the preprocessed sample and timings.
+
+        Shape:
+            fractions (B0, B1, B2, C), C = background + transferred labels.
+
+        Raises:
+            MedsslError: A query body box smaller than ``MIN_SIDE_MM`` on some side.
+        """
+        t0 = time.perf_counter()
+        if self._index is None:
+            self.build()
+        sample = self.pipeline.apply(query)
+        t1 = time.perf_counter()
+        fractions, seconds = self.sample_votes(sample)
+        return fractions, sample, {"preprocess": t1 - t0, **seconds}
+
+    def grid_labels(self, fractions: np.ndarray, shape: tuple[int, ...], *, upsample: str):
+        """Label values on the context grid from block vote fractions.
+
+        Shape:
+            (B0, B1, B2, C) → ``shape`` (X, Y, Z), uint8 (int32 above 255).
+        """
+        classes = upsample_votes(fractions, tuple(shape), mode=upsample)  # type: ignore[arg-type]
+        dtype = np.uint8 if self.values.max() < 256 else np.int32
+        return self.values[classes].astype(dtype)
+
+    def predict_sample(self, sample) -> np.ndarray:
+        """Label values of a query on the context grid (the prediction step of the loop).
+
+        Stage times are kept in :attr:`seconds`.
+
+        Shape:
+            ``sample.image`` (X, Y, Z) → (X, Y, Z).
+        """
+        fractions, self.seconds = self.sample_votes(sample)
+        t0 = time.perf_counter()
+        labels = self.grid_labels(fractions, sample.image.shape, upsample=self.upsample)
+        self.seconds["upsample"] = time.perf_counter() - t0
+        return labels
 
     def labels_from_votes(self, fractions: np.ndarray, sample, *, upsample: str) -> np.ndarray:
         """Label values on the query's own grid from block vote fractions."""
-        classes = upsample_votes(fractions, sample.image.shape, mode=upsample)
-        dtype = np.uint8 if self.values.max() < 256 else np.int32
-        labels = Pipeline.invert(self.values[classes].astype(dtype), sample.record, is_label=True)
-        return labels.astype(dtype, copy=False)
+        values = self.grid_labels(fractions, sample.image.shape, upsample=upsample)
+        labels = Pipeline.invert(values, sample.record, is_label=True)
+        return labels.astype(values.dtype, copy=False)
 
     def predict(self, query: Image) -> TransferResult:
         """Label a query scan, on its own grid.
