@@ -69,7 +69,7 @@ class PlaneDescriber:
         chunk: Slices per forward pass.
     """
 
-    def __init__(self, nets: nn.ModuleList, *, gap: float = 3.0, chunk: int = 8) -> None:
+    def __init__(self, nets: nn.ModuleList, *, gap: float = 3.0, chunk: int = 16) -> None:
         if len(nets) != 3 or float(gap) != int(gap):
             raise MedsslError(f"need 3 plane networks and an integer gap; got {len(nets)}, {gap}")
         self.nets, self.gap, self.chunk = nets.eval(), int(gap), int(chunk)
@@ -104,6 +104,7 @@ class PlaneDescriber:
             out = []
             for start in range(0, len(planes), self.chunk):
                 x = half[planes[start : start + self.chunk]]  # (m, 3, n_b, n_c)
+                x = x.contiguous(memory_format=torch.channels_last)
                 out.append(self.nets[axis](x).float())
             feats = torch.cat(out)  # (B_axis, 64, B_b, B_c)
             parts.append(feats.permute(0, 2, 3, 1).movedim(0, axis))

@@ -24,7 +24,7 @@ def build_transfer(
     k: int = 21,
     labels: Sequence[int] | None = None,
     upsample: str = "interp",
-    exact_limit: int = 100_000,
+    exact_limit: int | None = None,
 ):
     """The k-NN transfer of a context model or baseline, or the registration baseline.
 
@@ -47,7 +47,10 @@ def build_transfer(
                 f"unknown model '{model}': not a file and not one of {names}"
             ) from None
         raise
-    return LabelTransfer(describer, k=k, upsample=upsample, labels=labels, exact_limit=exact_limit)
+    from medssl.methods.context.transfer import EXACT_LIMIT
+
+    limit = EXACT_LIMIT if exact_limit is None else exact_limit
+    return LabelTransfer(describer, k=k, upsample=upsample, labels=labels, exact_limit=limit)
 
 
 def transfer_files(
@@ -59,7 +62,7 @@ def transfer_files(
     k: int = 21,
     labels: Sequence[int] | None = None,
     upsample: str = "interp",
-    exact_limit: int = 100_000,
+    exact_limit: int | None = None,
     device: str | None = "auto",
     continue_on_error: bool = False,
     progress: bool = True,

@@ -32,6 +32,8 @@ from medssl.methods.context.prep import SPACING_MM, context_pipeline
 from medssl.preprocess import Pipeline
 
 UPSAMPLING = ("interp", "nearest")
+#: Largest support database searched exactly; above it an inverted file (IVF) is used.
+EXACT_LIMIT = 20_000
 #: Every side of a query's body box must be at least this long (mm): half a plane.
 MIN_SIDE_MM = 42.0
 
@@ -89,18 +91,39 @@ def upsample_votes(fractions: np.ndarray, shape: tuple[int, int, int], *, mode: 
     return up[:, : shape[0], : shape[1], : shape[2]].argmax(0).numpy()
 
 
+def _fingerprint(image: Image) -> str:
+    """A digest of a scan's voxels and affine (the same scan read twice matches)."""
+    import hashlib
+
+    digest = hashlib.blake2b(np.ascontiguousarray(image.array).view(np.uint8), digest_size=16)
+    digest.update(np.asarray(image.geometry.affine, np.float64).tobytes())
+    return digest.hexdigest()
+
+
+def _label_dtype(label) -> type:
+    """The smallest integer type holding a preprocessed label (uint8, else int32)."""
+    values = np.asarray(label)
+    return np.uint8 if values.size == 0 or (values.min() >= 0 and values.max() < 256) else np.int32
+
+
 def _faiss_index(features: np.ndarray, *, exact_limit: int, seed: int = 0):
+    """An exact index up to ``exact_limit`` entries, an inverted file above.
+
+    The inverted file has ``2 sqrt(n)`` lists and probes at least 16 of them (4 % of
+    the lists for large databases); faiss uses as many threads as torch.
+    """
     faiss = optional_import("faiss")
+    faiss.omp_set_num_threads(max(1, torch.get_num_threads()))
     n, d = features.shape
     if n <= exact_limit:
         index = faiss.IndexFlatL2(d)
     else:
-        nlist = int(4 * np.sqrt(n))
+        nlist = int(2 * np.sqrt(n))
         index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist)
         rng = np.random.default_rng(seed)
-        train = features[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
+        train = features[rng.choice(n, size=min(n, 40 * nlist), replace=False)]
         index.train(train)
-        index.nprobe = 16
+        index.nprobe = max(16, nlist // 25)
     index.add(features)
     return index
 
@@ -122,7 +145,7 @@ class LabelTransfer:
         *,
         k: int = 21,
         upsample: str = "interp",
-        exact_limit: int = 100_000,
+        exact_limit: int = EXACT_LIMIT,
         labels: Sequence[int] | None = None,
     ) -> None:
         if int(k) < 1:
@@ -138,6 +161,7 @@ class LabelTransfer:
         self._feats: list[np.ndarray] = []
         self._labels: list[np.ndarray] = []
         self._keep: list[np.ndarray] = []
+        self._described: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._index = None
 
     # ------------------------------------------------------------- supports
@@ -167,10 +191,18 @@ class LabelTransfer:
                 "(all zero)"
             )
         sample = self.pipeline.apply(image, label=label_image)
-        feats = self.describer(sample.image)
-        keep = tissue_blocks(sample.image).reshape(-1)
-        self._feats.append(feats.reshape(-1, feats.shape[-1])[keep].astype(np.float32))
-        self._labels.append(np.asarray(sample.label))
+        key = _fingerprint(image)
+        if key not in self._described:  # a scan given with several labels is described once
+            feats = self.describer(sample.image)
+            keep = tissue_blocks(sample.image).reshape(-1)
+            self._described[key] = (
+                feats.reshape(-1, feats.shape[-1])[keep].astype(np.float32, copy=False),
+                keep,
+            )
+        feats, keep = self._described[key]
+        self._feats.append(feats)
+        self._labels.append(np.asarray(sample.label, _label_dtype(sample.label)))
+        self._keep.append(keep)
         self._keep.append(keep)
         self._index = None
 
@@ -323,7 +355,7 @@ def transfer_labels(
     k: int = 21,
     upsample: str = "interp",
     labels: Sequence[int] | None = None,
-    exact_limit: int = 100_000,
+    exact_limit: int = EXACT_LIMIT,
 ) -> np.ndarray:
     """One query labelled from labelled supports by k-NN on context descriptors.
 
