@@ -203,7 +203,6 @@ class LabelTransfer:
         self._feats.append(feats)
         self._labels.append(np.asarray(sample.label, _label_dtype(sample.label)))
         self._keep.append(keep)
-        self._keep.append(keep)
         self._index = None
 
     def _database(self) -> tuple[np.ndarray, np.ndarray]:
