@@ -64,9 +64,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from medssl.inference.loop import run_inference
     from medssl.inference.outputs import plan_outputs
+    from medssl.inference.transfer import TransferPredictor, build_transfer
     from medssl.io import read_image, read_label
-    from medssl.methods.context.files import build_transfer
-    from medssl.methods.context.predictor import TransferPredictor
 
     jobs = plan_outputs([args.query], tempfile.mkdtemp())
     knn = build_transfer(args.model, labels=args.labels)  # loads the model

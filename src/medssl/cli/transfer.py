@@ -84,7 +84,7 @@ def transfer(
     ] = False,
 ) -> None:
     """Label query scans from labelled support scans (k-NN on context descriptors)."""
-    from medssl.methods.context.files import transfer_files
+    from medssl.inference.transfer import transfer_files
 
     if threads is not None:
         if threads < 1:

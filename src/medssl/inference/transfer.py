@@ -1,18 +1,77 @@
-"""``transfer_files``: label query scans on disk from labelled support scans on disk.
+"""Label transfer in the inference loop: ``medssl transfer``.
 
-The supports are read and checked here (their label on the image's grid, with
-foreground, every ``--labels`` value present) and form the predictor's database;
-everything about the queries (output names, overwrite protection, validation before
-anything is written, ``continue_on_error``, progress, the device, writing in the
-query's grid) is the inference loop's (:func:`~medssl.inference.loop.run_inference`).
+``medssl transfer`` runs :func:`~medssl.inference.loop.run_inference` like ``segment``
+and ``predict``: the loop names and protects the outputs, validates every query,
+reads it, and writes the label map in the query's exact grid, with
+``continue_on_error``, progress and the device. :class:`TransferPredictor` holds the
+support database (:class:`~medssl.methods.context.transfer.LabelTransfer`, or the
+registration baseline :class:`~medssl.methods.context.register.RegistrationTransfer`)
+and labels each query on the context grid; the loop inverts the preprocessing.
+:func:`transfer_files` reads and checks the supports (their label on the image's grid,
+with foreground, every ``--labels`` value present) before any query is labelled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from medssl.errors import MedsslError
+from medssl.inference.predictor import NetOutput, Predictor
+from medssl.io import Image
+from medssl.methods.context.transfer import MIN_SIDE_MM
+
+
+class TransferPredictor(Predictor):
+    """k-NN label transfer (or registration) from labelled supports, per query.
+
+    Args:
+        transfer: A :class:`~medssl.methods.context.transfer.LabelTransfer` or
+            :class:`~medssl.methods.context.register.RegistrationTransfer` holding the
+            supports; its ``pipeline`` is the preprocessing, its ``predict_sample``
+            the prediction step.
+    """
+
+    name = "label transfer"
+
+    def __init__(self, transfer: Any) -> None:
+        self.transfer = transfer
+        self.pipeline = transfer.pipeline
+        self.seconds: dict[str, float] = {}
+
+    def to(self, device: str) -> TransferPredictor:
+        """Run the descriptor networks on ``device``; returns itself."""
+        self.device = str(device)
+        self.transfer.to(self.device)
+        return self
+
+    def check(self, image: Image) -> list[str]:
+        """Refuse a query that is not 3D or is physically smaller than the patches.
+
+        Raises:
+            MedsslError: Naming the file and the rule.
+        """
+        shape = np.shape(image.array)
+        if len(shape) != 3:
+            raise MedsslError(f"query {image.geometry.source} must be 3D; got shape {shape}")
+        sides = np.asarray(shape) * np.asarray(image.geometry.spacing, dtype=float)
+        if float(sides.min()) < MIN_SIDE_MM:
+            raise MedsslError(
+                f"query {image.geometry.source} is too small for the context patches: "
+                f"{float(sides.min()):.0f} mm on its shortest side; at least "
+                f"{MIN_SIDE_MM:.0f} mm needed"
+            )
+        return []
+
+    def predict(self, sample: Any) -> NetOutput:
+        """Label values on the context grid (mapped back to the query's grid by the loop)."""
+        labels = self.transfer.predict_sample(sample)
+        self.seconds = dict(getattr(self.transfer, "seconds", {}))
+        return NetOutput(maps={"labels": labels}, labels=("labels",))
+
 
 #: ``--model`` name of the atlas-registration baseline.
 REGISTER = "register"
@@ -97,7 +156,6 @@ def transfer_files(
     from medssl.inference.loop import run_inference
     from medssl.inference.outputs import check_outputs, plan_outputs
     from medssl.io import read_image, read_label
-    from medssl.methods.context.predictor import TransferPredictor
 
     if not queries:
         raise MedsslError("transfer needs at least one query image")
