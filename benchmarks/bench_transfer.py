@@ -1,13 +1,20 @@
-"""Time and peak memory of label transfer for one query and one support, vs registration.
+"""Time and peak memory of label transfer for one query, vs registration, in one run.
 
     python benchmarks/bench_transfer.py QUERY SUPPORT_IMAGE SUPPORT_LABEL \
-        [--model context2d_heatmap] [--labels 1 2 3 5] [--threads 2] [--no-register]
+        [--model context2d_heatmap] [--labels 1 2 3 5] [--threads 2] [--supports N] \
+        [--no-register]
 
 Prints, for the k-NN transfer (after the model is loaded) and for the registration
-baseline in the same run: wall seconds, CPU seconds, and the peak resident memory
-growth of the process (``ru_maxrss``) during each, plus the stage times of the k-NN
-path (preprocess, descriptors, search, upsampling and the inverse to the query grid,
-writing the full-resolution map).
+baseline in the same run: wall seconds, CPU seconds, and the peak resident memory of
+the process (``ru_maxrss``, and its growth during each), plus the stage times of the
+k-NN path (support descriptors and index, then for the query: descriptors, search,
+upsampling; the query goes through the inference loop of ``medssl transfer``, which
+reads it, maps the labels back to its grid and writes the full-resolution map).
+
+``--supports N`` uses N supports: the given one and N - 1 augmented copies of it
+(flipped along the first axis every other copy, Gaussian noise of 10 HU from a seeded
+generator), made in memory one at a time as ``medssl transfer`` reads its supports, so
+that the database is N times as large without identical scans being described once.
 """
 
 from __future__ import annotations
@@ -16,11 +23,28 @@ import argparse
 import resource
 import tempfile
 import time
-from pathlib import Path
 
 
 def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def augmented(image, label, index: int):
+    """Copy ``index`` of a support: the scan itself for 0, else flipped and/or noisy."""
+    import numpy as np
+
+    from medssl.io import Image
+
+    if index == 0:
+        return image, label
+    rng = np.random.default_rng(index)
+    img, lab = np.asarray(image.array, np.float32), np.asarray(label.array)
+    if index % 2:
+        img, lab = img[::-1], lab[::-1]
+    img = img + rng.normal(0.0, 10.0, img.shape).astype(np.float32)
+    return Image(np.ascontiguousarray(img), image.geometry), Image(
+        np.ascontiguousarray(lab), label.geometry
+    )
 
 
 def main() -> None:
@@ -31,46 +55,51 @@ def main() -> None:
     parser.add_argument("--model", default="context2d_heatmap")
     parser.add_argument("--labels", type=int, nargs="*", default=None)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--supports", type=int, default=1, help="Number of supports.")
     parser.add_argument("--no-register", action="store_true")
     args = parser.parse_args()
 
     import torch
 
     torch.set_num_threads(args.threads)
-    from medssl.io import read_image, read_label, write_image
-    from medssl.methods.context.describers import load_describer
-    from medssl.methods.context.register import RegistrationTransfer
-    from medssl.methods.context.transfer import LabelTransfer
+    from medssl.inference.loop import run_inference
+    from medssl.inference.outputs import plan_outputs
+    from medssl.inference.transfer import TransferPredictor, build_transfer
+    from medssl.io import read_image, read_label
 
-    query = read_image(args.query)
-    support = (read_image(args.support_image), read_label(args.support_label))
-    describer = load_describer(args.model)
+    jobs = plan_outputs([args.query], tempfile.mkdtemp())
+    knn = build_transfer(args.model, labels=args.labels)  # loads the model
     base = peak_mb()
-    out = Path(tempfile.mkdtemp()) / "pred.nii.gz"
-
     wall, cpu = time.perf_counter(), time.process_time()
-    knn = LabelTransfer(describer, labels=args.labels)
-    knn.add_support(*support)
+    for i in range(args.supports):
+        image, label = read_image(args.support_image), read_label(args.support_label)
+        knn.add_support(*augmented(image, label, i))
+        del image, label
     knn.build()
-    result = knn.predict(query)
-    write_image(result.labels, query.geometry, out)
+    support_s = time.perf_counter() - wall
+    predictor = TransferPredictor(knn)
+    run_inference(jobs, predictor, progress=False, description="transfer")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    stages = " ".join(f"{k}={v:.2f}s" for k, v in result.seconds.items())
-    print(f"knn ({args.model}): wall {wall:.2f} s, CPU {cpu:.2f} s, "
+    stages = " ".join(f"{k}={v:.2f}s" for k, v in predictor.seconds.items())
+    print(f"knn ({args.model}, {args.supports} support(s), database {knn._index.ntotal} "
+          f"blocks, {type(knn._index).__name__}): wall {wall:.2f} s, CPU {cpu:.2f} s, "
           f"peak memory +{peak_mb() - base:.0f} MB (process peak {peak_mb():.0f} MB); "
-          f"query stages: {stages}")  # fmt: skip
+          f"supports {support_s:.2f}s, query stages: {stages}")  # fmt: skip
     if args.no_register:
         return
+    reg = build_transfer("register", labels=args.labels)
     base = peak_mb()
     wall, cpu = time.perf_counter(), time.process_time()
-    reg = RegistrationTransfer(labels=args.labels)  # elastix picks its own threads
-    reg.add_support(*support)
-    result = reg.predict(query)
-    write_image(result.labels, query.geometry, out)
+    for i in range(args.supports):  # elastix picks its own threads
+        reg.add_support(
+            *augmented(read_image(args.support_image), read_label(args.support_label), i)
+        )
+    run_inference(plan_outputs([args.query], tempfile.mkdtemp()), TransferPredictor(reg),
+                  progress=False, description="register")  # fmt: skip
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(
-        f"register (elastix affine+bspline): wall {wall:.2f} s, CPU {cpu:.2f} s, "
-        f"peak memory +{peak_mb() - base:.0f} MB (process peak {peak_mb():.0f} MB)"
+        f"register (elastix affine+bspline, {args.supports} support(s)): wall {wall:.2f} s, "
+        f"CPU {cpu:.2f} s, peak memory +{peak_mb() - base:.0f} MB (process peak {peak_mb():.0f} MB)"
     )
 
 

@@ -73,3 +73,23 @@ def test_parse_extra():
     assert q == ["a", "b"] and s == [("i", "l")] and lab == [1, 2, 3]
     with pytest.raises(MedsslError, match="two values"):
         parse_extra(["a", "--support", "i"])
+
+
+def test_transfer_runs_through_the_inference_loop(files, tmp_path, capsys):
+    """Loop naming (nnU-Net suffix dropped), --continue-on-error and --device cpu."""
+    tiny, _ = ct_phantom(shape=(30, 28, 6), spacing=2.0)
+    write_image(tiny.array, tiny.geometry, tmp_path / "tiny.nii.gz")
+    query = tmp_path / "case_0000.nii.gz"
+    query.write_bytes(files["query"].read_bytes())
+    out = tmp_path / "out"
+    args = ["transfer", str(query), str(tmp_path / "tiny.nii.gz"), "--support", str(files["img"]),
+            str(files["lab"]), "--model", "gvdiff", "--out", str(out), "--device", "cpu"]  # fmt: skip
+    code, err = run(args, capsys)
+    assert code == 2 and "tiny.nii.gz" in err and "too small" in err
+    assert not out.exists()
+    code, err = run([*args, "--continue-on-error"], capsys)
+    assert code == 2 and "1 of 2 inputs failed" in err
+    assert sorted(p.name for p in out.iterdir()) == ["case.nii.gz"]
+    code, err = run(["transfer", str(query), "--support", str(files["img"]), str(files["lab"]),
+                     "--model", "nope", "--out", str(out)], capsys)  # fmt: skip
+    assert code == 2 and "register" in err

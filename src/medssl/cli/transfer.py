@@ -16,7 +16,8 @@ _HELP = (
     "Label QUERY scans from labelled support scans by k-NN on context descriptors. "
     "Usage: medssl transfer QUERY... --support IMAGE LABEL [--support IMAGE LABEL ...] "
     "--model NAME_OR_PATH --out DIR [--labels 1 2 3] [--k 21]. --model: context2d_heatmap "
-    "(shipped), xavier, gvdiff, or a RUN/model.pt of a context method."
+    "(shipped), xavier, gvdiff, register (elastix atlas registration), or a RUN/model.pt "
+    "of a context method. Outputs are named and checked as by medssl predict."
 )
 
 
@@ -71,18 +72,39 @@ def transfer(
         str, typer.Option("--upsample", help="interp (vote fractions) or nearest.")
     ] = "interp",
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads.")] = None,
+    device: Annotated[
+        str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")
+    ] = "auto",
+    continue_on_error: Annotated[
+        bool,
+        typer.Option(
+            "--continue-on-error",
+            help="Go on past failing queries; list them at the end and exit non-zero.",
+        ),
+    ] = False,
 ) -> None:
     """Label query scans from labelled support scans (k-NN on context descriptors)."""
-    from medssl.methods.context.files import transfer_files
+    from medssl.inference.transfer import transfer_files
 
-    if threads:
+    if threads is not None:
+        if threads < 1:
+            raise MedsslError(f"--threads must be >= 1; got {threads}")
         import torch
 
         torch.set_num_threads(threads)
     queries, supports, labels = parse_extra(list(ctx.args))
-    for path in transfer_files(
-        queries, supports, model, out, k=k, labels=labels, upsample=upsample
-    ):
+    written = transfer_files(
+        queries,
+        supports,
+        model,
+        out,
+        k=k,
+        labels=labels,
+        upsample=upsample,
+        device=device,
+        continue_on_error=continue_on_error,
+    )
+    for path in written:
         typer.echo(str(path))
 
 

@@ -1,7 +1,8 @@
 """The inference loop: read → preprocess → predict → invert → write, for every command.
 
 ``medssl segment`` (layer decomposition, the z-score baseline), ``medssl predict``
-(fine-tuned networks) and the experiment cells all run :func:`run_inference` with
+(fine-tuned networks), ``medssl transfer`` (k-NN label transfer) and the experiment
+cells all run :func:`run_inference` with
 their own :class:`~medssl.inference.predictor.Predictor`. The loop owns what must be
 the same everywhere:
 

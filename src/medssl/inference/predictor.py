@@ -9,8 +9,9 @@ handling are the loop's (:mod:`medssl.inference.loop`).
 
 Predictors: layer decomposition (:class:`medssl.inference.ld.LDPredictor`), the z-score
 threshold baseline (:class:`medssl.inference.zscore.ZScorePredictor`) and fine-tuned
-segmentation networks (:class:`medssl.segmentation.predict.SegmentationPredictor`). A
-new one (e.g. k-NN label transfer) is one subclass.
+segmentation networks (:class:`medssl.segmentation.predict.SegmentationPredictor`) and
+k-NN label transfer (:class:`medssl.inference.transfer.TransferPredictor`). A new one is
+one subclass.
 """
 
 from __future__ import annotations

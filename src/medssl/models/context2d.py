@@ -17,6 +17,7 @@ map, MSE against :func:`medssl.views.context_pairs.heatmap_target`).
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from medssl.errors import MedsslError
@@ -44,13 +45,16 @@ class PixelGroupNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        n, c, *spatial = x.shape
-        g = x.view(n, self.groups, c // self.groups, *spatial)
-        mean = g.mean(dim=2, keepdim=True)
-        var = g.var(dim=2, keepdim=True, unbiased=False)
-        g = (g - mean) * torch.rsqrt(var + self.eps)
-        shape = (1, c) + (1,) * len(spatial)
-        return g.view(n, c, *spatial) * self.weight.view(shape) + self.bias.view(shape)
+        # One layer norm over each group's channels at every pixel: with channels last
+        # (the layout the descriptors run in) every group is contiguous in memory.
+        c = x.shape[1]
+        y = x.movedim(1, -1)
+        y = F.layer_norm(
+            y.reshape(*y.shape[:-1], self.groups, c // self.groups),
+            (c // self.groups,),
+            eps=self.eps,
+        )
+        return torch.addcmul(self.bias, y.reshape(*y.shape[:-2], c), self.weight).movedim(-1, 1)
 
 
 def conv_unit(conv: nn.Module, channels: int, groups: int = 4) -> nn.Sequential:

@@ -66,3 +66,18 @@ def test_unknown_model_lists_valid_names():
     with pytest.raises(MedsslError, match="gvdiff.*xavier"):
         load_describer("nope")
     assert {"xavier", "gvdiff", "context2d_heatmap"} <= set(valid_models())
+
+
+def test_pixel_group_norm_normalises_each_group_at_each_pixel():
+    from medssl.models.context2d import PixelGroupNorm
+
+    norm = PixelGroupNorm(4, 16)
+    with torch.no_grad():
+        norm.weight.uniform_(0.5, 2.0)
+        norm.bias.uniform_(-1.0, 1.0)
+    x = torch.randn(2, 16, 5, 7, generator=torch.Generator().manual_seed(0))
+    g = x.view(2, 4, 4, 5, 7)
+    ref = (g - g.mean(2, keepdim=True)) / torch.sqrt(g.var(2, unbiased=False, keepdim=True) + 1e-5)
+    ref = ref.view(2, 16, 5, 7) * norm.weight.view(1, -1, 1, 1) + norm.bias.view(1, -1, 1, 1)
+    for layout in (torch.contiguous_format, torch.channels_last):
+        torch.testing.assert_close(norm(x.contiguous(memory_format=layout)), ref)

@@ -66,3 +66,27 @@ def test_bad_supports_and_queries_are_refused():
     tiny, _ = ct_phantom(shape=(30, 28, 6), spacing=2.0)
     with pytest.raises(MedsslError, match="too small"):
         t.predict(tiny)
+
+
+def test_a_scan_given_twice_is_described_once_and_ivf_recovers_the_organs():
+    image, label = ct_phantom()
+    gv, calls = load_describer("gvdiff"), []
+
+    def counting(volume):
+        calls.append(volume.shape)
+        return gv(volume)
+
+    counting.dim = gv.dim
+    t = LabelTransfer(counting, k=1, exact_limit=10)  # an inverted file, not the exact index
+    t.add_support(image, label)
+    t.add_support(image, Image((label.array == 1).astype(np.uint8), label.geometry))
+    assert len(calls) == 1
+    query, _ = ct_phantom(shape=(32, 28, 24), shift=2, seed=1)
+    t.add_support(query, _)  # a third, different scan: the database holds all three
+    assert len(calls) == 2
+    t.build()
+    assert t._index.ntotal == len(t._classes) == sum(len(f) for f in t._feats)
+    out = t.predict(image).labels
+    assert len(calls) == 3 and type(t._index).__name__ == "IndexIVFFlat"
+    for organ in (1, 2):
+        assert dice(out == organ, label.array == organ) > 0.6

@@ -69,12 +69,19 @@ class PlaneDescriber:
         chunk: Slices per forward pass.
     """
 
-    def __init__(self, nets: nn.ModuleList, *, gap: float = 3.0, chunk: int = 8) -> None:
+    def __init__(self, nets: nn.ModuleList, *, gap: float = 3.0, chunk: int = 16) -> None:
         if len(nets) != 3 or float(gap) != int(gap):
             raise MedsslError(f"need 3 plane networks and an integer gap; got {len(nets)}, {gap}")
         self.nets, self.gap, self.chunk = nets.eval(), int(gap), int(chunk)
         self.window = int(getattr(nets[0], "window", 42))
         self.dim = 3 * int(nets[0].out_channels)
+        self.device = "cpu"
+
+    def to(self, device: str) -> PlaneDescriber:
+        """Run the networks on ``device``; returns itself."""
+        self.device = str(device)
+        self.nets.to(self.device)
+        return self
 
     @torch.no_grad()
     def __call__(self, volume: np.ndarray) -> np.ndarray:
@@ -83,7 +90,7 @@ class PlaneDescriber:
         Shape:
             (X, Y, Z) → (B0, B1, B2, 192) float32.
         """
-        vol = torch.as_tensor(np.ascontiguousarray(volume, np.float32))
+        vol = torch.as_tensor(np.ascontiguousarray(volume, np.float32), device=self.device)
         blocks = block_shape(vol.shape)
         padded = _pad_for(vol, window=self.window, half_shift=False)
         centre = (self.window - 1) / 2.0  # 20.5: between slices, so average two of them
@@ -97,10 +104,11 @@ class PlaneDescriber:
             out = []
             for start in range(0, len(planes), self.chunk):
                 x = half[planes[start : start + self.chunk]]  # (m, 3, n_b, n_c)
+                x = x.contiguous(memory_format=torch.channels_last)
                 out.append(self.nets[axis](x).float())
             feats = torch.cat(out)  # (B_axis, 64, B_b, B_c)
             parts.append(feats.permute(0, 2, 3, 1).movedim(0, axis))
-        return torch.cat(parts, dim=-1).numpy()
+        return torch.cat(parts, dim=-1).cpu().numpy()
 
 
 class CubeDescriber:
@@ -115,11 +123,18 @@ class CubeDescriber:
         self.net, self.rows = net.eval(), int(rows)
         self.window = int(getattr(net, "window", 25))
         self.dim = int(net.out_channels)
+        self.device = "cpu"
+
+    def to(self, device: str) -> CubeDescriber:
+        """Run the network on ``device``; returns itself."""
+        self.device = str(device)
+        self.net.to(self.device)
+        return self
 
     @torch.no_grad()
     def __call__(self, volume: np.ndarray) -> np.ndarray:
         """Shape: (X, Y, Z) → (B0, B1, B2, 192) float32."""
-        vol = torch.as_tensor(np.ascontiguousarray(volume, np.float32))
+        vol = torch.as_tensor(np.ascontiguousarray(volume, np.float32), device=self.device)
         blocks = block_shape(vol.shape)
         padded = _pad_for(vol, window=self.window, half_shift=True)
         shifted = F.avg_pool3d(padded[None, None], 2, stride=1)[0, 0]  # voxel k ↔ k + 0.5
@@ -129,7 +144,7 @@ class CubeDescriber:
             slab = shifted[STRIDE * start : STRIDE * (stop - 1) + self.window]
             feats = self.net(slab[None, None])[0].float()
             out.append(feats[:, :, : blocks[1], : blocks[2]])
-        return torch.cat(out, dim=1).permute(1, 2, 3, 0).numpy()
+        return torch.cat(out, dim=1).permute(1, 2, 3, 0).cpu().numpy()
 
 
 class GreyValueDescriber:

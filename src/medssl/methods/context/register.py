@@ -96,12 +96,24 @@ class RegistrationTransfer:
             if missing:
                 raise MedsslError(f"label values {missing} are in no support label")
 
-    def predict(self, query: Image) -> TransferResult:
-        """Register every support to the query and fuse the propagated labels."""
+    def to(self, device: str) -> RegistrationTransfer:
+        """elastix runs on the CPU whatever the device; returns itself."""
+        return self
+
+    def check_sample(self, sample) -> None:
+        """Every preprocessed query is accepted (elastix needs no minimum size)."""
+
+    def predict_sample(self, sample) -> np.ndarray:
+        """Register every support to a query on the context grid and fuse the labels.
+
+        Stage times are kept in :attr:`seconds`.
+
+        Shape:
+            ``sample.image`` (X, Y, Z) → (X, Y, Z), uint8 (int32 above 255).
+        """
         itk = optional_import("itk")
         self.build()
         t0 = time.perf_counter()
-        sample = self.pipeline.apply(query)
         fixed = _itk_image(itk, sample.image)
         params = _parameters(itk, iterations=self.iterations, grid_mm=self.grid_mm)
         votes = []
@@ -116,9 +128,15 @@ class RegistrationTransfer:
         stack = np.stack(votes)
         n_values = int(stack.max()) + 1
         counts = np.stack([(stack == v).sum(0) for v in range(n_values)])
-        fused = counts.argmax(0)
         dtype = np.uint8 if n_values <= 256 else np.int32
-        labels = Pipeline.invert(fused.astype(dtype), sample.record, is_label=True)
-        return TransferResult(
-            labels=labels.astype(dtype, copy=False), seconds={"register": time.perf_counter() - t0}
-        )
+        self.seconds = {"register": time.perf_counter() - t0}
+        return counts.argmax(0).astype(dtype)
+
+    def predict(self, query: Image) -> TransferResult:
+        """Register every support to the query and fuse the propagated labels."""
+        optional_import("itk")
+        self.build()
+        sample = self.pipeline.apply(query)
+        fused = self.predict_sample(sample)
+        labels = Pipeline.invert(fused, sample.record, is_label=True)
+        return TransferResult(labels=labels.astype(fused.dtype, copy=False), seconds=self.seconds)

@@ -32,6 +32,8 @@ from medssl.methods.context.prep import SPACING_MM, context_pipeline
 from medssl.preprocess import Pipeline
 
 UPSAMPLING = ("interp", "nearest")
+#: Largest support database searched exactly; above it an inverted file (IVF) is used.
+EXACT_LIMIT = 20_000
 #: Every side of a query's body box must be at least this long (mm): half a plane.
 MIN_SIDE_MM = 42.0
 
@@ -89,18 +91,39 @@ def upsample_votes(fractions: np.ndarray, shape: tuple[int, int, int], *, mode: 
     return up[:, : shape[0], : shape[1], : shape[2]].argmax(0).numpy()
 
 
+def _fingerprint(image: Image) -> str:
+    """A digest of a scan's voxels and affine (the same scan read twice matches)."""
+    import hashlib
+
+    digest = hashlib.blake2b(np.ascontiguousarray(image.array).view(np.uint8), digest_size=16)
+    digest.update(np.asarray(image.geometry.affine, np.float64).tobytes())
+    return digest.hexdigest()
+
+
+def _label_dtype(label) -> type:
+    """The smallest integer type holding a preprocessed label (uint8, else int32)."""
+    values = np.asarray(label)
+    return np.uint8 if values.size == 0 or (values.min() >= 0 and values.max() < 256) else np.int32
+
+
 def _faiss_index(features: np.ndarray, *, exact_limit: int, seed: int = 0):
+    """An exact index up to ``exact_limit`` entries, an inverted file above.
+
+    The inverted file has ``2 sqrt(n)`` lists and probes at least 16 of them (4 % of
+    the lists for large databases); faiss uses as many threads as torch.
+    """
     faiss = optional_import("faiss")
+    faiss.omp_set_num_threads(max(1, torch.get_num_threads()))
     n, d = features.shape
     if n <= exact_limit:
         index = faiss.IndexFlatL2(d)
     else:
-        nlist = int(4 * np.sqrt(n))
+        nlist = int(2 * np.sqrt(n))
         index = faiss.IndexIVFFlat(faiss.IndexFlatL2(d), d, nlist)
         rng = np.random.default_rng(seed)
-        train = features[rng.choice(n, size=min(n, 64 * nlist), replace=False)]
+        train = features[rng.choice(n, size=min(n, 40 * nlist), replace=False)]
         index.train(train)
-        index.nprobe = 16
+        index.nprobe = max(16, nlist // 25)
     index.add(features)
     return index
 
@@ -122,7 +145,7 @@ class LabelTransfer:
         *,
         k: int = 21,
         upsample: str = "interp",
-        exact_limit: int = 100_000,
+        exact_limit: int = EXACT_LIMIT,
         labels: Sequence[int] | None = None,
     ) -> None:
         if int(k) < 1:
@@ -138,6 +161,7 @@ class LabelTransfer:
         self._feats: list[np.ndarray] = []
         self._labels: list[np.ndarray] = []
         self._keep: list[np.ndarray] = []
+        self._described: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._index = None
 
     # ------------------------------------------------------------- supports
@@ -167,10 +191,17 @@ class LabelTransfer:
                 "(all zero)"
             )
         sample = self.pipeline.apply(image, label=label_image)
-        feats = self.describer(sample.image)
-        keep = tissue_blocks(sample.image).reshape(-1)
-        self._feats.append(feats.reshape(-1, feats.shape[-1])[keep].astype(np.float32))
-        self._labels.append(np.asarray(sample.label))
+        key = _fingerprint(image)
+        if key not in self._described:  # a scan given with several labels is described once
+            feats = self.describer(sample.image)
+            keep = tissue_blocks(sample.image).reshape(-1)
+            self._described[key] = (
+                feats.reshape(-1, feats.shape[-1])[keep].astype(np.float32, copy=False),
+                keep,
+            )
+        feats, keep = self._described[key]
+        self._feats.append(feats)
+        self._labels.append(np.asarray(sample.label, _label_dtype(sample.label)))
         self._keep.append(keep)
         self._index = None
 
@@ -203,25 +234,40 @@ class LabelTransfer:
         self._index = _faiss_index(db, exact_limit=self.exact_limit)
 
     # ------------------------------------------------------------- queries
-    def votes(self, query: Image) -> tuple[np.ndarray, object, dict[str, float]]:
-        """Vote fractions of every query block, the preprocessed sample and timings.
+    def to(self, device: str) -> LabelTransfer:
+        """Run the describer on ``device`` (when it has a network); returns itself."""
+        move = getattr(self.describer, "to", None)
+        if move is not None:
+            move(device)
+        return self
+
+    def check_sample(self, sample) -> None:
+        """Refuse a preprocessed query whose body box is too small for the patches.
+
+        Raises:
+            MedsslError: A body box shorter than ``MIN_SIDE_MM`` on some side.
+        """
+        side = min(sample.image.shape) * SPACING_MM
+        if side < MIN_SIDE_MM:
+            raise MedsslError(
+                f"query {sample.source_geometry.source} is too small for the context patches: "
+                f"its body box is {side:.0f} mm on its shortest side; at least "
+                f"{MIN_SIDE_MM:.0f} mm needed"
+            )
+
+    def sample_votes(self, sample) -> tuple[np.ndarray, dict[str, float]]:
+        """Vote fractions of every block of a query already on the context grid.
 
         Shape:
-            fractions (B0, B1, B2, C), C = background + transferred labels.
+            ``sample.image`` (X, Y, Z) → fractions (B0, B1, B2, C), C = background +
+            transferred labels.
 
         Raises:
             MedsslError: A query body box smaller than ``MIN_SIDE_MM`` on some side.
         """
-        t0 = time.perf_counter()
         if self._index is None:
             self.build()
-        sample = self.pipeline.apply(query)
-        side = min(sample.image.shape) * SPACING_MM
-        if side < MIN_SIDE_MM:
-            raise MedsslError(
-                f"query {query.geometry.source} is too small for the context patches: its body "
-                f"box is {side:.0f} mm on its shortest side; at least {MIN_SIDE_MM:.0f} mm needed"
-            )
+        self.check_sample(sample)
         t1 = time.perf_counter()
         feats = self.describer(sample.image)
         t2 = time.perf_counter()
@@ -238,15 +284,54 @@ class LabelTransfer:
             counts = np.stack([(votes == c).sum(1) for c in range(len(self.values))], axis=-1)
             fractions[keep] = counts / k
         fractions = fractions.reshape(*feats.shape[:3], -1)
-        t3 = time.perf_counter()
-        return fractions, sample, {"preprocess": t1 - t0, "describe": t2 - t1, "search": t3 - t2}
+        return fractions, {"describe": t2 - t1, "search": time.perf_counter() - t2}
+
+    def votes(self, query: Image) -> tuple[np.ndarray, object, dict[str, float]]:
+        """Vote fractions of every query block, the preprocessed sample and timings.
+
+        Shape:
+            fractions (B0, B1, B2, C), C = background + transferred labels.
+
+        Raises:
+            MedsslError: A query body box smaller than ``MIN_SIDE_MM`` on some side.
+        """
+        t0 = time.perf_counter()
+        if self._index is None:
+            self.build()
+        sample = self.pipeline.apply(query)
+        t1 = time.perf_counter()
+        fractions, seconds = self.sample_votes(sample)
+        return fractions, sample, {"preprocess": t1 - t0, **seconds}
+
+    def grid_labels(self, fractions: np.ndarray, shape: tuple[int, ...], *, upsample: str):
+        """Label values on the context grid from block vote fractions.
+
+        Shape:
+            (B0, B1, B2, C) → ``shape`` (X, Y, Z), uint8 (int32 above 255).
+        """
+        classes = upsample_votes(fractions, tuple(shape), mode=upsample)  # type: ignore[arg-type]
+        dtype = np.uint8 if self.values.max() < 256 else np.int32
+        return self.values[classes].astype(dtype)
+
+    def predict_sample(self, sample) -> np.ndarray:
+        """Label values of a query on the context grid (the prediction step of the loop).
+
+        Stage times are kept in :attr:`seconds`.
+
+        Shape:
+            ``sample.image`` (X, Y, Z) → (X, Y, Z).
+        """
+        fractions, self.seconds = self.sample_votes(sample)
+        t0 = time.perf_counter()
+        labels = self.grid_labels(fractions, sample.image.shape, upsample=self.upsample)
+        self.seconds["upsample"] = time.perf_counter() - t0
+        return labels
 
     def labels_from_votes(self, fractions: np.ndarray, sample, *, upsample: str) -> np.ndarray:
         """Label values on the query's own grid from block vote fractions."""
-        classes = upsample_votes(fractions, sample.image.shape, mode=upsample)
-        dtype = np.uint8 if self.values.max() < 256 else np.int32
-        labels = Pipeline.invert(self.values[classes].astype(dtype), sample.record, is_label=True)
-        return labels.astype(dtype, copy=False)
+        values = self.grid_labels(fractions, sample.image.shape, upsample=upsample)
+        labels = Pipeline.invert(values, sample.record, is_label=True)
+        return labels.astype(values.dtype, copy=False)
 
     def predict(self, query: Image) -> TransferResult:
         """Label a query scan, on its own grid.
@@ -269,7 +354,7 @@ def transfer_labels(
     k: int = 21,
     upsample: str = "interp",
     labels: Sequence[int] | None = None,
-    exact_limit: int = 100_000,
+    exact_limit: int = EXACT_LIMIT,
 ) -> np.ndarray:
     """One query labelled from labelled supports by k-NN on context descriptors.
 
