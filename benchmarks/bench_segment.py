@@ -51,8 +51,8 @@ def _input(folder: Path, case: str) -> Path:
 def _model(folder: Path) -> Path:
     import torch
 
-    from medssl.models import create_model, save_weights
     from medssl.methods.ld.presets import ld_preset
+    from medssl.models import create_model, save_weights
 
     torch.manual_seed(0)
     config = {"in_channels": 1, "out_channels": 3, "base_width": 32}
