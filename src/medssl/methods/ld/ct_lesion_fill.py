@@ -45,16 +45,13 @@ def ct_lesion_fill_options(options: dict[str, Any] | bool | None) -> dict[str, f
     Raises:
         MedsslError: An unknown key or a value out of range.
     """
-    if options is None or options is False:
+    from medssl.methods.ld.lesion_fill import fill_options
+
+    out = fill_options(options, DEFAULTS, what="CT lesion_fill")
+    if out is None:
         return None
-    given = {} if options is True else dict(options)
-    unknown = sorted(set(given) - set(DEFAULTS))
-    if unknown:
-        raise MedsslError(f"unknown CT lesion_fill option(s) {unknown}; valid: {sorted(DEFAULTS)}")
-    out = {k: float(given.get(k, v)) for k, v in DEFAULTS.items()}
-    values = np.asarray(list(out.values()))
-    if not np.isfinite(values).all() or (values < 0).any():
-        raise MedsslError(f"CT lesion_fill options must be finite numbers >= 0; got {given}")
+    if min(out.values()) < 0:
+        raise MedsslError(f"CT lesion_fill options must be finite numbers >= 0; got {options}")
     if not 0 < out["grow_z"] <= out["seed_z"]:
         raise MedsslError(
             f"CT lesion_fill needs 0 < grow_z <= seed_z; got {out['grow_z']}, {out['seed_z']}"

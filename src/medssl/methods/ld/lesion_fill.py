@@ -51,21 +51,37 @@ DEFAULTS: dict[str, float] = {
 }
 
 
+def fill_options(
+    options: dict[str, Any] | bool | None, defaults: dict[str, float], *, what: str
+) -> dict[str, float] | None:
+    """``None``/``False`` → None; ``True``/``{}`` → ``defaults``; else ``defaults``
+    updated by ``options``, every value a finite float.
+
+    Raises:
+        MedsslError: An unknown key or a non-finite value.
+    """
+    if options is None or options is False:
+        return None
+    given = {} if options is True else dict(options)
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        raise MedsslError(f"unknown {what} option(s) {unknown}; valid: {sorted(defaults)}")
+    out = {k: float(given.get(k, v)) for k, v in defaults.items()}
+    if not np.isfinite(list(out.values())).all():
+        raise MedsslError(f"{what} options must be finite numbers; got {given}")
+    return out
+
+
 def lesion_fill_options(options: dict[str, Any] | bool | None) -> dict[str, float] | None:
     """Validated options: ``None``/``False`` → off, ``True``/``{}`` → :data:`DEFAULTS`.
 
     Raises:
         MedsslError: An unknown key or a value out of range.
     """
-    if options is None or options is False:
+    out = fill_options(options, DEFAULTS, what="lesion_fill")
+    if out is None:
         return None
-    given = {} if options is True else dict(options)
-    unknown = sorted(set(given) - set(DEFAULTS))
-    if unknown:
-        raise MedsslError(f"unknown lesion_fill option(s) {unknown}; valid: {sorted(DEFAULTS)}")
-    out = {k: float(given.get(k, v)) for k, v in DEFAULTS.items()}
-    if not np.isfinite(list(out.values())).all():
-        raise MedsslError(f"lesion_fill options must be finite numbers; got {given}")
+    given = options if isinstance(options, dict) else {}
     if out["grow_z"] > out["seed_z"]:
         raise MedsslError(
             f"lesion_fill.grow_z ({out['grow_z']}) must be <= seed_z ({out['seed_z']})"
