@@ -173,10 +173,10 @@ def unet_nd_tiny(
     num_levels: int = 4,
 ) -> UNet3D:
     """A 4-8-16-32 channel UNet, 2D or 3D, for tests."""
-    return UNet3D(
-        in_channels,
-        out_channels,
+    return unet_nd(
+        spatial_dims=spatial_dims,
+        in_channels=in_channels,
+        out_channels=out_channels,
         base_width=base_width,
         num_levels=num_levels,
-        spatial_dims=spatial_dims,
     )
