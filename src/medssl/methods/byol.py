@@ -28,7 +28,7 @@ from medssl.errors import MedsslError
 from medssl.losses.byol import byol_loss
 from medssl.methods.base import METHODS, Method
 from medssl.methods.ema import cosine_momentum, update_ema
-from medssl.methods.options import check_counts
+from medssl.methods.options import check_counts, check_fields
 from medssl.methods.two_view_volumes import load_two_view_volumes
 from medssl.models import create_model, encoder_of, unwrap_model
 from medssl.models.byol_net import BYOLNet
@@ -90,11 +90,12 @@ class Byol(Method):
         length: int | None = None,
         preprocess: Mapping[str, Any] | None = None,
     ) -> None:
-        view_options = {**dict(views or {}), "input_shape": tuple(input_shape)}
-        valid = list(PglViewConfig.__dataclass_fields__)
-        bad = sorted(set(view_options) - set(valid))
-        if bad:
-            raise MedsslError(f"unknown views option '{bad[0]}'; valid: {', '.join(valid)}")
+        view_options = check_fields(
+            PglViewConfig,
+            {**dict(views or {}), "input_shape": tuple(input_shape)},
+            method=self.name,
+            group="views",
+        )
         for key, value in view_options.items():
             if isinstance(value, list):
                 view_options[key] = tuple(value)
