@@ -89,3 +89,16 @@ def test_stored_threshold_is_the_default(tmp_path):
     )  # fmt: skip
     assert load_ld_model(tmp_path / "t.pt").threshold == 0.8
     assert load_ld_model(path).threshold == 0.5
+
+
+def test_packaged_threshold_is_stored_and_checked(tmp_path):
+    from zs_helpers import save_ld_model
+
+    from medssl.zeroshot.package import package_weights
+
+    path = save_ld_model(tmp_path / "m.pt")
+    out = package_weights(path, tmp_path / "p.pt", threshold=0.65)
+    assert load_ld_model(out).threshold == 0.65
+    assert load_ld_model(package_weights(path, tmp_path / "q.pt")).threshold == 0.5
+    with pytest.raises(MedsslError, match="threshold must be in"):
+        package_weights(path, tmp_path / "r.pt", threshold=1.5)

@@ -14,6 +14,7 @@ def package_weights(
     *,
     preset: LDPreset | None = None,
     checkpoint: str | Path | None = None,
+    threshold: float | None = None,
 ) -> Path:
     """Copy an ``ld`` run's ``model.pt`` to ``dest`` with its preset stored inside.
 
@@ -26,11 +27,18 @@ def package_weights(
         preset: Override of the stored preset.
         checkpoint: A checkpoint of the same run (e.g. ``checkpoints/best.pt``, selected
             on simulated validation samples) whose weights replace the final ones.
+        threshold: The mask threshold to store as the model's default, chosen without
+            labels (``scripts/select_threshold.py``); none keeps 0.5.
 
     Raises:
-        MedsslError: As :func:`load_ld_model`; a checkpoint of another run.
+        MedsslError: As :func:`load_ld_model`; a checkpoint of another run; a threshold
+            outside (0, 1).
     """
+    from medssl.errors import MedsslError
     from medssl.models import load_weights, save_weights
+
+    if threshold is not None and not 0.0 < float(threshold) < 1.0:
+        raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
 
     loaded = load_ld_model(source, preset=preset)
     wf = load_weights(loaded.path)
@@ -48,4 +56,6 @@ def package_weights(
             "checkpoint": Path(checkpoint).name,
             "val_loss": state.get("best_val"),
         }
+    if threshold is not None:
+        extra["threshold"] = float(threshold)
     return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=extra)
