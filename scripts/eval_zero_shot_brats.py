@@ -8,7 +8,7 @@ with ``medssl.evaluation`` (Dice, HD95 in mm) against ``label > 0``.
 Usage::
 
     python scripts/eval_zero_shot_brats.py --model src/medssl/weights/ld_brain_flair.pt \\
-        [--model "another name=runs/x/model.pt" ...] [--no-baselines] \\
+        [--model "another name=runs/x/model.pt" ...] [--no-baselines] [--tta] \\
         [--data ../shared/data/brats_dev] [--out runs/zero_shot_brats] [--markdown FILE]
 
 ``--model`` may be repeated; ``NAME=PATH`` names a model's row (default: "layer
@@ -49,6 +49,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", help="weights (NAME=PATH); repeatable")
     parser.add_argument("--no-baselines", action="store_true", help="models only")
+    parser.add_argument(
+        "--tta", action="store_true", help="also each model with test-time mirroring"
+    )
     parser.add_argument("--data", type=Path, default=repo.parent / "shared/data/brats_dev")
     parser.add_argument("--out", type=Path, default=repo / "runs/zero_shot_brats")
     parser.add_argument("--markdown", type=Path)
@@ -60,6 +63,8 @@ def main() -> None:
         if not sep:
             name, path = ("layer decomposition" if k == 0 else Path(spec).parent.name), spec
         methods[name] = {"model": path}
+        if args.tta:
+            methods[name + " + TTA (mirroring)"] = {"model": path, "mirror": True}
     if not args.no_baselines:
         methods["z-score threshold z > 1.5"] = {"baseline": "zscore", "z": 1.5}
         methods["z-score threshold z > 2.0"] = {"baseline": "zscore", "z": 2.0}
