@@ -5,7 +5,8 @@ Each record's image is preprocessed once by the preset's pipeline
 record's brain mask must lie on its image's grid (:func:`check_mask_fits`). An item
 draws, from its own generator seeded by ``(seed, index)``: a normal volume ``i``, a
 different texture volume ``j``, optionally a domain-randomised look of each
-(:mod:`medssl.methods.ld.randomise`), a crop of ``patch_size`` centred on a random
+(:mod:`medssl.methods.ld.randomise` for MRI, normalised again;
+:mod:`medssl.methods.ld.ct_randomise` for CT, in HU), a crop of ``patch_size`` centred on a random
 organ voxel of each (kept inside the volume; a volume smaller than the crop is padded
 with the median of its outer faces, 0 around a brain), the synthesis parameters and,
 with probability ``real_fraction``, turns the item into a real unlabelled crop trained
@@ -27,6 +28,7 @@ import torch
 from torch.utils.data import Dataset
 
 from medssl.errors import MedsslError
+from medssl.methods.ld.ct_randomise import CTRandomisationConfig
 from medssl.methods.ld.presets import LDPreset, pipeline_of
 from medssl.methods.ld.randomise import RandomisationConfig
 
@@ -242,14 +244,20 @@ class LDDataset(Dataset):
         synthesis: dict[str, Any] | None = None,
         real_fraction: float = 0.0,
         textures: list[Volume] | None = None,
-        randomisation: RandomisationConfig | None = None,
+        randomisation: RandomisationConfig | CTRandomisationConfig | None = None,
         periventricular: float = 0.0,
     ) -> None:
         from medssl.synthesis.config import preset as synthesis_preset
 
         self.volumes, self.preset, self.seed = volumes, preset, int(seed)
         self.randomisation = randomisation
-        self.normaliser = intensity_step(preset) if randomisation is not None else None
+        if isinstance(randomisation, CTRandomisationConfig) and preset.modality != "CT":
+            raise MedsslError(
+                f"CT randomisation needs a CT preset; '{preset.name}' is {preset.modality}"
+            )
+        self.normaliser = (
+            intensity_step(preset) if isinstance(randomisation, RandomisationConfig) else None
+        )
         self.periventricular = float(periventricular)
         if self.periventricular > 0:
             for v in self.volumes:
@@ -290,6 +298,11 @@ class LDDataset(Dataset):
         """``image`` of ``v``, randomised when ``on`` (parameters into ``record[key]``)."""
         if not on or self.randomisation is None:
             return image
+        if isinstance(self.randomisation, CTRandomisationConfig):
+            from medssl.methods.ld.ct_randomise import randomise_ct
+
+            out, record[key] = randomise_ct(image, v.roi, v.spacing, rng, self.randomisation)
+            return out
         from medssl.methods.ld.randomise import randomise
 
         out, record[key] = randomise(

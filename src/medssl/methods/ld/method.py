@@ -26,6 +26,13 @@ is not FLAIR's (white matter brighter than grey matter, another intensity scale)
 as normal layers they would teach a wrong normal appearance, and as textures they
 would bring T1 patterns into FLAIR tumours.
 
+Liver CT. Normal livers are CT scans with a liver mask (any manual or predicted
+map, read as the preset's organ label), their hypo-dense lesions filled from the
+surrounding liver without labels (``lesion_fill``; :mod:`medssl.methods.ld.ct_lesion_fill`).
+Contrast phase, dose and reconstruction differ between scans; they are simulated in
+HU by the CT domain randomisation (:mod:`medssl.methods.ld.ct_randomise`), which
+refuses the MRI-only parts by name.
+
 Validation (label-free): a fixed set of ``val_samples`` simulated samples, made once
 with ``val_seed`` from the held-out scans of ``val_data`` (same randomisation), or
 from the training volumes without it; ``validate`` returns their mean loss
@@ -119,7 +126,9 @@ class LayerDecomposition(Method):
             :data:`medssl.methods.ld.presets.NORMALISATIONS` (default: z-score).
         landmarks: Standard landmarks of the ``histogram`` normalisation.
         randomise: Domain randomisation (``true`` for the defaults, or a mapping of
-            :class:`medssl.methods.ld.randomise.RandomisationConfig` fields).
+            :class:`medssl.methods.ld.randomise.RandomisationConfig` fields for MRI
+            presets, of :class:`medssl.methods.ld.ct_randomise.CTRandomisationConfig`
+            fields (contrast phase, blur, thick slices, noise in HU) for CT presets).
         periventricular: Share of synthetic items whose tumour centres lie next to
             the ventricles.
         val_data: Held-out scans (a dataset spec, e.g. a CSV with a ``roi`` column)
@@ -162,8 +171,8 @@ class LayerDecomposition(Method):
         periventricular: float = 0.0,
         val_data: str | None = None,
     ) -> None:
+        from medssl.methods.ld.ct_randomise import randomisation_config
         from medssl.methods.ld.lesion_fill import lesion_fill_options
-        from medssl.methods.ld.randomise import RandomisationConfig
         from medssl.synthesis.config import SynthesisConfig
         from medssl.synthesis.config import preset as synthesis_preset
 
@@ -172,11 +181,9 @@ class LayerDecomposition(Method):
             preset, spacing=spacing, patch_size=patch_size, window=window,
             normalisation=normalisation, landmarks=landmarks,
         )  # fmt: skip
-        self.randomisation = RandomisationConfig.from_options(randomise)
-        if self.randomisation is not None and self.preset.modality != "FLAIR":
-            raise MedsslError(
-                f"randomise is for MRI presets; '{self.preset.name}' is {self.preset.modality}"
-            )
+        self.randomisation = randomisation_config(
+            randomise, modality=self.preset.modality, preset=self.preset.name
+        )
         if not 0.0 <= float(periventricular) <= 1.0:
             raise MedsslError(f"periventricular must be in [0, 1]; got {periventricular}")
         self.periventricular, self.val_data = float(periventricular), val_data
@@ -213,17 +220,20 @@ class LayerDecomposition(Method):
     @staticmethod
     def card_lines(options: dict[str, Any]) -> list[str]:
         """Model-card lines: the simulated lesions, randomisation, normalisation, held-out data."""
-        from medssl.methods.ld.randomise import PARTS, RandomisationConfig
+        from medssl.methods.ld.ct_randomise import randomisation_config
         from medssl.synthesis.config import preset as synthesis_preset
 
         preset = ld_preset(str(options.get("preset", "brain_flair")))
         syn = synthesis_preset(preset.synthesis, **dict(options.get("synthesis") or {}))
         low, high = syn.volume_range_mm3
         diameter = lambda v: (6.0 * v / np.pi) ** (1.0 / 3.0)
-        rand = RandomisationConfig.from_options(options.get("randomise"))
+        rand = randomisation_config(
+            options.get("randomise"), modality=preset.modality, preset=preset.name
+        )
         parts = "off" if rand is None or rand.apply_to == "none" else (
             f"on the {rand.apply_to} image(s): "
-            + ", ".join(f"{p} (p={getattr(rand, 'p_' + p)})" for p in PARTS if getattr(rand, p))
+            + ", ".join(f"{p} (p={getattr(rand, 'p_' + p)})" for p in rand.parts()
+                        if getattr(rand, p))
         )  # fmt: skip
         return [
             "## Simulated lesions",
@@ -238,7 +248,11 @@ class LayerDecomposition(Method):
                 f"{low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."
             ),
             f"- Domain randomisation: {parts}",
-            f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain",
+            (
+                f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain"
+                if preset.modality != "CT"
+                else "- Normalisation: fixed HU window (-175..250 HU to 0..1)"
+            ),
             f"- Held-out validation scans: {options.get('val_data') or 'none (training volumes)'}",
             "",
         ]
