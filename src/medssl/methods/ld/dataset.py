@@ -370,6 +370,7 @@ class LDDataset(Dataset):
                     config=self.config,
                     other_roi=other_roi,
                     centre_roi=ventricles if periventricular else None,
+                    organ_mm3=float(vi.organ_voxels.size * np.prod(vi.spacing)),
                 )
             except MedsslError:  # no tumour fits this crop's organ: try another crop
                 x_n, roi, ventricles = self._crop(rng, vi, image=normal_image)

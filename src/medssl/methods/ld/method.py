@@ -235,18 +235,36 @@ class LayerDecomposition(Method):
             + ", ".join(f"{p} (p={getattr(rand, 'p_' + p)})" for p in rand.parts()
                         if getattr(rand, p))
         )  # fmt: skip
+        size = (
+            f"{low / 1000:g}-{high / 1000:g} cm³ ({low:g}-{high:g} mm³, spheres of "
+            f"{diameter(low):.1f}-{diameter(high):.0f} mm)"
+        )
+        if syn.radius_fraction_range is not None:
+            f_low, f_high = syn.radius_fraction_range
+            size = f"radius {f_low:g}-{f_high:g} of the organ's (as spheres of equal volume)"
+        pair = lambda r: f"{r[0]:g}-{r[1]:g}"
+        kinds = f"hypo-dense only (r in {pair(syn.intensity_ratio_range)})"
+        if syn.density_variants:
+            weights = "/".join(f"{w:g}" for w in syn.density_weights)
+            kinds = (
+                f"hypo/iso/hyper-dense, weights {weights}, r in "
+                f"{pair(syn.intensity_ratio_range)} / {pair(syn.iso_ratio_range)} / "
+                f"{pair(syn.hyper_ratio_range)}"
+            )
         return [
             "## Simulated lesions",
             (
                 f"- {syn.count_range[0]}-{syn.count_range[1]} per sample, each "
-                f"{low / 1000:g}-{high / 1000:g} cm³ ({low:g}-{high:g} mm³, spheres of "
-                f"{diameter(low):.1f}-{diameter(high):.0f} mm), {syn.volume_sampling} in volume; "
+                f"{size}, {syn.volume_sampling} in volume; "
                 f"{float(options.get('periventricular', 0.0)):.0%} centred next to the ventricles"
             ),
             (
-                f"- Lesions outside this size range were never simulated: expect misses below "
-                f"{low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."
+                "- Lesions outside this size range were never simulated."
+                if syn.radius_fraction_range is not None
+                else f"- Lesions outside this size range were never simulated: expect misses "
+                f"below {low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."
             ),
+            *([f"- Density: {kinds}"] if preset.modality == "CT" else []),
             f"- Domain randomisation: {parts}",
             (
                 f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain"
