@@ -139,17 +139,20 @@ def load_volumes(
     cache_dir: str | None = None,
     roi_rule: str | None = None,
     lesion_fill: dict[str, float] | None = None,
+    lesion_fill_ids: Sequence[str] | None = None,
 ) -> list[Volume]:
     """Preprocess (or read from the cache) every record's image and organ mask.
 
     With ``lesion_fill`` (options of :mod:`medssl.methods.ld.lesion_fill`, or of
     :mod:`medssl.methods.ld.ct_lesion_fill` for a CT preset), likely
     lesions found without labels are replaced by normal-looking tissue in ``image``;
-    the untouched image is kept as ``raw``.
+    the untouched image is kept as ``raw``. ``lesion_fill_ids`` limits it to the
+    records of those ids (default: every record).
 
     Raises:
-        MedsslError: No records, a record without the ROI map the preset needs, or an
-            organ that is empty after preprocessing.
+        MedsslError: No records, a record without the ROI map the preset needs, an
+            organ that is empty after preprocessing, or a ``lesion_fill_ids`` entry that
+            names no record.
     """
     from pathlib import Path
 
@@ -158,6 +161,13 @@ def load_volumes(
 
     if not records:
         raise MedsslError("layer decomposition needs at least one training image; got none")
+    if lesion_fill_ids is not None:
+        missing = sorted(set(lesion_fill_ids) - {str(r.id) for r in records})
+        if missing:
+            raise MedsslError(
+                f"lesion_fill_ids must name training records; no record has the id(s) "
+                f"{', '.join(missing)} (ids: {', '.join(str(r.id) for r in records)})"
+            )
     cache = PreprocessCache(cache_dir)
     pipeline = pipeline_of(preset.train_steps)
     volumes = []
@@ -183,7 +193,8 @@ def load_volumes(
             raise MedsslError(f"organ mask is empty after preprocessing: {record.image}")
         image = np.asarray(sample.image, dtype=np.float32)
         raw = None
-        if lesion_fill is not None:
+        fill = lesion_fill_ids is None or str(record.id) in lesion_fill_ids
+        if lesion_fill is not None and fill:
             from medssl.methods.ld.ct_lesion_fill import remove_ct_lesions
             from medssl.methods.ld.lesion_fill import remove_lesions
 

@@ -122,6 +122,9 @@ class LayerDecomposition(Method):
             :mod:`medssl.methods.ld.lesion_fill` for brain FLAIR, of
             :mod:`medssl.methods.ld.ct_lesion_fill` (hypo-dense lesions inside the
             organ) for CT presets). Real items keep the raw scan.
+        lesion_fill_ids: Ids of the training records that ``lesion_fill`` applies to
+            (default: all), e.g. only the scans known to hold lesions, so that a
+            lesion-free scan keeps its normal hypo-dense structures.
         normalisation: In-brain intensity normalisation of an MRI preset, one of
             :data:`medssl.methods.ld.presets.NORMALISATIONS` (default: z-score).
         landmarks: Standard landmarks of the ``histogram`` normalisation.
@@ -164,6 +167,7 @@ class LayerDecomposition(Method):
         val_samples: int = 8,
         val_seed: int = 1234,
         lesion_fill: bool | dict[str, Any] | None = None,
+        lesion_fill_ids: list[str] | None = None,
         texture_data: dict[str, Any] | None = None,
         normalisation: str | None = None,
         landmarks: list[float] | None = None,
@@ -210,6 +214,14 @@ class LayerDecomposition(Method):
             from medssl.methods.ld.ct_lesion_fill import ct_lesion_fill_options
 
             self.lesion_fill = ct_lesion_fill_options(lesion_fill)
+        if lesion_fill_ids is not None and self.lesion_fill is None:
+            raise MedsslError(
+                f"lesion_fill_ids needs lesion_fill on; got lesion_fill_ids {lesion_fill_ids!r} "
+                f"with lesion_fill {lesion_fill!r}"
+            )
+        self.lesion_fill_ids = (
+            None if lesion_fill_ids is None else [str(i) for i in lesion_fill_ids]
+        )
         self.texture_data = _texture_options(texture_data, self.preset)
         self.dataset: LDDataset | None = None
         self._val: list[dict[str, torch.Tensor]] | None = None
@@ -310,6 +322,7 @@ class LayerDecomposition(Method):
             cache_dir=self.cache_dir,
             roi_rule=self.roi_rule,
             lesion_fill=self.lesion_fill,
+            lesion_fill_ids=self.lesion_fill_ids,
         )
         textures = None
         if self.texture_data is not None:
