@@ -85,6 +85,18 @@ def test_soft_tissue_weight_ramps_outside_the_band():
     np.testing.assert_allclose(w, [0, 0.5, 1, 1, 1, 0.5, 0, 0])
 
 
+def test_phase_sets_the_organ_median_whatever_the_source_phase():
+    image, labels = _ct()
+    liver = labels == 5
+    config = _all_on(blur=False, thick_slices=False, noise=False, phase_organ_hu_range=(60, 60))
+    for shift in (0.0, 70.0):  # an unenhanced-like and a portal-venous-like source
+        out, params = randomise_ct(
+            image + shift * liver, liver, SPACING, np.random.default_rng(1), config
+        )
+        assert params["phase"]["organ_hu"] == 60.0
+        assert abs(float(np.median(out[liver])) - 60.0) < 1.0
+
+
 def test_noise_has_the_drawn_standard_deviation_in_hu():
     flat = np.full((32, 32, 32), 60.0, np.float32)
     roi = np.ones_like(flat, bool)
@@ -117,8 +129,8 @@ def test_options_are_checked():
         CTRandomisationConfig.from_options({"phases": True})
     with pytest.raises(MedsslError, match="p_phase"):
         CTRandomisationConfig(p_phase=2.0)
-    with pytest.raises(MedsslError, match="phase_offset_hu_range"):
-        CTRandomisationConfig(phase_offset_hu_range=(10.0, -10.0))
+    with pytest.raises(MedsslError, match="phase_organ_hu_range"):
+        CTRandomisationConfig(phase_organ_hu_range=(110.0, 50.0))
     with pytest.raises(MedsslError, match="noise_std_hu_range"):
         CTRandomisationConfig(noise_std_hu_range=(-1.0, 5.0))
     with pytest.raises(MedsslError, match="unknown randomise option"):

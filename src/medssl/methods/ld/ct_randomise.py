@@ -15,10 +15,11 @@ name. The CT parts, in this order:
 
 1. ``phase``: the contrast phase. Enhancement of the organ and the soft tissue
    differs between unenhanced, arterial, portal-venous and late scans (a liver is
-   about 55 HU unenhanced and 100-130 HU portal-venous). Soft-tissue voxels get
-   ``h + w(h)·(o + (c − 1)·(h − m))``: an offset ``o`` (``phase_offset_hu_range``)
-   and a contrast ``c`` (log-uniform in ``phase_scale_range``) around the organ's
-   median ``m``. ``w`` is 1 over the soft-tissue band (``soft_tissue_hu``) and falls
+   about 55 HU unenhanced and 100-130 HU portal-venous). A target median ``t`` of
+   the organ is drawn from ``phase_organ_hu_range``, whatever the phase of the
+   source scan, and soft-tissue voxels get ``h + w(h)·(o + (c − 1)·(h − m))``: the
+   offset ``o = t − m`` from the organ's median ``m`` and a contrast ``c``
+   (log-uniform in ``phase_scale_range``) around ``m``. ``w`` is 1 over the soft-tissue band (``soft_tissue_hu``) and falls
    linearly to 0 over ``soft_tissue_ramp_hu`` on either side, so that air, fat and
    dense bone keep their HU.
 2. ``blur``: Gaussian, sigma in mm from ``blur_sigma_mm_range`` (a smoother
@@ -69,7 +70,7 @@ class CTRandomisationConfig:
     p_blur: float = 0.3
     p_thick_slices: float = 0.3
     p_noise: float = 0.5
-    phase_offset_hu_range: tuple[float, float] = (-60.0, 30.0)
+    phase_organ_hu_range: tuple[float, float] = (45.0, 140.0)
     phase_scale_range: tuple[float, float] = (0.8, 1.25)
     soft_tissue_hu: tuple[float, float] = (0.0, 250.0)
     soft_tissue_ramp_hu: float = 50.0
@@ -224,11 +225,13 @@ def randomise_ct(
         for part in CT_PARTS
     }
     if on["phase"]:
-        offset = float(rng.uniform(*config.phase_offset_hu_range))
+        target = float(rng.uniform(*config.phase_organ_hu_range))
         low, high = config.phase_scale_range
         scale = float(np.exp(rng.uniform(np.log(low), np.log(high))))
+        inside = np.asarray(roi, dtype=bool)
+        offset = target - (float(np.median(out[inside])) if inside.any() else 0.0)
         out = contrast_phase(out, roi, offset, scale, config)
-        params["phase"] = {"offset_hu": offset, "scale": scale}
+        params["phase"] = {"organ_hu": target, "offset_hu": offset, "scale": scale}
     if on["blur"]:
         sigma_mm = float(rng.uniform(*config.blur_sigma_mm_range))
         out = ndimage.gaussian_filter(out, [sigma_mm / s for s in spacing])
