@@ -102,6 +102,7 @@ def sample_params(
     config: SynthesisConfig,
     *,
     other_roi: np.ndarray | None = None,
+    organ_mm3: float | None = None,
 ) -> TumourParams:
     """Draw tumour shapes inside ``roi``, a texture transform and an opacity.
 
@@ -112,6 +113,8 @@ def sample_params(
         config: Synthesis options (e.g. :func:`medssl.synthesis.brain`).
         other_roi: Organ mask of the texture image ``x_nj``; the texture is read
             around one of its voxels. Defaults to ``roi``.
+        organ_mm3: Volume of the whole organ for ``radius_fraction_range``
+            (default: the ROI's).
 
     Returns:
         The parameters of one sample.
@@ -122,7 +125,7 @@ def sample_params(
     """
     roi = _check_roi(roi)
     source = roi if other_roi is None else _check_roi(other_roi)
-    return _draw(rng, roi, source, _check_spacing(spacing), config)[0]
+    return _draw(rng, roi, source, _check_spacing(spacing), config, organ_mm3=organ_mm3)[0]
 
 
 def apply_params(
@@ -162,6 +165,7 @@ def synthesize(
     config: SynthesisConfig | None = None,
     other_roi: np.ndarray | None = None,
     centre_roi: np.ndarray | None = None,
+    organ_mm3: float | None = None,
 ) -> TumourSample:
     """Paste simulated tumours with ``other``'s texture into ``normal``.
 
@@ -178,6 +182,8 @@ def synthesize(
             ``roi``); ignored when replaying parameters.
         centre_roi: Where tumour centres are drawn (e.g. next to the ventricles);
             default ``roi``. The tumours must still lie mostly inside ``roi``.
+        organ_mm3: Volume of the whole organ, which ``config.radius_fraction_range``
+            refers to (default: the ROI's; give it when ``roi`` is a crop's part).
 
     Returns:
         The sample, with the parameters that made it.
@@ -190,8 +196,9 @@ def synthesize(
     roi = _check_roi(roi)
     source = roi if other_roi is None else _check_roi(other_roi)
     params, shapes = _draw(
-        params_or_rng, roi, source, _check_spacing(spacing), config or brain(), centre_roi
-    )
+        params_or_rng, roi, source, _check_spacing(spacing), config or brain(), centre_roi,
+        organ_mm3=organ_mm3,
+    )  # fmt: skip
     return _compose(normal, other, roi, params, shapes)
 
 
@@ -202,12 +209,14 @@ def _draw(
     spacing: Spacing,
     config: SynthesisConfig,
     centre_roi: np.ndarray | None = None,
+    *,
+    organ_mm3: float | None = None,
 ) -> tuple[TumourParams, list[PlacedShape]]:
     if source_roi.shape != roi.shape:
         raise MedsslError(
             f"other_roi must have the ROI's shape {roi.shape}; got {source_roi.shape}"
         )
-    shapes = place_tumours(rng, roi, spacing, config, centre_roi=centre_roi)
+    shapes = place_tumours(rng, roi, spacing, config, centre_roi=centre_roi, organ_mm3=organ_mm3)
     texture = sample_texture(
         rng,
         elastic=config.elastic,
@@ -219,6 +228,8 @@ def _draw(
         intensity_ratio_range=config.intensity_ratio_range,
         intensity_floor=config.intensity_floor,
     )
+    if config.density_variants:
+        texture = replace(texture, intensity_ratio=draw_density_ratio(rng, config))
     box, mask = _union(shapes, roi, np.zeros(3, int))
     shift = sample_source_shift(rng, mask, box, source_roi, tries=config.max_tries)
     texture = replace(texture, source_shift=shift)
@@ -231,6 +242,17 @@ def _draw(
         edge_sigma_mm=float(config.edge_sigma_mm),
     )
     return params, shapes
+
+
+DENSITIES = ("hypo", "iso", "hyper")
+
+
+def draw_density_ratio(rng: np.random.Generator, config: SynthesisConfig) -> float:
+    """``r`` of a hypo-, iso- or hyper-dense tumour, the kind drawn with ``density_weights``."""
+    weights = np.asarray(config.density_weights, dtype=np.float64)
+    kind = int(rng.choice(len(DENSITIES), p=weights / weights.sum()))
+    ranges = (config.intensity_ratio_range, config.iso_ratio_range, config.hyper_ratio_range)
+    return float(rng.uniform(*ranges[kind]))
 
 
 def _compose(

@@ -28,6 +28,12 @@ Liver (:func:`liver`), for CT in Hounsfield units:
     - ``r`` in (1/8, 1/2) as in the paper with ``intensity_floor = 0`` (water): a liver
       at 60 HU gives lesions of 8–30 HU before blending, i.e. hypo-dense.
     - ``alpha`` in [0.5, 1]; elastic up to 3 mm (lesions are small).
+    - Optional, as in the paper: tumour radii ``radius_fraction_range`` = (1/8, 1/2)
+      of the organ's radius (that of a sphere of the organ's volume) in place of
+      ``volume_range_mm3``.
+    - Optional (``density_variants``): iso- and hyper-dense lesions besides the
+      hypo-dense ones, ``r`` drawn per sample from ``intensity_ratio_range`` (hypo),
+      ``iso_ratio_range`` or ``hyper_ratio_range`` with ``density_weights``.
 
 Mask edges are hard by default (``edge_sigma_mm = 0``) so that ``x = (1 - αm)x_n + αm s``
 holds exactly with the binary mask; a positive value blends with a Gaussian-smoothed
@@ -69,6 +75,16 @@ class SynthesisConfig:
             each image's minimum (z-scored MRI).
         alpha_range: Range of the blending opacity, within [0, 1].
         edge_sigma_mm: Gaussian softening of the mask before blending (0: none).
+        radius_fraction_range: Range of each tumour's radius (of the sphere of its
+            volume) as a fraction of the organ's (of the sphere of the organ's
+            volume); when set it replaces ``volume_range_mm3``, still sampled as
+            ``volume_sampling`` says. ``None``: absolute volumes.
+        density_variants: Draw each sample's ``r`` from one of three ranges
+            (hypo-, iso-, hyper-dense) instead of ``intensity_ratio_range`` alone.
+        density_weights: Probabilities (up to a common factor) of the hypo-, iso-
+            and hyper-dense ranges.
+        iso_ratio_range: Range of ``r`` of iso-dense tumours.
+        hyper_ratio_range: Range of ``r`` of hyper-dense tumours.
     """
 
     name: str = "brain"
@@ -92,10 +108,17 @@ class SynthesisConfig:
     intensity_floor: float | None = None
     alpha_range: tuple[float, float] = (0.5, 1.0)
     edge_sigma_mm: float = 0.0
+    radius_fraction_range: tuple[float, float] | None = None
+    density_variants: bool = False
+    density_weights: tuple[float, float, float] = (0.6, 0.2, 0.2)
+    iso_ratio_range: tuple[float, float] = (0.9, 1.1)
+    hyper_ratio_range: tuple[float, float] = (1.2, 2.0)
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            if value is None:
+                continue
             if "_range" in f.name and (len(value) != 2 or value[0] > value[1]):
                 raise MedsslError(f"{f.name} must be (low, high) with low <= high; got {value}")
         checks = [
@@ -123,6 +146,16 @@ class SynthesisConfig:
             (0 <= self.alpha_range[0] and self.alpha_range[1] <= 1,
              "alpha_range must lie in [0, 1]", self.alpha_range),
             (self.edge_sigma_mm >= 0, "edge_sigma_mm must be >= 0", self.edge_sigma_mm),
+            (self.radius_fraction_range is None or (0 < self.radius_fraction_range[0]
+             and self.radius_fraction_range[1] <= 1),
+             "radius_fraction_range must lie in (0, 1]", self.radius_fraction_range),
+            (len(self.density_weights) == 3 and min(self.density_weights) >= 0
+             and sum(self.density_weights) > 0,
+             "density_weights must be 3 values >= 0 (hypo, iso, hyper) with a positive sum",
+             self.density_weights),
+            (self.iso_ratio_range[0] > 0 and self.hyper_ratio_range[0] > 0,
+             "iso_ratio_range and hyper_ratio_range must be positive",
+             (self.iso_ratio_range, self.hyper_ratio_range)),
         ]  # fmt: skip
         for ok, rule, value in checks:
             if not ok:
@@ -135,7 +168,11 @@ def brain(**overrides: object) -> SynthesisConfig:
 
 
 def liver(**overrides: object) -> SynthesisConfig:
-    """Preset for 1–15 hypo-dense lesions in a liver CT (HU); keywords override fields."""
+    """Preset for 1–15 hypo-dense lesions in a liver CT (HU); keywords override fields.
+
+    ``radius_fraction_range=(0.125, 0.5)`` gives the paper's organ-relative radii and
+    ``density_variants=True`` adds iso- and hyper-dense lesions.
+    """
     values: dict[str, object] = {
         "name": "liver",
         "count_range": (1, 15),

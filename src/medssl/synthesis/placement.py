@@ -35,9 +35,29 @@ class PlacedShape:
     mask: np.ndarray
 
 
-def draw_volume(rng: np.random.Generator, config: SynthesisConfig) -> float:
-    """One tumour volume in mm³, uniform or log-uniform in ``config.volume_range_mm3``."""
-    low, high = config.volume_range_mm3
+def volume_range(config: SynthesisConfig, organ_mm3: float) -> tuple[float, float]:
+    """Range of tumour volumes in mm³: ``volume_range_mm3``, or from ``radius_fraction_range``.
+
+    With radius fractions ``f``, a tumour's volume is ``f³`` times the organ's (the
+    radii of spheres of those volumes are in the ratio ``f``).
+    """
+    if config.radius_fraction_range is None:
+        return config.volume_range_mm3
+    low, high = config.radius_fraction_range
+    return float(low**3 * organ_mm3), float(high**3 * organ_mm3)
+
+
+def draw_volume(
+    rng: np.random.Generator, config: SynthesisConfig, organ_mm3: float | None = None
+) -> float:
+    """One tumour volume in mm³, uniform or log-uniform in :func:`volume_range`.
+
+    Raises:
+        MedsslError: Radius fractions without a positive ``organ_mm3``.
+    """
+    if config.radius_fraction_range is not None and not (organ_mm3 or 0) > 0:
+        raise MedsslError("radius_fraction_range needs the organ's volume (organ_mm3 > 0)")
+    low, high = volume_range(config, float(organ_mm3 or 0.0))
     if config.volume_sampling == "log-uniform":
         return float(np.exp(rng.uniform(np.log(low), np.log(high))))
     return float(rng.uniform(low, high))
@@ -62,6 +82,7 @@ def place_tumours(
     config: SynthesisConfig,
     *,
     centre_roi: np.ndarray | None = None,
+    organ_mm3: float | None = None,
 ) -> list[PlacedShape]:
     """Draw ``K ~ U{count_range}`` tumours that lie mostly inside ``roi``.
 
@@ -72,6 +93,8 @@ def place_tumours(
         config: Synthesis options.
         centre_roi: Voxels the centres are drawn from (default ``roi``; an empty
             one falls back to ``roi``).
+        organ_mm3: Volume of the whole organ, which ``radius_fraction_range``
+            refers to (default: the ROI's; give it when ``roi`` is a crop's part).
 
     Returns:
         The placed tumours (at least one, possibly fewer than ``K``).
@@ -85,11 +108,14 @@ def place_tumours(
     roi_mm3 = roi_index.size * voxel_mm3
     if roi_index.size == 0:
         raise MedsslError("the ROI is empty; tumours need a non-empty brain or organ mask")
-    smallest = config.volume_range_mm3[0] * config.min_inside_fraction
+    organ_mm3 = roi_mm3 if organ_mm3 is None else float(organ_mm3)
+    sizes = volume_range(config, organ_mm3)
+    smallest = sizes[0] * config.min_inside_fraction
     if roi_mm3 < smallest:
         raise MedsslError(
             f"the ROI ({roi_mm3:.0f} mm³) is smaller than the smallest tumour part that must fit "
-            f"inside it ({smallest:.0f} mm³); lower volume_range_mm3 or use a larger ROI"
+            f"inside it ({smallest:.0f} mm³); lower volume_range_mm3 or radius_fraction_range, "
+            "or use a larger ROI"
         )
     count = int(rng.integers(config.count_range[0], config.count_range[1] + 1))
     centres = roi_index
@@ -97,13 +123,12 @@ def place_tumours(
         centres = np.flatnonzero(centre_roi)
     placed: list[PlacedShape] = []
     for _ in range(count):
-        shape = _place_one(rng, roi, centres, spacing, config)
+        shape = _place_one(rng, roi, centres, spacing, config, organ_mm3)
         if shape is not None:
             placed.append(shape)
     if not placed:
         raise MedsslError(
-            f"could not fit a tumour of {config.volume_range_mm3[0]:.0f}-"
-            f"{config.volume_range_mm3[1]:.0f} mm³ with {config.min_inside_fraction:.0%} inside "
+            f"could not fit a tumour of {sizes[0]:.0f}-{sizes[1]:.0f} mm³ with {config.min_inside_fraction:.0%} inside "
             f"the ROI ({roi_mm3:.0f} mm³) in {config.max_tries} tries; lower volume_range_mm3 "
             "or min_inside_fraction, or use a larger ROI"
         )
@@ -116,6 +141,7 @@ def _place_one(
     roi_index: np.ndarray,
     spacing: tuple[float, float, float],
     config: SynthesisConfig,
+    organ_mm3: float,
 ) -> PlacedShape | None:
     """Up to ``max_tries`` full draws of one tumour; the first that fits, else None."""
     for _ in range(config.max_tries):
@@ -124,7 +150,7 @@ def _place_one(
         params = sample_shape(
             rng,
             centre_mm=centre,
-            volume_mm3=draw_volume(rng, config),
+            volume_mm3=draw_volume(rng, config, organ_mm3),
             axis_ratio_range=config.axis_ratio_range,
             octaves_range=config.octaves_range,
             noise_amplitude=config.noise_amplitude,

@@ -277,6 +277,21 @@ def test_lesion_fill_cleans_normals_and_real_items_keep_the_raw_scan(tmp_path, r
     assert raw_max > clean_max
 
 
+def test_lesion_fill_ids_limit_the_fill_to_those_records(tmp_path, records):
+    from medssl.config import TrainConfig
+
+    cfg = TrainConfig(method="ld", model="unet3d_tiny")
+    method = _method(tmp_path, lesion_fill=True, lesion_fill_ids=["case1"])
+    ds = method.make_dataset(records, cfg, 0)
+    assert ds.volumes[0].raw is None and ds.volumes[1].raw is not None
+    with pytest.raises(MedsslError, match="no record has the id\\(s\\) case9"):
+        _method(tmp_path, lesion_fill=True, lesion_fill_ids=["case9"]).make_dataset(records, cfg, 0)
+    with pytest.raises(MedsslError, match="needs lesion_fill on"):
+        create_method("ld", lesion_fill_ids=["case1"])
+    with pytest.raises(MedsslError, match="must be a list of texts"):
+        create_method("ld", lesion_fill=True, lesion_fill_ids="case1")
+
+
 def test_ct_presets_take_the_ct_lesion_fill_options():
     assert create_method("ld", preset="liver_ct", lesion_fill=True).lesion_fill is not None
     with pytest.raises(MedsslError, match="unknown CT lesion_fill option"):

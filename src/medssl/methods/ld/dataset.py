@@ -5,7 +5,8 @@ Each record's image is preprocessed once by the preset's pipeline
 record's brain mask must lie on its image's grid (:func:`check_mask_fits`). An item
 draws, from its own generator seeded by ``(seed, index)``: a normal volume ``i``, a
 different texture volume ``j``, optionally a domain-randomised look of each
-(:mod:`medssl.methods.ld.randomise`), a crop of ``patch_size`` centred on a random
+(:mod:`medssl.methods.ld.randomise` for MRI, normalised again;
+:mod:`medssl.methods.ld.ct_randomise` for CT, in HU), a crop of ``patch_size`` centred on a random
 organ voxel of each (kept inside the volume; a volume smaller than the crop is padded
 with the median of its outer faces, 0 around a brain), the synthesis parameters and,
 with probability ``real_fraction``, turns the item into a real unlabelled crop trained
@@ -27,6 +28,7 @@ import torch
 from torch.utils.data import Dataset
 
 from medssl.errors import MedsslError
+from medssl.methods.ld.ct_randomise import CTRandomisationConfig
 from medssl.methods.ld.presets import LDPreset, pipeline_of
 from medssl.methods.ld.randomise import RandomisationConfig
 
@@ -137,17 +139,20 @@ def load_volumes(
     cache_dir: str | None = None,
     roi_rule: str | None = None,
     lesion_fill: dict[str, float] | None = None,
+    lesion_fill_ids: Sequence[str] | None = None,
 ) -> list[Volume]:
     """Preprocess (or read from the cache) every record's image and organ mask.
 
     With ``lesion_fill`` (options of :mod:`medssl.methods.ld.lesion_fill`, or of
     :mod:`medssl.methods.ld.ct_lesion_fill` for a CT preset), likely
     lesions found without labels are replaced by normal-looking tissue in ``image``;
-    the untouched image is kept as ``raw``.
+    the untouched image is kept as ``raw``. ``lesion_fill_ids`` limits it to the
+    records of those ids (default: every record).
 
     Raises:
-        MedsslError: No records, a record without the ROI map the preset needs, or an
-            organ that is empty after preprocessing.
+        MedsslError: No records, a record without the ROI map the preset needs, an
+            organ that is empty after preprocessing, or a ``lesion_fill_ids`` entry that
+            names no record.
     """
     from pathlib import Path
 
@@ -156,6 +161,13 @@ def load_volumes(
 
     if not records:
         raise MedsslError("layer decomposition needs at least one training image; got none")
+    if lesion_fill_ids is not None:
+        missing = sorted(set(lesion_fill_ids) - {str(r.id) for r in records})
+        if missing:
+            raise MedsslError(
+                f"lesion_fill_ids must name training records; no record has the id(s) "
+                f"{', '.join(missing)} (ids: {', '.join(str(r.id) for r in records)})"
+            )
     cache = PreprocessCache(cache_dir)
     pipeline = pipeline_of(preset.train_steps)
     volumes = []
@@ -181,7 +193,8 @@ def load_volumes(
             raise MedsslError(f"organ mask is empty after preprocessing: {record.image}")
         image = np.asarray(sample.image, dtype=np.float32)
         raw = None
-        if lesion_fill is not None:
+        fill = lesion_fill_ids is None or str(record.id) in lesion_fill_ids
+        if lesion_fill is not None and fill:
             from medssl.methods.ld.ct_lesion_fill import remove_ct_lesions
             from medssl.methods.ld.lesion_fill import remove_lesions
 
@@ -242,14 +255,20 @@ class LDDataset(Dataset):
         synthesis: dict[str, Any] | None = None,
         real_fraction: float = 0.0,
         textures: list[Volume] | None = None,
-        randomisation: RandomisationConfig | None = None,
+        randomisation: RandomisationConfig | CTRandomisationConfig | None = None,
         periventricular: float = 0.0,
     ) -> None:
         from medssl.synthesis.config import preset as synthesis_preset
 
         self.volumes, self.preset, self.seed = volumes, preset, int(seed)
         self.randomisation = randomisation
-        self.normaliser = intensity_step(preset) if randomisation is not None else None
+        if isinstance(randomisation, CTRandomisationConfig) and preset.modality != "CT":
+            raise MedsslError(
+                f"CT randomisation needs a CT preset; '{preset.name}' is {preset.modality}"
+            )
+        self.normaliser = (
+            intensity_step(preset) if isinstance(randomisation, RandomisationConfig) else None
+        )
         self.periventricular = float(periventricular)
         if self.periventricular > 0:
             for v in self.volumes:
@@ -290,6 +309,11 @@ class LDDataset(Dataset):
         """``image`` of ``v``, randomised when ``on`` (parameters into ``record[key]``)."""
         if not on or self.randomisation is None:
             return image
+        if isinstance(self.randomisation, CTRandomisationConfig):
+            from medssl.methods.ld.ct_randomise import randomise_ct
+
+            out, record[key] = randomise_ct(image, v.roi, v.spacing, rng, self.randomisation)
+            return out
         from medssl.methods.ld.randomise import randomise
 
         out, record[key] = randomise(
@@ -357,6 +381,7 @@ class LDDataset(Dataset):
                     config=self.config,
                     other_roi=other_roi,
                     centre_roi=ventricles if periventricular else None,
+                    organ_mm3=float(vi.organ_voxels.size * np.prod(vi.spacing)),
                 )
             except MedsslError:  # no tumour fits this crop's organ: try another crop
                 x_n, roi, ventricles = self._crop(rng, vi, image=normal_image)

@@ -26,6 +26,13 @@ is not FLAIR's (white matter brighter than grey matter, another intensity scale)
 as normal layers they would teach a wrong normal appearance, and as textures they
 would bring T1 patterns into FLAIR tumours.
 
+Liver CT. Normal livers are CT scans with a liver mask (any manual or predicted
+map, read as the preset's organ label), their hypo-dense lesions filled from the
+surrounding liver without labels (``lesion_fill``; :mod:`medssl.methods.ld.ct_lesion_fill`).
+Contrast phase, dose and reconstruction differ between scans; they are simulated in
+HU by the CT domain randomisation (:mod:`medssl.methods.ld.ct_randomise`), which
+refuses the MRI-only parts by name.
+
 Validation (label-free): a fixed set of ``val_samples`` simulated samples, made once
 with ``val_seed`` from the held-out scans of ``val_data`` (same randomisation), or
 from the training volumes without it; ``validate`` returns their mean loss
@@ -115,11 +122,16 @@ class LayerDecomposition(Method):
             :mod:`medssl.methods.ld.lesion_fill` for brain FLAIR, of
             :mod:`medssl.methods.ld.ct_lesion_fill` (hypo-dense lesions inside the
             organ) for CT presets). Real items keep the raw scan.
+        lesion_fill_ids: Ids of the training records that ``lesion_fill`` applies to
+            (default: all), e.g. only the scans known to hold lesions, so that a
+            lesion-free scan keeps its normal hypo-dense structures.
         normalisation: In-brain intensity normalisation of an MRI preset, one of
             :data:`medssl.methods.ld.presets.NORMALISATIONS` (default: z-score).
         landmarks: Standard landmarks of the ``histogram`` normalisation.
         randomise: Domain randomisation (``true`` for the defaults, or a mapping of
-            :class:`medssl.methods.ld.randomise.RandomisationConfig` fields).
+            :class:`medssl.methods.ld.randomise.RandomisationConfig` fields for MRI
+            presets, of :class:`medssl.methods.ld.ct_randomise.CTRandomisationConfig`
+            fields (contrast phase, blur, thick slices, noise in HU) for CT presets).
         periventricular: Share of synthetic items whose tumour centres lie next to
             the ventricles.
         val_data: Held-out scans (a dataset spec, e.g. a CSV with a ``roi`` column)
@@ -155,6 +167,7 @@ class LayerDecomposition(Method):
         val_samples: int = 8,
         val_seed: int = 1234,
         lesion_fill: bool | dict[str, Any] | None = None,
+        lesion_fill_ids: list[str] | None = None,
         texture_data: dict[str, Any] | None = None,
         normalisation: str | None = None,
         landmarks: list[float] | None = None,
@@ -162,8 +175,8 @@ class LayerDecomposition(Method):
         periventricular: float = 0.0,
         val_data: str | None = None,
     ) -> None:
+        from medssl.methods.ld.ct_randomise import randomisation_config
         from medssl.methods.ld.lesion_fill import lesion_fill_options
-        from medssl.methods.ld.randomise import RandomisationConfig
         from medssl.synthesis.config import SynthesisConfig
         from medssl.synthesis.config import preset as synthesis_preset
 
@@ -172,11 +185,9 @@ class LayerDecomposition(Method):
             preset, spacing=spacing, patch_size=patch_size, window=window,
             normalisation=normalisation, landmarks=landmarks,
         )  # fmt: skip
-        self.randomisation = RandomisationConfig.from_options(randomise)
-        if self.randomisation is not None and self.preset.modality != "FLAIR":
-            raise MedsslError(
-                f"randomise is for MRI presets; '{self.preset.name}' is {self.preset.modality}"
-            )
+        self.randomisation = randomisation_config(
+            randomise, modality=self.preset.modality, preset=self.preset.name
+        )
         if not 0.0 <= float(periventricular) <= 1.0:
             raise MedsslError(f"periventricular must be in [0, 1]; got {periventricular}")
         self.periventricular, self.val_data = float(periventricular), val_data
@@ -203,6 +214,14 @@ class LayerDecomposition(Method):
             from medssl.methods.ld.ct_lesion_fill import ct_lesion_fill_options
 
             self.lesion_fill = ct_lesion_fill_options(lesion_fill)
+        if lesion_fill_ids is not None and self.lesion_fill is None:
+            raise MedsslError(
+                f"lesion_fill_ids needs lesion_fill on; got lesion_fill_ids {lesion_fill_ids!r} "
+                f"with lesion_fill {lesion_fill!r}"
+            )
+        self.lesion_fill_ids = (
+            None if lesion_fill_ids is None else [str(i) for i in lesion_fill_ids]
+        )
         self.texture_data = _texture_options(texture_data, self.preset)
         self.dataset: LDDataset | None = None
         self._val: list[dict[str, torch.Tensor]] | None = None
@@ -213,32 +232,57 @@ class LayerDecomposition(Method):
     @staticmethod
     def card_lines(options: dict[str, Any]) -> list[str]:
         """Model-card lines: the simulated lesions, randomisation, normalisation, held-out data."""
-        from medssl.methods.ld.randomise import PARTS, RandomisationConfig
+        from medssl.methods.ld.ct_randomise import randomisation_config
         from medssl.synthesis.config import preset as synthesis_preset
 
         preset = ld_preset(str(options.get("preset", "brain_flair")))
         syn = synthesis_preset(preset.synthesis, **dict(options.get("synthesis") or {}))
         low, high = syn.volume_range_mm3
         diameter = lambda v: (6.0 * v / np.pi) ** (1.0 / 3.0)
-        rand = RandomisationConfig.from_options(options.get("randomise"))
+        rand = randomisation_config(
+            options.get("randomise"), modality=preset.modality, preset=preset.name
+        )
         parts = "off" if rand is None or rand.apply_to == "none" else (
             f"on the {rand.apply_to} image(s): "
-            + ", ".join(f"{p} (p={getattr(rand, 'p_' + p)})" for p in PARTS if getattr(rand, p))
+            + ", ".join(f"{p} (p={getattr(rand, 'p_' + p)})" for p in rand.parts()
+                        if getattr(rand, p))
         )  # fmt: skip
+        size = (
+            f"{low / 1000:g}-{high / 1000:g} cm³ ({low:g}-{high:g} mm³, spheres of "
+            f"{diameter(low):.1f}-{diameter(high):.0f} mm)"
+        )
+        if syn.radius_fraction_range is not None:
+            f_low, f_high = syn.radius_fraction_range
+            size = f"radius {f_low:g}-{f_high:g} of the organ's (as spheres of equal volume)"
+        pair = lambda r: f"{r[0]:g}-{r[1]:g}"
+        kinds = f"hypo-dense only (r in {pair(syn.intensity_ratio_range)})"
+        if syn.density_variants:
+            weights = "/".join(f"{w:g}" for w in syn.density_weights)
+            kinds = (
+                f"hypo/iso/hyper-dense, weights {weights}, r in "
+                f"{pair(syn.intensity_ratio_range)} / {pair(syn.iso_ratio_range)} / "
+                f"{pair(syn.hyper_ratio_range)}"
+            )
         return [
             "## Simulated lesions",
             (
                 f"- {syn.count_range[0]}-{syn.count_range[1]} per sample, each "
-                f"{low / 1000:g}-{high / 1000:g} cm³ ({low:g}-{high:g} mm³, spheres of "
-                f"{diameter(low):.1f}-{diameter(high):.0f} mm), {syn.volume_sampling} in volume; "
+                f"{size}, {syn.volume_sampling} in volume; "
                 f"{float(options.get('periventricular', 0.0)):.0%} centred next to the ventricles"
             ),
             (
-                f"- Lesions outside this size range were never simulated: expect misses below "
-                f"{low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."
+                "- Lesions outside this size range were never simulated."
+                if syn.radius_fraction_range is not None
+                else f"- Lesions outside this size range were never simulated: expect misses "
+                f"below {low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."
             ),
+            *([f"- Density: {kinds}"] if preset.modality == "CT" else []),
             f"- Domain randomisation: {parts}",
-            f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain",
+            (
+                f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain"
+                if preset.modality != "CT"
+                else "- Normalisation: fixed HU window (-175..250 HU to 0..1)"
+            ),
             f"- Held-out validation scans: {options.get('val_data') or 'none (training volumes)'}",
             "",
         ]
@@ -278,6 +322,7 @@ class LayerDecomposition(Method):
             cache_dir=self.cache_dir,
             roi_rule=self.roi_rule,
             lesion_fill=self.lesion_fill,
+            lesion_fill_ids=self.lesion_fill_ids,
         )
         textures = None
         if self.texture_data is not None:

@@ -134,6 +134,9 @@ class RandomisationConfig:
         """Whether the normal volume and the texture donor are randomised."""
         return self.apply_to in ("normal", "both"), self.apply_to in ("donor", "both")
 
+    def parts(self) -> tuple[str, ...]:
+        return PARTS
+
 
 def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
     return float(np.exp(rng.uniform(np.log(low), np.log(high))))
