@@ -8,20 +8,22 @@
 #   R_all         every part, the configured normalisation (robust: median/IQR)
 #   N_<norm>      every part, normalisation <norm> instead (NORM, default zscore)
 #
-# Every run is STEPS steps (default 600) with the same seed, read at its best
+# Every run is STEPS steps (default 1000) with the same seed, read at its best
 # checkpoint by the loss on simulated samples from the held-out pool scans. The
-# brats_dev labels are read only by the scoring script, after training. Runs resume.
+# brats_dev labels are read only by the scoring script, after training. Runs resume,
+# and finished runs are skipped, so the grid can be run in several sittings (about
+# 20 min per run on 2 CPU cores); none, all and the other normalisation come first.
 #
-#   scripts/ld_domain_ablations.sh [OUT=runs/ld_domain_ablations] [STEPS=600] [NORM=zscore]
+#   scripts/ld_domain_ablations.sh [OUT=runs/ld_domain_ablations] [STEPS=1000] [NORM=zscore]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${1:-runs/ld_domain_ablations}
-STEPS=${2:-600}
+STEPS=${2:-1000}
 NORM=${3:-zscore}
 PY=${PYTHON:-.venv/bin/python}
 MEDSSL=${MEDSSL:-.venv/bin/medssl}
 PARTS=(bias_field gamma blur thick_slices noise raw_units)
-common=(--config configs/ld_brain.yaml --steps "$STEPS" --set ckpt_every=100 --set val_every=100)
+common=(--config configs/ld_brain.yaml --steps "$STEPS" --set ckpt_every=250 --set val_every=250)
 
 run() {  # name, extra args...
   local name=$1; shift
@@ -39,6 +41,10 @@ p(sys.argv[1] + '/model.pt', sys.argv[1] + '/best_model.pt', checkpoint=sys.argv
 models=()
 run R_none --set method_options.randomise.apply_to=none
 models+=(--model "randomisation: none=$OUT/R_none/best_model.pt")
+run R_all
+models+=(--model "randomisation: all (robust)=$OUT/R_all/best_model.pt")
+run "N_$NORM" --set "method_options.normalisation=$NORM"
+models+=(--model "randomisation: all ($NORM)=$OUT/N_$NORM/best_model.pt")
 for part in "${PARTS[@]}"; do
   only=()
   for other in "${PARTS[@]}"; do
@@ -47,10 +53,6 @@ for part in "${PARTS[@]}"; do
   run "R_$part" "${only[@]}"
   models+=(--model "randomisation: $part only=$OUT/R_$part/best_model.pt")
 done
-run R_all
-models+=(--model "randomisation: all (robust)=$OUT/R_all/best_model.pt")
-run "N_$NORM" --set "method_options.normalisation=$NORM"
-models+=(--model "randomisation: all ($NORM)=$OUT/N_$NORM/best_model.pt")
 
 "$PY" scripts/eval_zero_shot_brats.py --out "$OUT/zero_shot" "${models[@]}" \
   --markdown "$OUT/ablations.md"
