@@ -29,6 +29,20 @@ def test_shifted_constant_background_is_not_brain():
     assert _dice(zscore_threshold(shifted, z=2.0), blob > 0) > 0.9
 
 
+def test_a_few_exact_zeros_in_the_brain_do_not_hide_the_background():
+    image, _ = brain_like()
+    shifted = np.where(image > 0, (image - 120) / 40, -3.5).astype(np.float32)
+    brain = np.argwhere(image > 0)
+    shifted[tuple(brain[len(brain) // 2])] = 0.0  # one normalised brain voxel at exactly 0
+    assert foreground(shifted).sum() == (image > 0).sum()
+
+
+def test_tight_crop_of_a_raw_scan_keeps_its_zero_background():
+    image = np.full((20, 20, 20), 100.0, dtype=np.float32)
+    image[0, 0, :5] = 0.0  # 5 of 8000 voxels: far under 10 %
+    assert foreground(image).sum() == image.size - 5
+
+
 def test_given_brain_mask_limits_region():
     image, blob = brain_like()
     half = np.zeros_like(blob)

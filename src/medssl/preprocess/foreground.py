@@ -25,17 +25,21 @@ BACKGROUND_MIN_FRACTION = 0.1
 def foreground(image: np.ndarray) -> np.ndarray:
     """Voxels that are not background in a skull-stripped image.
 
-    The background is the voxels equal to 0. An image with no zero voxel whose minimum
-    value fills at least 10% of the volume has that constant as its background (an
-    image normalised after skull stripping); otherwise every voxel is foreground.
+    The background is one constant: 0 when zeros fill at least 10% of the volume;
+    else the minimum when it does (an image normalised after skull stripping, such as
+    BraTS FLAIR z-scored inside the brain, whose brain may hold a few exact zeros);
+    else 0 when the image is non-negative and has zeros (a tight crop of a raw scan).
+    Otherwise every voxel is foreground.
     """
     image = np.asarray(image)
     zero = image == 0
-    if zero.any():
+    if zero.mean() >= BACKGROUND_MIN_FRACTION:
         return ~zero
     low = image == image.min()
     if low.mean() >= BACKGROUND_MIN_FRACTION:
         return ~low
+    if zero.any() and image.min() == 0:
+        return ~zero
     return np.ones(image.shape, dtype=bool)
 
 
