@@ -2,7 +2,8 @@
 
 Runs, through the ``medssl`` command line:
 
-1. ``medssl info`` on the sample FLAIR (BraTS case, 2 mm; see ``medssl/samples``);
+1. ``medssl info`` on the sample FLAIR (BraTS case, 2 mm; see ``medssl/samples``), a
+   source the shipped model never trained on (its model card lists its data);
 2. the label-free z-score threshold baseline (``medssl segment --baseline zscore``);
 3. the shipped layer-decomposition model (``medssl segment --save-layers --panel``),
    when its weights file is present;
@@ -83,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
 
     print(
         "\nWhole-tumour agreement with the manual label of the shipped sample "
-        "(BraTS 2013 pat0006, 2 mm):"
+        "(BraTS 2013 pat0006, 2 mm; the shipped model was trained without BraTS, "
+        "see its model card):"
     )
     for method, (dice, hd95) in results.items():
         print(f"  {method:<50} Dice {float(dice):.3f}   HD95 {float(hd95):6.1f} mm")
