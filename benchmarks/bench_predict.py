@@ -33,8 +33,14 @@ import tempfile
 import time
 from pathlib import Path
 
-DEFAULT_CASE = (Path(__file__).resolve().parents[1].parent / "shared" / "data" / "brats_dev"
-                / "brats_2013_pat0003_1" / "flair.nii.gz")
+DEFAULT_CASE = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "brats_dev"
+    / "brats_2013_pat0003_1"
+    / "flair.nii.gz"
+)
 
 
 def make_model(folder: Path, spacing: float, grid: int, window: int) -> Path:
@@ -47,10 +53,21 @@ def make_model(folder: Path, spacing: float, grid: int, window: int) -> Path:
     torch.manual_seed(0)
     model = create_model("unet3d", in_channels=1, out_channels=2)
     pipeline = preset("brain_flair", target_spacing=spacing, grid=grid)
-    extra = {"task": "segmentation", "method": "finetune", "labels": "wt=1+2+3+4",
-             "preprocess": pipeline.to_config(), "patch": [window] * 3, "channel": None}
-    return save_weights(folder / "model.pt", model, arch="unet3d",
-                        config={"in_channels": 1, "out_channels": 2}, extra=extra)
+    extra = {
+        "task": "segmentation",
+        "method": "finetune",
+        "labels": "wt=1+2+3+4",
+        "preprocess": pipeline.to_config(),
+        "patch": [window] * 3,
+        "channel": None,
+    }
+    return save_weights(
+        folder / "model.pt",
+        model,
+        arch="unet3d",
+        config={"in_channels": 1, "out_channels": 2},
+        extra=extra,
+    )
 
 
 def run_baseline(case: str, window: int) -> dict:
@@ -96,9 +113,20 @@ def child(args: argparse.Namespace) -> None:
 
 
 def spawn(side: str, args: argparse.Namespace, **extra: str) -> dict:
-    cmd = [sys.executable, __file__, "--child", side, "--case", str(args.case),
-           "--threads", str(args.threads), "--window", str(args.window),
-           "--baseline-window", str(args.baseline_window)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        side,
+        "--case",
+        str(args.case),
+        "--threads",
+        str(args.threads),
+        "--window",
+        str(args.window),
+        "--baseline-window",
+        str(args.baseline_window),
+    ]
     for key, value in extra.items():
         cmd += [f"--{key}", value]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -114,7 +142,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--spacing", type=float, default=1.5, help="medssl model grid spacing")
     parser.add_argument("--grid", type=int, default=128)
-    parser.add_argument("--window", type=int, default=128, help="medssl window (= grid: one window)")
+    parser.add_argument(
+        "--window", type=int, default=128, help="medssl window (= grid: one window)"
+    )
     parser.add_argument("--baseline-window", type=int, default=96)
     parser.add_argument("--child", choices=["baseline", "medssl"])
     parser.add_argument("--model")
@@ -131,13 +161,19 @@ def main() -> None:
         medssl = spawn("medssl", args, model=str(model), out=str(Path(tmp) / "pred"))
         base = spawn("baseline", args)
     print(f"case: {args.case} (240×240×155, 1 mm), {args.threads} threads, unet3d base 32")
-    print(f"baseline  MONAI fp32 sliding window at 1 mm, {args.baseline_window}³ windows: "
-          f"{base['seconds']:7.2f} s  peak RSS {base['peak_rss_mb']:7.0f} MB")
-    print(f"medssl    predict end to end (bf16, {args.spacing} mm grid):      "
-          f"{medssl['seconds']:7.2f} s  peak RSS {medssl['peak_rss_mb']:7.0f} MB")
-    print(f"speed-up  {base['seconds'] / medssl['seconds']:.2f}×   "
-          f"memory ratio {medssl['peak_rss_mb'] / base['peak_rss_mb']:.2f} (medssl/baseline)   "
-          f"target: medssl ≤ 10 s")
+    print(
+        f"baseline  MONAI fp32 sliding window at 1 mm, {args.baseline_window}³ windows: "
+        f"{base['seconds']:7.2f} s  peak RSS {base['peak_rss_mb']:7.0f} MB"
+    )
+    print(
+        f"medssl    predict end to end (bf16, {args.spacing} mm grid):      "
+        f"{medssl['seconds']:7.2f} s  peak RSS {medssl['peak_rss_mb']:7.0f} MB"
+    )
+    print(
+        f"speed-up  {base['seconds'] / medssl['seconds']:.2f}×   "
+        f"memory ratio {medssl['peak_rss_mb'] / base['peak_rss_mb']:.2f} (medssl/baseline)   "
+        f"target: medssl ≤ 10 s"
+    )
 
 
 if __name__ == "__main__":
