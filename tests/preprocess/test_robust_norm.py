@@ -54,3 +54,40 @@ def test_bad_landmarks_and_percentiles_are_refused():
         PercentileScale(percentiles=(99.0, 1.0))
     with pytest.raises(MedsslError, match="needs an ROI"):
         RobustScale().apply(State(image=np.ones((4, 4, 4), np.float32), affine=np.eye(4)))
+
+
+def _thick_slices_after_stripping(image: np.ndarray, roi: np.ndarray) -> tuple:
+    """Average slabs of 4 slices of a skull-stripped image: the background enters the edge."""
+    thick = sum(image[:, :, k::4] for k in range(4)) / 4
+    return thick, (sum(roi[:, :, k::4] for k in range(4)) > 0).astype(np.uint8)
+
+
+def test_interior_statistics_ignore_the_partial_volume_edge_of_thick_slices():
+    rng = np.random.default_rng(0)
+    zz = np.indices((40, 40, 40)) - 19.5
+    roi = ((zz**2).sum(0) < 15.5**2).astype(np.uint8)
+    image = np.where(roi > 0, rng.normal(100.0, 10.0, roi.shape), 0.0).astype(np.float32)
+    thick, thick_roi = _thick_slices_after_stripping(image, roi)
+
+    def iqr(step, im, r):
+        return step.apply(State(image=im, affine=np.eye(4), roi=r))[1]["iqr"]
+
+    whole, interior = RobustScale(), RobustScale(erode=1)
+    # 4-slice slabs average the noise down (IQR / 2), and the edge widens it again
+    expected = iqr(interior, image, roi) / 2
+    assert abs(iqr(interior, thick, thick_roi) / expected - 1) < 0.1
+    assert iqr(whole, thick, thick_roi) / expected > 1.3
+
+
+def test_erode_zero_is_the_plain_step_and_a_thin_mask_is_measured_whole():
+    image, roi = _brain(2)
+    state = State(image=image, affine=np.eye(4), roi=roi)
+    np.testing.assert_array_equal(
+        RobustScale(erode=0).apply(state)[0].image, RobustScale().apply(state)[0].image
+    )
+    thin = np.zeros_like(roi)
+    thin[5:15, 5:15, 10] = 1  # one slice: no interior after a 6-connected erosion
+    out, record = RobustScale(erode=1).apply(State(image=image, affine=np.eye(4), roi=thin))
+    assert np.isfinite(record["iqr"]) and abs(np.median(out.image[thin > 0])) < 1e-4
+    with pytest.raises(MedsslError, match="erode must be >= 0"):
+        RobustScale(erode=-1)

@@ -5,7 +5,10 @@ every voxel outside it to exactly 0, like :class:`medssl.preprocess.zscore.ZScor
 
 - ``robust_scale``: ``(x − median) / IQR`` inside the mask; a few bright lesions or
   a heavy tail of hyper-intense voxels barely move the median and the IQR, whereas
-  they shift a mean and inflate a standard deviation.
+  they shift a mean and inflate a standard deviation. With ``erode`` the median and
+  IQR come from the mask's interior only: a scan resampled to thick slices after skull
+  stripping mixes the background into the brain's outer voxels, and those
+  partial-volume voxels would otherwise widen the IQR.
 - ``percentile_scale``: the mask's percentiles ``low``/``high`` are mapped to
   ``out_range`` (default −1..1): a linear map fixed by two order statistics.
 - ``histogram_standardise``: the piecewise-linear standardisation of Nyúl, Udupa and
@@ -66,15 +69,31 @@ class RobustScale(Step):
 
     Args:
         mask: ``"roi"`` (the pipeline's ROI, e.g. a brain mask) or ``"nonzero"``.
+        erode: Voxels (6-connected steps) peeled off the mask before the median and
+            IQR are measured; the whole mask is still mapped. A mask with no interior
+            left is measured whole.
     """
 
     name = "robust_scale"
     mask: str = "roi"
+    erode: int = 0
+
+    def __post_init__(self) -> None:
+        if int(self.erode) < 0:
+            raise MedsslError(f"robust_scale erode must be >= 0 voxels; got {self.erode}")
 
     def apply(self, state: State) -> tuple[State, dict[str, Any]]:
+        from scipy import ndimage
+
         image, region = _masked(state, self.mask)
         values = image[region]
-        q25, median, q75 = (float(v) for v in np.percentile(values, [25.0, 50.0, 75.0]))
+        measured = region
+        if self.erode:
+            interior = ndimage.binary_erosion(region, iterations=int(self.erode))
+            measured = interior if interior.any() else region
+        q25, median, q75 = (
+            float(v) for v in np.percentile(image[measured], [25.0, 50.0, 75.0])
+        )
         iqr = q75 - q25 if q75 - q25 > 1e-8 else 1.0
         out = _write(image, region, (values - median) / iqr)
         record = {"step": self.name, "median": median, "iqr": iqr}

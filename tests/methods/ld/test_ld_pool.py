@@ -104,6 +104,9 @@ def test_normalisation_option_replaces_the_zscore_for_training_and_inference():
     names = [s["name"] for s in preset.infer_steps]
     assert "robust_scale" in names and "zscore" not in names
     assert [s["name"] for s in preset.train_steps] == names
+    interior = ld_preset("brain_flair", normalisation="robust_interior")
+    step = next(s for s in interior.infer_steps if s["name"] == "robust_scale")
+    assert step["erode"] == 1 and interior.train_steps == interior.infer_steps
     with pytest.raises(MedsslError, match="needs landmarks"):
         ld_preset("brain_flair", normalisation="histogram")
     with pytest.raises(MedsslError, match="unknown normalisation"):

@@ -159,13 +159,14 @@ def ld_preset(
     return preset
 
 
-NORMALISATIONS = ("zscore", "robust", "percentile", "histogram")
+NORMALISATIONS = ("zscore", "robust", "robust_interior", "percentile", "histogram")
 
 
 def normalisation_step(name: str, landmarks: list[float] | None = None) -> dict[str, Any]:
     """The in-brain intensity step of a normalisation name (see :data:`NORMALISATIONS`).
 
     ``zscore``: mean/std after clipping to 0.5–99.5 %; ``robust``: median/IQR;
+    ``robust_interior``: median/IQR measured one voxel inside the brain's edge;
     ``percentile``: 1st/99th percentiles to −1/1; ``histogram``: Nyúl standardisation
     to ``landmarks`` (:mod:`medssl.preprocess.robust_norm`).
 
@@ -176,6 +177,8 @@ def normalisation_step(name: str, landmarks: list[float] | None = None) -> dict[
         return {"name": "zscore", "mask": "roi", "percentiles": [0.5, 99.5]}
     if name == "robust":
         return {"name": "robust_scale", "mask": "roi"}
+    if name == "robust_interior":
+        return {"name": "robust_scale", "mask": "roi", "erode": 1}
     if name == "percentile":
         return {"name": "percentile_scale", "mask": "roi", "percentiles": [1.0, 99.0]}
     if name == "histogram":
