@@ -91,9 +91,7 @@ class RobustScale(Step):
         if self.erode:
             interior = ndimage.binary_erosion(region, iterations=int(self.erode))
             measured = interior if interior.any() else region
-        q25, median, q75 = (
-            float(v) for v in np.percentile(image[measured], [25.0, 50.0, 75.0])
-        )
+        q25, median, q75 = (float(v) for v in np.percentile(image[measured], [25.0, 50.0, 75.0]))
         iqr = q75 - q25 if q75 - q25 > 1e-8 else 1.0
         out = _write(image, region, (values - median) / iqr)
         record = {"step": self.name, "median": median, "iqr": iqr}
