@@ -14,6 +14,7 @@ from typing import Any
 from torch import nn
 
 from medssl.errors import MedsslError
+from medssl.models.cpu_bf16 import guard_conv3d
 from medssl.registry import Registry
 
 MODELS: Registry = Registry("model")
@@ -68,7 +69,7 @@ def create_model(name: str, **kwargs: Any) -> nn.Module:
         raise MedsslError(
             f"bad options for model '{name}': {exc}; accepted options: {accepted}"
         ) from None
-    model = factory(**kwargs)
+    model = guard_conv3d(factory(**kwargs))
     spec = model_spec(name, **kwargs)
     setattr(model, ARCH_ATTR, spec)
     encoder = getattr(model, "encoder", None)
