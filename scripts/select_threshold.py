@@ -9,7 +9,9 @@ For a run folder (``medssl pretrain --config configs/ld_brain.yaml``), the model
   is false positive beyond their few cm³ of MS lesions.
 
 The threshold with the best simulated Dice whose mean held-out volume stays under
-``--max-fp-ml`` (default 10 cm³) is printed last. brats_dev is never read.
+``--max-fp-ml`` (default 10 cm³) is printed last. brats_dev is never read. A run with
+no held-out scans (``val_data`` unset, as in the liver configs) validates on simulated
+samples of its training volumes; the threshold is then the best simulated Dice alone.
 
 Usage::
 
@@ -71,8 +73,8 @@ def main() -> None:
         total = sum(float((p >= t).sum() + it["m"].sum()) for p, it in zip(probs, items))
         dice = 2 * inter / total if total else 1.0
         ml = [float(((p >= t) & v.roi).sum()) * float(np.prod(v.spacing)) / 1000 for p, v in scans]
-        print(f"| {t:.2f} | {dice:.3f} | " + ", ".join(f"{v:.1f}" for v in ml) + " |")
-        if np.mean(ml) <= args.max_fp_ml and (best is None or dice > best[1]):
+        print(f"| {t:.2f} | {dice:.3f} | " + (", ".join(f"{v:.1f}" for v in ml) or "none") + " |")
+        if (not ml or np.mean(ml) <= args.max_fp_ml) and (best is None or dice > best[1]):
             best = (t, dice)
     print(f"chosen threshold: {best[0]:.2f}" if best else "no threshold meets --max-fp-ml")
 
