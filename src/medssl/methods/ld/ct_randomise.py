@@ -38,14 +38,18 @@ randomisation.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
 from medssl.errors import MedsslError
-from medssl.methods.ld.randomise import TARGETS, thick_slices
+from medssl.methods.ld.randomise import (
+    check_common_fields,
+    config_from_options,
+    thick_slices,
+)
 
 CT_PARTS = ("phase", "blur", "thick_slices", "noise")
 
@@ -80,20 +84,7 @@ class CTRandomisationConfig:
     noise_corr_voxels: float = 0.6
 
     def __post_init__(self) -> None:
-        if self.apply_to not in TARGETS:
-            raise MedsslError(
-                f"randomise.apply_to must be one of {', '.join(TARGETS)}; got '{self.apply_to}'"
-            )
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name.startswith("p_") and not 0.0 <= float(value) <= 1.0:
-                raise MedsslError(f"randomise.{f.name} must be in [0, 1]; got {value}")
-            if (f.name.endswith("_range") or f.name == "soft_tissue_hu") and (
-                len(value) != 2 or value[0] > value[1]
-            ):
-                raise MedsslError(
-                    f"randomise.{f.name} must be (low, high) with low <= high; got {value}"
-                )
+        check_common_fields(self, extra_ranges=("soft_tissue_hu",), nonnegative=False)
         nonnegative = ("blur_sigma_mm_range", "noise_std_hu_range")
         for name in nonnegative:
             if getattr(self, name)[0] < 0:
@@ -119,28 +110,14 @@ class CTRandomisationConfig:
             MedsslError: An MRI-only field (named, with why), unknown keys (valid ones
                 listed) or bad values.
         """
-        if options is None or options is False:
-            return None
-        if options is True:
-            return cls()
-        if not isinstance(options, dict):
-            raise MedsslError(f"randomise must be true, false or a mapping; got {options!r}")
-        mri = [k for k in options if k in MRI_ONLY]
+        mri = [k for k in options if k in MRI_ONLY] if isinstance(options, dict) else []
         if mri:
             raise MedsslError(
                 f"randomise.{mri[0]} does not apply to the CT preset '{preset}': HU are "
                 f"calibrated (no bias field, gamma, raw units or relative noise); "
                 f"CT parts: {', '.join(CT_PARTS)}"
             )
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise MedsslError(
-                f"unknown CT randomise option(s) {', '.join(unknown)}; "
-                f"valid: {', '.join(sorted(known))}"
-            )
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
-        return cls(**values)
+        return config_from_options(cls, options, what="CT randomise")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -50,6 +50,54 @@ PARTS = ("bias_field", "gamma", "blur", "thick_slices", "noise", "raw_units")
 TARGETS = ("none", "normal", "donor", "both")
 
 
+def check_common_fields(
+    config: Any, *, extra_ranges: tuple[str, ...] = (), nonnegative: bool = True
+) -> None:
+    """The checks every randomisation config shares: ``apply_to``, ``p_*`` and ranges.
+
+    Every ``*_range`` field (and each of ``extra_ranges``) must be ``(low, high)`` with
+    low <= high, and low >= 0 when ``nonnegative``.
+
+    Raises:
+        MedsslError: The first field that breaks a rule, named.
+    """
+    if config.apply_to not in TARGETS:
+        raise MedsslError(
+            f"randomise.apply_to must be one of {', '.join(TARGETS)}; got '{config.apply_to}'"
+        )
+    for f in fields(config):
+        value = getattr(config, f.name)
+        if f.name.startswith("p_") and not 0.0 <= float(value) <= 1.0:
+            raise MedsslError(f"randomise.{f.name} must be in [0, 1]; got {value}")
+        if not (f.name.endswith("_range") or f.name in extra_ranges):
+            continue
+        if len(value) != 2 or value[0] > value[1] or (nonnegative and value[0] < 0):
+            rule = "0 <= low <= high" if nonnegative else "with low <= high"
+            sep = ", " if nonnegative else " "
+            raise MedsslError(f"randomise.{f.name} must be (low, high){sep}{rule}; got {value}")
+
+
+def config_from_options(cls: type, options: Any, *, what: str) -> Any:
+    """``None``/``False``: off; ``True``: ``cls()``; a mapping: ``cls`` with those fields.
+
+    Raises:
+        MedsslError: Not a bool or mapping, or unknown keys (the valid ones listed).
+    """
+    if options is None or options is False:
+        return None
+    if options is True:
+        return cls()
+    if not isinstance(options, dict):
+        raise MedsslError(f"randomise must be true, false or a mapping; got {options!r}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise MedsslError(
+            f"unknown {what} option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
+        )
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in options.items()})
+
+
 @dataclass(frozen=True)
 class RandomisationConfig:
     """Switches, probabilities and ranges of the domain randomisation (see the module)."""
@@ -78,20 +126,7 @@ class RandomisationConfig:
     raw_offset_range: tuple[float, float] = (0.0, 0.2)
 
     def __post_init__(self) -> None:
-        if self.apply_to not in TARGETS:
-            raise MedsslError(
-                f"randomise.apply_to must be one of {', '.join(TARGETS)}; got '{self.apply_to}'"
-            )
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if f.name.startswith("p_") and not 0.0 <= float(value) <= 1.0:
-                raise MedsslError(f"randomise.{f.name} must be in [0, 1]; got {value}")
-            if f.name.endswith("_range") and (
-                len(value) != 2 or value[0] > value[1] or value[0] < 0
-            ):
-                raise MedsslError(
-                    f"randomise.{f.name} must be (low, high), 0 <= low <= high; got {value}"
-                )
+        check_common_fields(self)
         if (
             self.gamma_range[0] <= 0
             or self.raw_scale_range[0] <= 0
@@ -112,20 +147,7 @@ class RandomisationConfig:
         Raises:
             MedsslError: Unknown keys (valid ones listed) or bad values.
         """
-        if options is None or options is False:
-            return None
-        if options is True:
-            return cls()
-        if not isinstance(options, dict):
-            raise MedsslError(f"randomise must be true, false or a mapping; got {options!r}")
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise MedsslError(
-                f"unknown randomise option(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}"
-            )
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items()}
-        return cls(**values)
+        return config_from_options(cls, options, what="randomise")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
