@@ -65,7 +65,7 @@ def main() -> None:
             x = torch.from_numpy(np.pad(image, pad, constant_values=v.fill).astype(np.float32))
             p = torch.sigmoid(model(x[None, None]).float()[0, 2]).numpy()
             scans.append((p[tuple(slice(0, n) for n in image.shape)], v))
-    print("| threshold | Dice on simulated held-out samples | held-out volume per scan (cm³) |")
+    print("| threshold | Dice on simulated validation samples | held-out volume per scan (cm³) |")
     print("|---:|---:|---|")
     best = None
     for t in args.thresholds:
