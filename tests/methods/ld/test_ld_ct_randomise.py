@@ -184,7 +184,7 @@ def test_model_card_lists_the_ct_parts():
     lines = LayerDecomposition.card_lines({"preset": "liver_ct", "randomise": True})
     text = "\n".join(lines)
     assert "phase (p=0.8)" in text and "HU window" in text and "bias_field" not in text
-    assert "hypo-dense only" in text
+    assert "hypo-dense only" in text and "ventricles" not in text
     synthesis = {"radius_fraction_range": [0.125, 0.5], "density_variants": True}
     text = "\n".join(LayerDecomposition.card_lines({"preset": "liver_ct", "synthesis": synthesis}))
     assert "radius 0.125-0.5 of the organ's" in text and "hypo/iso/hyper-dense" in text

@@ -267,8 +267,13 @@ class LayerDecomposition(Method):
             "## Simulated lesions",
             (
                 f"- {syn.count_range[0]}-{syn.count_range[1]} per sample, each "
-                f"{size}, {syn.volume_sampling} in volume; "
-                f"{float(options.get('periventricular', 0.0)):.0%} centred next to the ventricles"
+                f"{size}, {syn.volume_sampling} in volume"
+                + (
+                    f"; {float(options.get('periventricular', 0.0)):.0%} centred next to the "
+                    "ventricles"
+                    if preset.modality != "CT"
+                    else ""
+                )
             ),
             (
                 "- Lesions outside this size range were never simulated."
