@@ -1,9 +1,11 @@
 """A guard around a CPU bf16 convolution fault.
 
-On CPU, under bf16 autocast, the weight gradient of a 3D convolution whose input is
-two voxels long on an axis where the kernel is wider than one and undilated comes back
-as garbage (values up to 1e38, or inf), at random from one call to the next. The
-forward pass is correct, so the fault shows up only as a loss that turns NaN a few
+On CPU, under bf16 autocast (torch 2.13), the weight gradient of a 3D convolution
+whose input is two voxels long on an axis where the kernel is wider than one and
+undilated can come back as garbage (values up to 1e38, or inf), at random from one call
+to the next. It was seen on every call with a two-voxel first axis and 16 or more
+channels, and now and then with a two-voxel second axis; the guard covers every axis.
+The forward pass is correct, so the fault shows up only as a loss that turns NaN a few
 steps into training on small feature maps (a ResNet's last stage, a tiny test grid).
 
 :class:`GuardedConv3d` runs exactly those calls in float32 and every other call as
