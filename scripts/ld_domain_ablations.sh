@@ -5,7 +5,7 @@
 #
 #   R_none        no randomisation
 #   R_<part>      one part only (bias_field, gamma, blur, thick_slices, noise, raw_units)
-#   R_all         every part, the configured normalisation (robust: median/IQR)
+#   R_all         every part, the configured normalisation (robust_interior)
 #   N_<norm>      every part, normalisation <norm> instead (NORM, default zscore)
 #
 # Every run is STEPS steps (default 1000) with the same seed, read at its best
@@ -42,7 +42,7 @@ models=()
 run R_none --set method_options.randomise.apply_to=none
 models+=(--model "randomisation: none=$OUT/R_none/best_model.pt")
 run R_all
-models+=(--model "randomisation: all (robust)=$OUT/R_all/best_model.pt")
+models+=(--model "randomisation: all (robust_interior)=$OUT/R_all/best_model.pt")
 run "N_$NORM" --set "method_options.normalisation=$NORM"
 models+=(--model "randomisation: all ($NORM)=$OUT/N_$NORM/best_model.pt")
 for part in "${PARTS[@]}"; do
