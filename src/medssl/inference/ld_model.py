@@ -22,7 +22,7 @@ from medssl.errors import MedsslError
 from medssl.methods.ld.presets import LDPreset
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-SHIPPED: dict[str, str] = {"ld_brain_flair": "ld_brain_flair.pt"}
+SHIPPED: dict[str, str] = {"ld_brain_flair": "ld_brain_flair.pt", "ld_liver_ct": "ld_liver_ct.pt"}
 DEFAULT_MODEL = "ld_brain_flair"
 
 _TRAIN_HINT = {
@@ -30,6 +30,12 @@ _TRAIN_HINT = {
         "train it with 'medssl pretrain --method ld --config configs/ld_brain.yaml "
         "--out runs/ld_brain', then pass --model runs/ld_brain/model.pt (or package it "
         "with medssl.zeroshot.package.package_weights to {path})"
+    ),
+    "ld_liver_ct": (
+        "train it with 'medssl pretrain --config configs/ld_liver_ct_noircadb.yaml "
+        "--out runs/ld_liver_ct_noircadb', then pass --model "
+        "runs/ld_liver_ct_noircadb/model.pt (or package it with "
+        "medssl.zeroshot.package.package_weights to {path})"
     ),
 }
 
