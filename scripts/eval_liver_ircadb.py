@@ -34,7 +34,9 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-SHARED = Path(os.environ.get("MEDSSL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED = Path(
+    os.environ.get("MEDSSL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
+)
 TUMOURS = [f"livertumor{i:02d}" for i in range(1, 8)]
 HIT_DICE = 0.1
 
@@ -117,25 +119,35 @@ def main() -> None:
             start = time.perf_counter()
             run_segment([str(image), "--out", str(out), *method_args, *roi_args[roi]])
             seconds = time.perf_counter() - start
-            rows.append((name, roi, score(out / "PATIENT_DICOM.nii.gz", tumours, voxel_ml), seconds))
+            rows.append(
+                (name, roi, score(out / "PATIENT_DICOM.nii.gz", tumours, voxel_ml), seconds)
+            )
         out = args.out / f"m{index}_control"
         run_segment([str(args.control[0]), "--out", str(out), *method_args,
                      "--roi", str(args.control[1]), "--roi-labels", "5"])  # fmt: skip
         mask = read_image(next(out.glob("*.nii.gz")), dtype=None)
-        control.append((name, float((mask.array > 0).sum() * np.prod(mask.geometry.spacing) / 1000)))
+        control.append(
+            (name, float((mask.array > 0).sum() * np.prod(mask.geometry.spacing) / 1000))
+        )
 
     truth_ml = [float((tumours == v).sum() * voxel_ml) for v in range(1, 8)]
     lines = [
-        "| method | liver | " + " | ".join(f"T{i} ({v:.1f} cm³)" for i, v in enumerate(truth_ml, 1))
+        "| method | liver | "
+        + " | ".join(f"T{i} ({v:.1f} cm³)" for i, v in enumerate(truth_ml, 1))
         + " | detected | voxel Dice | predicted (cm³) | outside tumours (cm³) | s |",
         "|---|---|" + "---:|" * 12,
     ]
     for name, roi, s, seconds in rows:
         lines.append(
-            f"| {name} | {roi} | " + " | ".join(f"{d:.2f}" for d in s["per_tumour"])
+            f"| {name} | {roi} | "
+            + " | ".join(f"{d:.2f}" for d in s["per_tumour"])
             + f" | {s['hits']}/7 | {s['dice']:.3f} | {s['volume_ml']:.1f} | {s['outside_ml']:.1f} | {seconds:.0f} |"
         )
-    lines += ["", "| method | control: predicted volume in the tumour-free totalseg liver (cm³) |", "|---|---:|"]
+    lines += [
+        "",
+        "| method | control: predicted volume in the tumour-free totalseg liver (cm³) |",
+        "|---|---:|",
+    ]
     lines += [f"| {name} | {ml:.1f} |" for name, ml in control]
     report = "\n".join(lines) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
