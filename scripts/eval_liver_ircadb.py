@@ -34,6 +34,8 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from medssl.evaluation.overlap import confusion_counts, dice_from_counts
+
 SHARED = Path(
     os.environ.get("MEDSSL_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data")
 )
@@ -59,8 +61,7 @@ def per_tumour(pred: np.ndarray, tumours: np.ndarray) -> list[float]:
         truth = tumours == value
         touching = np.unique(components[truth & (components > 0)])
         found = np.isin(components, touching) if touching.size else np.zeros_like(pred)
-        total = truth.sum() + found.sum()
-        out.append(float(2 * (truth & found).sum() / total) if total else 0.0)
+        out.append(dice_from_counts(confusion_counts(found, truth)))
     return out
 
 
@@ -70,11 +71,10 @@ def score(mask_path: Path, tumours: np.ndarray, voxel_ml: float) -> dict[str, ob
     pred = read_image(mask_path, dtype=None).array > 0
     truth = tumours > 0
     dices = per_tumour(pred, tumours)
-    denominator = pred.sum() + truth.sum()
     return {
         "per_tumour": dices,
         "hits": sum(d > HIT_DICE for d in dices),
-        "dice": float(2 * (pred & truth).sum() / denominator) if denominator else 0.0,
+        "dice": dice_from_counts(confusion_counts(pred, truth)),
         "outside_ml": float((pred & ~truth).sum() * voxel_ml),
         "volume_ml": float(pred.sum() * voxel_ml),
     }
