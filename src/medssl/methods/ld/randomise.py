@@ -72,9 +72,10 @@ def check_common_fields(
         if not (f.name.endswith("_range") or f.name in extra_ranges):
             continue
         if len(value) != 2 or value[0] > value[1] or (nonnegative and value[0] < 0):
-            rule = "0 <= low <= high" if nonnegative else "with low <= high"
-            sep = ", " if nonnegative else " "
-            raise MedsslError(f"randomise.{f.name} must be (low, high){sep}{rule}; got {value}")
+            rule = (
+                "(low, high), 0 <= low <= high" if nonnegative else "(low, high) with low <= high"
+            )
+            raise MedsslError(f"randomise.{f.name} must be {rule}; got {value}")
 
 
 def config_from_options(cls: type, options: Any, *, what: str) -> Any:
