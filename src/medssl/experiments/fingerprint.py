@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from medssl.errors import MedsslError
+from medssl.io.dicom_mask import SPEC_SEPARATOR
 
 _CHUNK = 1 << 20
 _MEMO: dict[tuple[str, int, int], str] = {}
@@ -34,7 +35,8 @@ def content_digest(path: str | Path | None) -> str | None:
     """Short sha256 of a file's bytes, or of a folder's files (names and bytes, sorted).
 
     A folder (a DICOM series) is hashed over its files' relative names and contents, so
-    the digest does not depend on where the folder lies.
+    the digest does not depend on where the folder lies. A DICOM mask spec
+    ``PATH::name=value,...`` is hashed over the bytes under ``PATH`` and its mapping.
 
     Args:
         path: A file, a folder, or None.
@@ -47,6 +49,11 @@ def content_digest(path: str | Path | None) -> str | None:
     """
     if path is None:
         return None
+    text = str(path)
+    if SPEC_SEPARATOR in text:
+        source, _, mapping = text.rpartition(SPEC_SEPARATOR)
+        inner = content_digest(source)
+        return hashlib.sha256(f"{inner}{SPEC_SEPARATOR}{mapping}".encode()).hexdigest()[:16]
     path = Path(path)
     try:
         if path.is_dir():
