@@ -8,7 +8,11 @@ holds, per evaluated label, two Markdown tables in the style of the SSL papers:
 2. **Dice by tumour size** (as in SAR, Table 2): the test cases are put into small,
    medium and large by the tertiles of their reference volumes (one volume per test
    case, from its label); a cell is the mean ± std Dice over every (run, case) of that
-   size group. With few test cases the caption says how few.
+   size group. With few test cases the caption says how few; with fewer than
+   ``MIN_SIZE_CASES`` there are no tertiles, and one line says so instead.
+
+With several evaluated labels (organs), a first table gives the mean Dice over all of
+them: each run's mean over its test cases and labels, then mean ± std over runs.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ COLUMNS = (
     "cell",
 )
 FEW_CASES = 9  # below this, a size group holds fewer than 3 test cases
+MIN_SIZE_CASES = 3  # tertiles need at least one test case per group
 
 
 def result_rows(results: Sequence[CellResult]) -> list[dict[str, Any]]:
@@ -174,23 +179,47 @@ def table_markdown(
     parts = [f"# {title}", ""]
     if not rows:
         return "\n".join(parts + ["No cell has finished yet.", ""])
-    for label in dict.fromkeys(r["label"] for r in rows):
-        sub = [r for r in rows if r["label"] == label]
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+
+    def caption(sub: Sequence[dict[str, Any]], what: str) -> str:
         n_runs = len({r["cell"] for r in sub})
+        return (
+            f"Mean ± std over {runs_note} of each run's {what} "
+            f"({n_runs} finished run{'s' if n_runs != 1 else ''}; "
+            "population std; a lone value comes from a single run)."
+        )
+
+    if len(labels) > 1:
+        parts += [
+            f"## Mean Dice over {', '.join(labels)} by labelled fraction",
+            "",
+            caption(rows, "mean test Dice over its cases and these labels"),
+            "",
+            fraction_table(rows, methods, fractions),
+            "",
+        ]
+    for label in labels:
+        sub = [r for r in rows if r["label"] == label]
         parts += [
             f"## Dice ({label}) by labelled fraction",
             "",
-            (
-                f"Mean ± std over {runs_note} of each run's mean test Dice "
-                f"({n_runs} finished run{'s' if n_runs != 1 else ''}; "
-                "population std; a lone value comes from a single run)."
-            ),
+            caption(sub, "mean test Dice"),
             "",
             fraction_table(sub, methods, fractions),
             "",
         ]
-        table, caption = size_table(sub, methods, fractions)
-        parts += [f"## Dice ({label}) by tumour size", "", caption, "", table, ""]
+        n_cases = len({r["case"] for r in sub})
+        if n_cases < MIN_SIZE_CASES:
+            parts += [
+                (
+                    f"No Dice ({label}) by size: its tertiles need at least {MIN_SIZE_CASES} "
+                    f"test cases, and there {'is' if n_cases == 1 else 'are'} {n_cases}."
+                ),
+                "",
+            ]
+            continue
+        table, size_caption = size_table(sub, methods, fractions)
+        parts += [f"## Dice ({label}) by tumour size", "", size_caption, "", table, ""]
     return "\n".join(parts)
 
 
