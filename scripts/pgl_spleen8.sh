@@ -13,6 +13,7 @@ mkdir -p "$EXP/spleen8"
 for cell in "$EXP"/cells/*/; do
   name=$(basename "$cell")
   [ -f "$cell/done.json" ] || { echo "$name: not finished, skipped"; continue; }
+  [ -f "$EXP/spleen8/$name.csv" ] && { echo "$name: done"; continue; }
   "$PY" -m medssl.cli.main predict "$image" --model "$cell/model.pt" \
     --out "$EXP/spleen8/pred_$name" --overlap 0.25
   "$PY" -m medssl.cli.main evaluate "$EXP/spleen8/pred_$name/image.nii.gz" "$label" \
