@@ -181,33 +181,25 @@ def table_markdown(
         return "\n".join(parts + ["No cell has finished yet.", ""])
     labels = list(dict.fromkeys(r["label"] for r in rows))
 
-    def caption(sub: Sequence[dict[str, Any]], what: str) -> str:
+    def fraction_section(heading: str, sub: Sequence[dict[str, Any]], what: str) -> list[str]:
         n_runs = len({r["cell"] for r in sub})
-        return (
+        caption = (
             f"Mean ± std over {runs_note} of each run's {what} "
             f"({n_runs} finished run{'s' if n_runs != 1 else ''}; "
             "population std; a lone value comes from a single run)."
         )
+        return [f"## {heading} by labelled fraction", "", caption, "",
+                fraction_table(sub, methods, fractions), ""]  # fmt: skip
 
     if len(labels) > 1:
-        parts += [
-            f"## Mean Dice over {', '.join(labels)} by labelled fraction",
-            "",
-            caption(rows, "mean test Dice over its cases and these labels"),
-            "",
-            fraction_table(rows, methods, fractions),
-            "",
-        ]
+        parts += fraction_section(
+            f"Mean Dice over {', '.join(labels)}",
+            rows,
+            "mean test Dice over its cases and these labels",
+        )
     for label in labels:
         sub = [r for r in rows if r["label"] == label]
-        parts += [
-            f"## Dice ({label}) by labelled fraction",
-            "",
-            caption(sub, "mean test Dice"),
-            "",
-            fraction_table(sub, methods, fractions),
-            "",
-        ]
+        parts += fraction_section(f"Dice ({label})", sub, "mean test Dice")
         n_cases = len({r["case"] for r in sub})
         if n_cases < MIN_SIZE_CASES:
             parts += [
