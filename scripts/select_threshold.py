@@ -39,6 +39,11 @@ def main() -> None:
     parser.add_argument("run", type=Path)
     parser.add_argument("--checkpoint", type=Path)
     parser.add_argument(
+        "--weights", type=Path,
+        help="score these medssl weights (e.g. another run's packaged model) on this run's "
+        "validation samples instead of the run's own model",
+    )  # fmt: skip
+    parser.add_argument(
         "--thresholds", type=float, nargs="+", default=[0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
     )
     parser.add_argument("--max-fp-ml", type=float, default=10.0)
@@ -48,8 +53,8 @@ def main() -> None:
     method = create_method("ld", **raw["method_options"])
     records = [r for spec in raw["data"] for r in load_records(spec)]
     method.make_dataset(records, cfg, seed=int(raw.get("seed", 0)))
-    model = build_model_from_weights(args.run / "model.pt").eval()
-    if args.checkpoint is not None:
+    model = build_model_from_weights(args.weights or args.run / "model.pt").eval()
+    if args.checkpoint is not None and args.weights is None:
         from medssl.engine.checkpoint import load_checkpoint, load_model_state
 
         state = load_checkpoint(args.checkpoint, method="ld", model=cfg.model,
@@ -65,15 +70,25 @@ def main() -> None:
             x = torch.from_numpy(np.pad(image, pad, constant_values=v.fill).astype(np.float32))
             p = torch.sigmoid(model(x[None, None]).float()[0, 2]).numpy()
             scans.append((p[tuple(slice(0, n) for n in image.shape)], v))
-    print("| threshold | Dice on simulated validation samples | held-out volume per scan (cm³) |")
-    print("|---:|---:|---|")
+    empty = [k for k, it in enumerate(items) if float(it["m"].sum()) == 0]
+    voxel_ml = float(method.preset.spacing) ** 3 / 1000
+    print(f"{len(items)} simulated validation samples, {len(empty)} of them tumour-free")
+    print(
+        "| threshold | Dice on simulated validation samples | volume on tumour-free samples "
+        "(cm³, mean) | held-out volume per scan (cm³) |"
+    )
+    print("|---:|---:|---:|---|")
     best = None
     for t in args.thresholds:
         inter = sum(float(((p >= t) * it["m"][0].numpy()).sum()) for p, it in zip(probs, items))
         total = sum(float((p >= t).sum() + it["m"].sum()) for p, it in zip(probs, items))
         dice = 2 * inter / total if total else 1.0
         ml = [float(((p >= t) & v.roi).sum()) * float(np.prod(v.spacing)) / 1000 for p, v in scans]
-        print(f"| {t:.2f} | {dice:.3f} | " + (", ".join(f"{v:.1f}" for v in ml) or "none") + " |")
+        free = np.mean([float((probs[k] >= t).sum()) * voxel_ml for k in empty]) if empty else None
+        print(
+            f"| {t:.2f} | {dice:.3f} | " + ("none" if free is None else f"{free:.1f}") + " | "
+            + (", ".join(f"{v:.1f}" for v in ml) or "none") + " |"
+        )  # fmt: skip
         if (not ml or np.mean(ml) <= args.max_fp_ml) and (best is None or dice > best[1]):
             best = (t, dice)
     print(f"chosen threshold: {best[0]:.2f}" if best else "no threshold meets --max-fp-ml")

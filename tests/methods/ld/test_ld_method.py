@@ -183,9 +183,39 @@ def test_validate_uses_only_fixed_simulated_samples(tmp_path, records, monkeypat
     assert method.validate(model, cfg) == metrics
 
 
+def test_empty_fraction_leaves_normal_crops_and_reports_their_volume(tmp_path, records):
+    from medssl.config import TrainConfig
+
+    cfg = TrainConfig(method="ld", model="unet3d_tiny")
+    plain = _method(tmp_path).make_dataset(records, cfg, seed=5)
+    off = _method(tmp_path, empty_fraction=0.0).make_dataset(records, cfg, seed=5)
+    assert all(torch.equal(plain[i]["x"], off[i]["x"]) for i in range(4))  # stream unchanged
+    method = _method(tmp_path, empty_fraction=0.5, val_samples=8)
+    ds = method.make_dataset(records, cfg, seed=5)
+    items = [ds[i] for i in range(16)]
+    empty = [it for it in items if it["m"].sum() == 0]
+    assert 0 < len(empty) < len(items)
+    for it in empty:  # the input is the normal crop itself
+        assert torch.equal(it["x"], it["x_n"]) and float(it["alpha"]) == 0
+
+    class Everywhere(torch.nn.Module):  # marks every voxel as tumour
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(()))
+
+        def forward(self, x):
+            return torch.cat([x, torch.zeros_like(x), torch.full_like(x, 10.0)], dim=1)
+
+    metrics = method.validate(Everywhere(), cfg)
+    crop_ml = 16**3 * 2.0**3 / 1000  # a whole 16³ crop at 2 mm
+    assert metrics["val_fp_sim_ml"] == pytest.approx(crop_ml)
+
+
 def test_method_options_are_checked():
     with pytest.raises(MedsslError, match="real_fraction must be in"):
         create_method("ld", real_fraction=2.0)
+    with pytest.raises(MedsslError, match="empty_fraction must be in"):
+        create_method("ld", empty_fraction=1.0)
     with pytest.raises(MedsslError, match="needs the reconstruction loss"):
         create_method("ld", real_fraction=0.5, loss={"use_recon": False})
     with pytest.raises(MedsslError, match="unknown layer-decomposition preset 'lung'"):

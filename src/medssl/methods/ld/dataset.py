@@ -12,9 +12,11 @@ with the median of its outer faces, 0 around a brain), the synthesis parameters 
 with probability ``real_fraction``, turns the item into a real unlabelled crop trained
 with the reconstruction loss alone (α = 1). With ``periventricular`` > 0, that share
 of the synthetic items draws its tumour centres next to the ventricles
-(:func:`near_ventricles`). A crop whose organ fits no tumour is re-drawn up to three
-times, then used without a tumour (m = 0, α = 0). All of it runs in the DataLoader
-workers.
+(:func:`near_ventricles`). With ``empty_fraction`` > 0, that share of the synthetic
+items keeps its normal crop without any tumour (x = x_n, m = 0, α = 0), so that the
+mask head also learns that a normal organ holds nothing. A crop whose organ fits no
+tumour is re-drawn up to three times, then used without a tumour (m = 0, α = 0). All
+of it runs in the DataLoader workers.
 """
 
 from __future__ import annotations
@@ -257,6 +259,7 @@ class LDDataset(Dataset):
         textures: list[Volume] | None = None,
         randomisation: RandomisationConfig | CTRandomisationConfig | None = None,
         periventricular: float = 0.0,
+        empty_fraction: float = 0.0,
     ) -> None:
         from medssl.synthesis.config import preset as synthesis_preset
 
@@ -277,6 +280,7 @@ class LDDataset(Dataset):
         self.textures = list(textures or [])  # extra texture donors (never normal layers)
         self.config = synthesis_preset(preset.synthesis, **(synthesis or {}))
         self.real_fraction = float(real_fraction)
+        self.empty_fraction = float(empty_fraction)
         self.post = [pipeline_of([s]).steps[0] for s in preset.post_steps]
 
     def rng(self, index: int, tag: int = _TAG_ITEM) -> np.random.Generator:
@@ -368,6 +372,9 @@ class LDDataset(Dataset):
         zero = np.zeros_like(x_n)
         if real:  # the scan as it is (lesions and all), reconstruction loss only
             return self._item(x_n, x_n, zero, zero, 1.0, True)
+        # drawn only when on, so that the streams of runs without it are unchanged
+        if self.empty_fraction > 0 and rng.random() < self.empty_fraction:
+            return self._item(x_n, x_n, zero, zero, 0.0, False)
         for _ in range(3):
             other, other_roi, _ = self._crop(rng, donor, image=donor_image)
             periventricular = rng.random() < self.periventricular

@@ -107,6 +107,10 @@ class LayerDecomposition(Method):
         ablation: ``"B0"``..``"B4"`` switch preset; ``loss`` entries override it.
         synthesis: Overrides of the synthesis preset's fields.
         real_fraction: Share of items that are real unlabelled crops (L3 only).
+        empty_fraction: Share of the synthetic items left without a tumour (the normal
+            crop, mask 0), in training and in the simulated validation set; the
+            validation then also reports ``val_fp_sim_ml``, the mean predicted volume
+            of those tumour-free samples (cm³).
         roi_rule: Pairing rule for a record's ROI map (e.g. ``"seg_predicted.nii.gz"``).
         cache_dir: Preprocessing cache folder (default ``$MEDSSL_CACHE`` or
             ``.medssl_cache``).
@@ -162,6 +166,7 @@ class LayerDecomposition(Method):
         ablation: str | None = None,
         synthesis: dict[str, Any] | None = None,
         real_fraction: float = 0.0,
+        empty_fraction: float = 0.0,
         roi_rule: str | None = None,
         cache_dir: str | None = None,
         val_samples: int = 8,
@@ -201,6 +206,9 @@ class LayerDecomposition(Method):
         )
         if not 0.0 <= float(real_fraction) <= 1.0:
             raise MedsslError(f"real_fraction must be in [0, 1]; got {real_fraction}")
+        if not 0.0 <= float(empty_fraction) < 1.0:
+            raise MedsslError(f"empty_fraction must be in [0, 1); got {empty_fraction}")
+        self.empty_fraction = float(empty_fraction)
         if real_fraction > 0 and not self.loss_cfg.use_recon:
             raise MedsslError("real_fraction > 0 needs the reconstruction loss (use_recon: true)")
         if int(val_samples) < 1:
@@ -255,6 +263,7 @@ class LayerDecomposition(Method):
             f_low, f_high = syn.radius_fraction_range
             size = f"radius {f_low:g}-{f_high:g} of the organ's (as spheres of equal volume)"
         pair = lambda r: f"{r[0]:g}-{r[1]:g}"
+        empty = float(options.get("empty_fraction") or 0.0)
         kinds = f"hypo-dense only (r in {pair(syn.intensity_ratio_range)})"
         if syn.density_variants:
             weights = "/".join(f"{w:g}" for w in syn.density_weights)
@@ -282,6 +291,11 @@ class LayerDecomposition(Method):
                 f"below {low / 1000:g} cm³ and under-segmentation above {high / 1000:g} cm³."
             ),
             *([f"- Density: {kinds}"] if preset.modality == "CT" else []),
+            *(
+                [f"- Tumour-free samples: {empty:.0%} of the synthetic items (mask 0)"]
+                if empty
+                else []
+            ),
             f"- Domain randomisation: {parts}",
             (
                 f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain"
@@ -344,7 +358,7 @@ class LayerDecomposition(Method):
             )
         options = {
             "synthesis": self.synthesis, "randomisation": self.randomisation,
-            "periventricular": self.periventricular,
+            "periventricular": self.periventricular, "empty_fraction": self.empty_fraction,
         }  # fmt: skip
         self.dataset = LDDataset(
             volumes, self.preset, seed=seed, real_fraction=self.real_fraction,
@@ -407,7 +421,8 @@ class LayerDecomposition(Method):
         device = next(model.parameters()).device
         items = self.validation_set()
         size = max(1, int(getattr(cfg, "batch_size", 2)))
-        losses, inter, total = [], 0.0, 0.0
+        losses, inter, total, empty_ml = [], 0.0, 0.0, []
+        voxel_ml = float(self.preset.spacing) ** 3 / 1000.0
         for start in range(0, len(items), size):
             chunk = items[start : start + size]
             batch = {k: torch.stack([it[k] for it in chunk]).to(device) for k in chunk[0]}
@@ -417,8 +432,13 @@ class LayerDecomposition(Method):
             pred = (out[:, 2:3] > 0).float()
             inter += float((pred * batch["m"]).sum())
             total += float(pred.sum() + batch["m"].sum())
+            if self.empty_fraction > 0:
+                empty = batch["m"].flatten(1).sum(1) == 0
+                empty_ml += (pred.flatten(1).sum(1)[empty] * voxel_ml).tolist()
         dice = 2.0 * inter / total if total > 0 else 1.0
         metrics = {"val_loss": sum(losses) / len(items), "val_dice_sim": dice}
+        if empty_ml:
+            metrics["val_fp_sim_ml"] = float(np.mean(empty_ml))
         if self._held_out:
             metrics["val_fp_ml"] = self.false_positive_ml(model)
         return metrics
