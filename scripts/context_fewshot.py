@@ -17,6 +17,10 @@ label. Writes to ``--out``:
 - ``upsampling.md``: ``interp`` against ``nearest`` for the k-NN methods.
 
 Descriptors of a case are computed once per method and reused across folds.
+
+A case may set ``mirror_lr: true`` when its file's header is mirrored left-right
+against its anatomy (the liver on the header's left): its image and label are then
+read with the world x axis negated, in memory; the files are never changed.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from medssl.io import read_image, read_label
+from medssl.io import Geometry, Image, read_image, read_label
 from medssl.methods.context.describers import load_describer
 from medssl.methods.context.register import RegistrationTransfer
 from medssl.methods.context.transfer import LabelTransfer
@@ -65,12 +69,19 @@ def folds(cases: dict, pool: list[str], sizes: list[int]):
                 yield n, query, list(combo)
 
 
+def mirrored_lr(image: Image) -> Image:
+    """The same voxels with the world x (left-right) axis negated."""
+    affine = np.diag([-1.0, 1.0, 1.0, 1.0]) @ image.geometry.affine
+    return Image(image.array, Geometry(image.geometry.shape, affine, image.geometry.source))
+
+
 def run(config: dict, out: Path, only: list[str] | None = None) -> list[dict]:
     base = Path(config.get("root", "."))
+    fix = lambda c, image: mirrored_lr(image) if c.get("mirror_lr") else image
     cases = {
         name: {
-            "image": read_image(base / c["image"]),
-            "label": read_label(str(base / c["label"])),
+            "image": fix(c, read_image(base / c["image"])),
+            "label": fix(c, read_label(str(base / c["label"]))),
             "organs": [int(v) for v in c["organs"]],
         }
         for name, c in config["cases"].items()
