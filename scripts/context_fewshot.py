@@ -75,7 +75,9 @@ def mirrored_lr(image: Image) -> Image:
     return Image(image.array, Geometry(image.geometry.shape, affine, image.geometry.source))
 
 
-def run(config: dict, out: Path, only: list[str] | None = None) -> list[dict]:
+def run(
+    config: dict, out: Path, only: list[str] | None = None, queries: list[str] | None = None
+) -> list[dict]:
     base = Path(config.get("root", "."))
     fix = lambda c, image: mirrored_lr(image) if c.get("mirror_lr") else image
     cases = {
@@ -93,6 +95,8 @@ def run(config: dict, out: Path, only: list[str] | None = None) -> list[dict]:
             continue
         describer = None if spec == "register" else MemoDescriber(load_describer(spec))
         for n, query, supports in folds(cases, config["support_pool"], config["supports"]):
+            if queries and query not in queries:
+                continue
             organs = sorted(set(cases[query]["organs"]).intersection(
                 *[cases[s]["organs"] for s in supports]))  # fmt: skip
             if not organs:
@@ -197,16 +201,20 @@ def main() -> None:
     parser.add_argument("config", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--only", nargs="*", help="Run only these methods.")
+    parser.add_argument("--queries", nargs="*", help="Run only these query cases.")
     parser.add_argument(
-        "--append", action="store_true", help="Keep the other methods' rows of OUT/per_case.csv."
+        "--append",
+        action="store_true",
+        help="Keep the rows of OUT/per_case.csv of the other (method, query) pairs.",
     )
     args = parser.parse_args()
     config = yaml.safe_load(args.config.read_text())
-    rows = run(config, args.out, args.only)
+    rows = run(config, args.out, args.only, args.queries)
     old = args.out / "per_case.csv"
     if args.append and old.is_file():
         with open(old) as f:
-            kept = [r for r in csv.DictReader(f) if r["method"] not in {x["method"] for x in rows}]
+            done = {(x["method"], x["query"]) for x in rows}
+            kept = [r for r in csv.DictReader(f) if (r["method"], r["query"]) not in done]
         for r in kept:
             r["n"], r["dice"] = int(r["n"]), float(r["dice"])
             r["wall_s"], r["cpu_s"] = float(r["wall_s"]), float(r["cpu_s"])
