@@ -12,7 +12,7 @@ from medssl.data import load_records
 from medssl.methods import create_method
 
 REPO = Path(__file__).resolve().parents[3]
-CONFIGS = ("ld_liver_ct", "ld_liver_ct_noircadb")
+CONFIGS = ("ld_liver_ct", "ld_liver_ct_noircadb", "ld_liver_ct_2livers")
 
 
 def _config(name: str) -> dict:
@@ -53,6 +53,17 @@ def test_the_non_transductive_config_never_reads_ircadb():
     assert all("ircadb" not in cell for row in rows for cell in row.values())
     body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
     assert "ircadb" not in body.replace("_noircadb", "")
+
+
+def test_the_two_liver_config_never_reads_ircadb_and_fills_only_spleen_8():
+    text = (REPO / "configs" / "ld_liver_ct_2livers.yaml").read_text()
+    rows = {row["id"]: row for row in _rows("ld_liver_ct_2livers")}
+    assert set(rows) == {"totalseg_ct", "spleen_8"}
+    assert rows["spleen_8"]["roi"].endswith("runs/data/spleen8_liver.nii.gz")
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    assert "ircadb" not in body
+    options = _config("ld_liver_ct_2livers")["method_options"]
+    assert options["lesion_fill_ids"] == ["spleen_8"] and options["empty_fraction"] == 0.25
 
 
 def test_the_configs_read_the_shared_livers(shared_data, monkeypatch, tmp_path):
