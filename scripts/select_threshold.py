@@ -48,13 +48,15 @@ def main() -> None:
     )
     parser.add_argument("--max-fp-ml", type=float, default=10.0)
     args = parser.parse_args()
+    if args.weights is not None and args.checkpoint is not None:
+        parser.error("--weights and --checkpoint exclude each other: give one model")
     raw = yaml.safe_load((args.run / "config.yaml").read_text())
     cfg = TrainConfig(**{k: v for k, v in raw.items() if k in TrainConfig.__dataclass_fields__})
     method = create_method("ld", **raw["method_options"])
     records = [r for spec in raw["data"] for r in load_records(spec)]
     method.make_dataset(records, cfg, seed=int(raw.get("seed", 0)))
     model = build_model_from_weights(args.weights or args.run / "model.pt").eval()
-    if args.checkpoint is not None and args.weights is None:
+    if args.checkpoint is not None:
         from medssl.engine.checkpoint import load_checkpoint, load_model_state
 
         state = load_checkpoint(args.checkpoint, method="ld", model=cfg.model,
