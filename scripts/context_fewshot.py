@@ -18,6 +18,10 @@ label. Writes to ``--out``:
 
 Descriptors of a case are computed once per method and reused across folds.
 
+The k-NN vote is the config's ``vote`` (the fields of
+:class:`~medssl.methods.context.transfer.Vote`; default: the library's default). A
+method may be ``{model: NAME, vote: paper}`` to use the paper's plain majority instead.
+
 A case may set ``mirror_lr: true`` when its file's header is mirrored left-right
 against its anatomy (the liver on the header's left): its image and label are then
 read with the world x axis negated, in memory; the files are never changed.
@@ -38,7 +42,7 @@ import yaml
 from medssl.io import Geometry, Image, read_image, read_label
 from medssl.methods.context.describers import load_describer
 from medssl.methods.context.register import RegistrationTransfer
-from medssl.methods.context.transfer import LabelTransfer
+from medssl.methods.context.transfer import LabelTransfer, Vote
 
 
 class MemoDescriber:
@@ -89,11 +93,17 @@ def run(
         for name, c in config["cases"].items()
     }
     names = {int(k): v for k, v in config["organs"].items()}
-    rows = []
+    default_vote = Vote(**config.get("vote", {}))
+    rows, describers = [], {}
     for method, spec in config["methods"].items():
         if only and method not in only:
             continue
-        describer = None if spec == "register" else MemoDescriber(load_describer(spec))
+        spec = spec if isinstance(spec, dict) else {"model": spec}
+        model = spec["model"]
+        vote = Vote.paper() if spec.get("vote") == "paper" else default_vote
+        if model != "register" and model not in describers:
+            describers[model] = MemoDescriber(load_describer(model))
+        describer = describers.get(model)
         for n, query, supports in folds(cases, config["support_pool"], config["supports"]):
             if queries and query not in queries:
                 continue
@@ -104,7 +114,7 @@ def run(
             if describer is None:
                 tool = RegistrationTransfer(labels=organs)
             else:
-                tool = LabelTransfer(describer, k=config.get("k", 21), labels=organs)
+                tool = LabelTransfer(describer, k=config.get("k", 21), labels=organs, vote=vote)
             for s in supports:
                 tool.add_support(cases[s]["image"], cases[s]["label"])
             wall, cpu = time.perf_counter(), time.process_time()

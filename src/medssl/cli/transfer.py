@@ -15,7 +15,7 @@ from medssl.errors import MedsslError
 _HELP = (
     "Label QUERY scans from labelled support scans by k-NN on context descriptors. "
     "Usage: medssl transfer QUERY... --support IMAGE LABEL [--support IMAGE LABEL ...] "
-    "--model NAME_OR_PATH --out DIR [--labels 1 2 3] [--k 21]. --model: context2d_heatmap "
+    "--model NAME_OR_PATH --out DIR [--labels 1 2 3] [--k 21] [--position xyz] [--plain-vote]. --model: context2d_heatmap "
     "(shipped), xavier, gvdiff, register (elastix atlas registration), or a RUN/model.pt "
     "of a context method. Outputs are named and checked as by medssl predict."
 )
@@ -71,6 +71,24 @@ def transfer(
     upsample: Annotated[
         str, typer.Option("--upsample", help="interp (vote fractions) or nearest.")
     ] = "interp",
+    position: Annotated[
+        str,
+        typer.Option(
+            "--position",
+            help="Body-box position appended to the descriptors: xyz, xy or none.",
+        ),
+    ] = "xyz",
+    position_weight: Annotated[
+        float, typer.Option("--position-weight", help="Weight of the position.")
+    ] = 16.0,
+    balanced: Annotated[
+        bool,
+        typer.Option(
+            "--balanced/--plain-vote",
+            help="Divide each class's votes by its share of the supports (default), "
+            "or count them plainly. --position none --plain-vote is the paper's vote.",
+        ),
+    ] = True,
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads.")] = None,
     device: Annotated[
         str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")
@@ -85,6 +103,7 @@ def transfer(
 ) -> None:
     """Label query scans from labelled support scans (k-NN on context descriptors)."""
     from medssl.inference.transfer import transfer_files
+    from medssl.methods.context.transfer import Vote
 
     if threads is not None:
         if threads < 1:
@@ -92,6 +111,7 @@ def transfer(
         import torch
 
         torch.set_num_threads(threads)
+    vote = Vote(position=position, position_weight=position_weight, balanced=balanced)
     queries, supports, labels = parse_extra(list(ctx.args))
     written = transfer_files(
         queries,
@@ -101,6 +121,7 @@ def transfer(
         k=k,
         labels=labels,
         upsample=upsample,
+        vote=vote,
         device=device,
         continue_on_error=continue_on_error,
     )

@@ -84,6 +84,7 @@ def build_transfer(
     labels: Sequence[int] | None = None,
     upsample: str = "interp",
     exact_limit: int | None = None,
+    vote=None,
 ):
     """The k-NN transfer of a context model or baseline, or the registration baseline.
 
@@ -109,7 +110,9 @@ def build_transfer(
     from medssl.methods.context.transfer import EXACT_LIMIT
 
     limit = EXACT_LIMIT if exact_limit is None else exact_limit
-    return LabelTransfer(describer, k=k, upsample=upsample, labels=labels, exact_limit=limit)
+    return LabelTransfer(
+        describer, k=k, upsample=upsample, labels=labels, exact_limit=limit, vote=vote
+    )
 
 
 def transfer_files(
@@ -122,6 +125,7 @@ def transfer_files(
     labels: Sequence[int] | None = None,
     upsample: str = "interp",
     exact_limit: int | None = None,
+    vote=None,
     device: str | None = "auto",
     continue_on_error: bool = False,
     progress: bool = True,
@@ -139,6 +143,8 @@ def transfer_files(
         labels: Label values to transfer; None: every support label.
         upsample: ``interp`` or ``nearest``.
         exact_limit: Largest database searched exactly.
+        vote: How the neighbours vote
+            (:class:`~medssl.methods.context.transfer.Vote`; None: the default).
         device: ``auto``, ``cpu`` or ``cuda`` for the descriptor networks.
         continue_on_error: Skip failing queries, then raise
             :class:`~medssl.inference.loop.BatchError`.
@@ -168,7 +174,9 @@ def transfer_files(
     jobs = plan_outputs(queries, out_dir)
     check_outputs(jobs, protected=protected)
     dev = resolve_device(device)
-    transfer = build_transfer(model, k=k, labels=labels, upsample=upsample, exact_limit=exact_limit)
+    transfer = build_transfer(
+        model, k=k, labels=labels, upsample=upsample, exact_limit=exact_limit, vote=vote
+    )
     transfer.to(dev)
     for image_path, label_path in supports:
         transfer.add_support(read_image(image_path), read_label(label_path))

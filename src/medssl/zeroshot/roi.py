@@ -118,7 +118,7 @@ def transfer_roi(
     """
     from medssl.io import read_image, read_label
     from medssl.methods.context.describers import load_describer
-    from medssl.methods.context.transfer import transfer_labels
+    from medssl.methods.context.transfer import Vote, transfer_labels
 
     for what, path in (("support image", support_image), ("support label", support_label)):
         if not Path(str(path).split("::")[0]).exists():
@@ -131,7 +131,11 @@ def transfer_roi(
             f"support label {support_label} has no voxel of the organ's value {organ} "
             f"(values present: {present or 'none'}); name it with --roi-labels"
         )
-    transferred = transfer_labels(image, [(support, label)], load_describer(model), labels=[organ])
+    # One organ against the background: the plain majority, with which the liver
+    # figures of the ld_liver_ct card were measured.
+    transferred = transfer_labels(
+        image, [(support, label)], load_describer(model), labels=[organ], vote=Vote.paper()
+    )
     mask = np.asarray(transferred) == int(organ)
     if not mask.any():
         raise MedsslError(

@@ -9,7 +9,9 @@ from medssl.io import Geometry, Image
 from medssl.methods.context.describers import load_describer
 from medssl.methods.context.transfer import (
     LabelTransfer,
+    Vote,
     block_fractions,
+    body_box_position,
     transfer_labels,
     upsample_votes,
 )
@@ -90,3 +92,60 @@ def test_a_scan_given_twice_is_described_once_and_ivf_recovers_the_organs():
     assert len(calls) == 3 and type(t._index).__name__ == "IndexIVFFlat"
     for organ in (1, 2):
         assert dice(out == organ, label.array == organ) > 0.6
+
+
+class Blind:
+    """A describer that sees nothing: the same descriptor for every block."""
+
+    dim = 8
+
+    def __call__(self, volume):
+        from medssl.methods.context.descriptors import block_shape
+
+        return np.zeros((*block_shape(volume.shape), self.dim), np.float32)
+
+
+def twin_organs():
+    """Two identical organs, left (1) and right (2) of the body's midline."""
+    image, _ = ct_phantom()
+    hu, label = image.array.copy(), np.zeros(image.array.shape, np.uint8)
+    label[5:13, 8:20, 7:19], label[17:25, 8:20, 7:19] = 1, 2
+    hu[label > 0] = 200.0
+    return Image(hu, image.geometry), Image(label, image.geometry)
+
+
+def test_body_box_position_spans_minus_one_to_one_in_block_order():
+    where = body_box_position((9, 8, 8), axes="xyz")
+    assert where.shape == (3 * 2 * 2, 3)
+    np.testing.assert_allclose(where[0], 2 * 1.5 / np.array([8, 7, 7]) - 1)
+    assert where[:, 0].max() == pytest.approx(2 * 9.5 / 8 - 1)
+    assert body_box_position((9, 8, 8), axes="xy").shape == (12, 2)
+
+
+def test_position_tells_twin_organs_apart_where_the_descriptor_cannot():
+    image, label = twin_organs()
+    positioned = transfer_labels(image, [(image, label)], Blind(), k=1, vote=Vote(balanced=False))
+    for organ in (1, 2):  # 4³ blocks cut 8-voxel organs coarsely
+        assert dice(positioned == organ, label.array == organ) > 0.55
+    blind = transfer_labels(image, [(image, label)], Blind(), k=1, vote=Vote.paper())
+    assert min(dice(blind == organ, label.array == organ) for organ in (1, 2)) < 0.3
+
+
+def test_balanced_vote_divides_each_class_by_its_share():
+    image, label = ct_phantom()
+    for vote, expect in ((Vote.paper(), "prior"), (Vote(position="none"), "uniform")):
+        t = LabelTransfer(Blind(), k=10**6, vote=vote)  # every block votes
+        t.add_support(image, label)
+        fractions, _, _ = t.votes(image)
+        voted = fractions.reshape(-1, 3)[fractions.reshape(-1, 3)[:, 0] < 1]
+        assert len(voted)
+        target = t._prior / t._prior.sum() if expect == "prior" else np.full(3, 1 / 3)
+        np.testing.assert_allclose(voted, np.broadcast_to(target, voted.shape), atol=1e-5)
+
+
+def test_bad_votes_are_refused():
+    with pytest.raises(MedsslError, match="position must be one of none, xy, xyz"):
+        Vote(position="z")
+    for weight in (0.0, -1.0, float("nan")):
+        with pytest.raises(MedsslError, match="position weight must be a positive number"):
+            Vote(position_weight=weight)

@@ -12,6 +12,17 @@ the query's own grid by the recorded inverse of the preprocessing. Descriptors a
 standardised per dimension with the database's mean and standard deviation. Blocks
 with no voxel above the bottom of the CT window (air, lung) are left out of the
 database and labelled background in queries.
+
+The vote (:class:`Vote`) goes beyond the paper's plain majority in two ways, both
+chosen on one transfer direction of the dev task and checked on the other (see the
+context model card); ``Vote.paper()`` is the plain majority:
+
+- ``position``: the block centre's place in the body box (``xy``: left-right and
+  anterior-posterior; ``xyz``: also cranio-caudal), scaled to [-1, 1] and weighted by
+  ``position_weight``, is appended to the standardised descriptor, so that neighbours
+  come from the same part of the body (left and right kidney look alike).
+- ``balanced``: each class's votes are divided by its share of the database, so that
+  small organs are not outvoted by the background that surrounds them.
 """
 
 from __future__ import annotations
@@ -27,15 +38,50 @@ import torch.nn.functional as F
 from medssl._optional import optional_import
 from medssl.errors import MedsslError
 from medssl.io import Image, check_same_grid
-from medssl.methods.context.descriptors import STRIDE, block_shape
+from medssl.methods.context.descriptors import STRIDE, block_centres, block_shape
 from medssl.methods.context.prep import SPACING_MM, context_pipeline
 from medssl.preprocess import Pipeline
 
 UPSAMPLING = ("interp", "nearest")
+POSITIONS = ("none", "xy", "xyz")
 #: Largest support database searched exactly; above it an inverted file (IVF) is used.
 EXACT_LIMIT = 20_000
 #: Every side of a query's body box must be at least this long (mm): half a plane.
 MIN_SIDE_MM = 42.0
+
+
+@dataclass(frozen=True)
+class Vote:
+    """How a query block's neighbours vote.
+
+    Attributes:
+        position: ``none``, ``xy`` or ``xyz``: body-box coordinates appended to the
+            standardised descriptor.
+        position_weight: Their weight against the 192 standardised dimensions (16: about
+            the same share of the squared distance).
+        balanced: Divide each class's votes by its share of the database.
+
+    Raises:
+        MedsslError: An unknown ``position`` or a weight that is not a positive number.
+    """
+
+    position: str = "xyz"
+    position_weight: float = 16.0
+    balanced: bool = True
+
+    def __post_init__(self) -> None:
+        if self.position not in POSITIONS:
+            raise MedsslError(
+                f"position must be one of {', '.join(POSITIONS)}; got '{self.position}'"
+            )
+        weight = float(self.position_weight)
+        if not np.isfinite(weight) or weight <= 0:
+            raise MedsslError(f"position weight must be a positive number; got {weight}")
+
+    @classmethod
+    def paper(cls) -> Vote:
+        """The paper's plain majority of the descriptor's neighbours."""
+        return cls(position="none", balanced=False)
 
 
 @dataclass
@@ -91,6 +137,18 @@ def upsample_votes(fractions: np.ndarray, shape: tuple[int, int, int], *, mode: 
     return up[:, : shape[0], : shape[1], : shape[2]].argmax(0).numpy()
 
 
+def body_box_position(shape: tuple[int, ...], *, axes: str) -> np.ndarray:
+    """Every block centre's place in the (body-cropped) context grid, scaled to [-1, 1].
+
+    Shape:
+        (X, Y, Z) → (B0 * B1 * B2, len(axes)), C order of the blocks.
+    """
+    centres = block_centres(shape).numpy()
+    extent = np.maximum(np.asarray(shape, np.float32) - 1.0, 1.0)
+    scaled = 2.0 * centres / extent - 1.0
+    return np.ascontiguousarray(scaled[:, : len(axes)], np.float32)
+
+
 def _fingerprint(image: Image) -> str:
     """A digest of a scan's voxels and affine (the same scan read twice matches)."""
     import hashlib
@@ -137,6 +195,7 @@ class LabelTransfer:
         upsample: ``interp`` or ``nearest``.
         exact_limit: Largest database searched exactly.
         labels: Label values to transfer (others become background); None: all.
+        vote: How the neighbours vote (:class:`Vote`).
     """
 
     def __init__(
@@ -147,6 +206,7 @@ class LabelTransfer:
         upsample: str = "interp",
         exact_limit: int = EXACT_LIMIT,
         labels: Sequence[int] | None = None,
+        vote: Vote | None = None,
     ) -> None:
         if int(k) < 1:
             raise MedsslError(f"k must be >= 1; got {k}")
@@ -155,12 +215,14 @@ class LabelTransfer:
                 f"upsampling must be one of {', '.join(UPSAMPLING)}; got '{upsample}'"
             )
         self.describer, self.k, self.upsample = describer, int(k), upsample
+        self.vote = Vote() if vote is None else vote
         self.exact_limit = int(exact_limit)
         self.wanted = None if labels is None else sorted({int(v) for v in labels})
         self.pipeline = context_pipeline()
         self._feats: list[np.ndarray] = []
         self._labels: list[np.ndarray] = []
         self._keep: list[np.ndarray] = []
+        self._where: list[np.ndarray] = []
         self._described: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._index = None
 
@@ -203,7 +265,18 @@ class LabelTransfer:
         self._feats.append(feats)
         self._labels.append(np.asarray(sample.label, _label_dtype(sample.label)))
         self._keep.append(keep)
+        self._where.append(self._positions(sample.image.shape, keep))
         self._index = None
+
+    def _positions(self, shape: tuple[int, ...], keep: np.ndarray) -> np.ndarray:
+        """Weighted body-box coordinates of the kept blocks ((n, 0) without ``position``)."""
+        if self.vote.position == "none":
+            return np.zeros((int(keep.sum()), 0), np.float32)
+        where = body_box_position(shape, axes=self.vote.position)[keep]
+        return np.float32(self.vote.position_weight) * where
+
+    def _with_position(self, standardised: np.ndarray, where: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.concatenate([standardised, where], axis=1), np.float32)
 
     def _database(self) -> tuple[np.ndarray, np.ndarray]:
         if not self._feats:
@@ -230,7 +303,9 @@ class LabelTransfer:
         feats, self._classes = self._database()
         self._mean = feats.mean(0)
         self._std = np.maximum(feats.std(0), 1e-6)
-        db = np.ascontiguousarray((feats - self._mean) / self._std, np.float32)
+        db = self._with_position((feats - self._mean) / self._std, np.concatenate(self._where))
+        counts = np.bincount(self._classes, minlength=len(self.values)).astype(np.float32)
+        self._prior = np.maximum(counts / counts.sum(), 1e-6)
         self._index = _faiss_index(db, exact_limit=self.exact_limit)
 
     # ------------------------------------------------------------- queries
@@ -272,8 +347,9 @@ class LabelTransfer:
         feats = self.describer(sample.image)
         t2 = time.perf_counter()
         keep = tissue_blocks(sample.image).reshape(-1)
-        q = np.ascontiguousarray(
-            (feats.reshape(-1, feats.shape[-1])[keep] - self._mean) / self._std, np.float32
+        q = self._with_position(
+            (feats.reshape(-1, feats.shape[-1])[keep] - self._mean) / self._std,
+            self._positions(sample.image.shape, keep),
         )
         k = min(self.k, self._index.ntotal)
         fractions = np.zeros((keep.size, len(self.values)), np.float32)
@@ -282,7 +358,11 @@ class LabelTransfer:
             _, nn_idx = self._index.search(q, k)
             votes = self._classes[np.maximum(nn_idx, 0)]
             counts = np.stack([(votes == c).sum(1) for c in range(len(self.values))], axis=-1)
-            fractions[keep] = counts / k
+            counts = counts / k
+            if self.vote.balanced:
+                counts = counts / self._prior
+                counts /= np.maximum(counts.sum(1, keepdims=True), 1e-12)
+            fractions[keep] = counts
         fractions = fractions.reshape(*feats.shape[:3], -1)
         return fractions, {"describe": t2 - t1, "search": time.perf_counter() - t2}
 
@@ -355,6 +435,7 @@ def transfer_labels(
     upsample: str = "interp",
     labels: Sequence[int] | None = None,
     exact_limit: int = EXACT_LIMIT,
+    vote: Vote | None = None,
 ) -> np.ndarray:
     """One query labelled from labelled supports by k-NN on context descriptors.
 
@@ -366,6 +447,7 @@ def transfer_labels(
         upsample: ``interp`` (vote fractions) or ``nearest``.
         labels: Label values to transfer; None for every support label.
         exact_limit: Largest database searched exactly.
+        vote: How the neighbours vote (:class:`Vote`; None: the default).
 
     Returns:
         The label map on the query's grid.
@@ -374,7 +456,7 @@ def transfer_labels(
         query (X, Y, Z) → (X, Y, Z).
     """
     transfer = LabelTransfer(
-        describer, k=k, upsample=upsample, labels=labels, exact_limit=exact_limit
+        describer, k=k, upsample=upsample, labels=labels, exact_limit=exact_limit, vote=vote
     )
     for image, label in supports:
         transfer.add_support(image, label)
