@@ -48,7 +48,26 @@ def test_bad_inputs_give_one_line_and_exit_2(files, tmp_path, capsys):
         ["transfer", *base, "--model", "gvdiff", "--out", str(files["query"].parent)], capsys
     )
     assert code == 2 and "overwrite" in err
+    for option, value, rule in (
+        ("--position", "z", "position must be one of none, xy, xyz"),
+        ("--position-weight", "0", "position weight must be a positive"),
+    ):
+        code, err = run(["transfer", *base, "--model", "gvdiff", option, value,
+                         "--out", str(tmp_path / "o")], capsys)  # fmt: skip
+        assert code == 2 and rule in err and err.count("\n") == 1
     assert not (tmp_path / "o").exists()
+
+
+def test_the_paper_vote_is_an_option(files, tmp_path, capsys):
+    base = [str(files["query"]), "--support", str(files["img"]), str(files["lab"])]
+    maps = {}
+    for name, extra in (("default", []), ("paper", ["--position", "none", "--plain-vote"])):
+        code, _ = run(["transfer", *base, "--model", "gvdiff", "--out", str(tmp_path / name),
+                       *extra], capsys)  # fmt: skip
+        assert code == 0
+        maps[name] = read_image(tmp_path / name / "query.nii.gz", dtype=None).array
+    assert maps["default"].shape == maps["paper"].shape
+    assert (maps["default"] != maps["paper"]).any()
 
 
 def test_faiss_missing_names_the_extra(files, tmp_path, capsys, monkeypatch):
