@@ -45,6 +45,7 @@ def main() -> None:
 
     from medssl.config import TrainConfig
     from medssl.data import load_records
+    from medssl.engine.precision import resolve_precision
     from medssl.losses.layer_decomposition import ld_loss
     from medssl.methods import create_method
 
@@ -68,7 +69,8 @@ def main() -> None:
     model = method.build_model(cfg).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-4)
     batch = {k: torch.stack([dataset[i][k] for i in range(cfg.batch_size)]) for k in dataset[0]}
-    dtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float32
+    bf16 = resolve_precision(torch.device("cpu"), cfg.precision) == "bf16"
+    dtype = torch.bfloat16 if bf16 else torch.float32
     times = []
     for step in range(args.steps + 1):
         start = time.process_time()

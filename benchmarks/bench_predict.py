@@ -96,7 +96,7 @@ def run_medssl(case: str, model_path: str, out_dir: str) -> dict:
     from medssl.segmentation.predict import predict
 
     t0 = time.perf_counter()
-    predict([case], model_path, out_dir, overlap=0.5, precision="bf16")
+    predict([case], model_path, out_dir, overlap=0.5, precision="auto")
     return {"seconds": time.perf_counter() - t0}
 
 

@@ -10,7 +10,8 @@ The network is the full-size 3D UNet (32-64-128-256 channels, 3 outputs) with ra
 weights, written in medssl's weights format with the brain FLAIR preset — the speed
 does not depend on the weights — or, with ``--model ld_brain_flair``, the shipped model. Each timing is the whole
 :func:`medssl.zeroshot.segment.segment_files` call: read, preprocess, sliding-window
-network pass (bf16), inverse mapping to the input grid, mask written. The first
+network pass (precision auto: bf16 on a CPU with
+AVX512-BF16 or AMX, fp32 elsewhere), inverse mapping to the input grid, mask written. The first
 (cold) call includes oneDNN's one-off kernel set-up and is reported apart; the target
 (≤ 10 s on 2 threads) is for the warm calls. The threshold baseline
 (``--baseline zscore``) goes through the same reading and writing.
@@ -85,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
+    from medssl.engine.precision import resolve_precision
     from medssl.zeroshot.segment import segment_files
 
     torch.set_num_threads(args.threads)
@@ -104,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
         base, base_cpu = _time(baseline, args.repeats)
     net_s, base_s = statistics.median(warm), statistics.median(base)
     net = f"model {args.model}" if args.model else "full-size UNet (random)"
-    print(f"input: {image.name} 240x240x155, {args.threads} threads, {net}")
+    used = resolve_precision(torch.device("cpu"), "auto")
+    print(f"input: {image.name} 240x240x155, {args.threads} threads, {net}, {used}")
     print(f"segment (network), cold first call: {cold:.2f} s wall, {cold_cpu:.2f} s CPU")
     print(
         f"segment (network), warm median of {args.repeats}: {net_s:.2f} s wall "

@@ -1,10 +1,11 @@
-"""Seconds per training step: a plain fp32 loop against the medssl engine (bf16, layout auto).
+"""Seconds per training step: a plain fp32 loop against the medssl engine (precision and layout auto).
 
 Both sides train the same network on the same synthetic data (a 64³ volume, batch 2,
 reconstruction with an MSE loss, Adam):
 
 - **baseline**: a hand-written fp32 loop in the default memory layout;
-- **medssl**: :class:`medssl.engine.Trainer` with its CPU defaults: ``precision=bf16``
+- **medssl**: :class:`medssl.engine.Trainer` with its CPU defaults: ``precision=auto`` (bf16 on
+  a CPU with AVX512-BF16 or AMX, fp32 elsewhere; ``--precision bf16|fp32`` forces one)
   and ``channels_last`` left to the engine (channels_last_3d unless the network has
   instance-norm layers, as BasicUNet has); ``--layout channels_last|default`` forces
   one. The layout used is printed.
@@ -33,6 +34,7 @@ import time
 import torch
 from torch import nn
 
+from medssl.engine.precision import resolve_precision
 from medssl.methods import Method
 
 
@@ -107,7 +109,7 @@ def run_baseline(args: argparse.Namespace) -> list[tuple[float, float]]:
 
 
 def run_medssl(args: argparse.Namespace) -> tuple[list[tuple[float, float]], str]:
-    """The medssl Trainer (bf16); returns each step's (wall, CPU) seconds and the layout."""
+    """The medssl Trainer (``--precision``, default auto); returns each step's (wall, CPU) seconds and the layout."""
     from medssl.config import TrainConfig
     from medssl.engine import Trainer
 
@@ -119,7 +121,7 @@ def run_medssl(args: argparse.Namespace) -> tuple[list[tuple[float, float]], str
             steps=args.warmup + args.steps,
             batch_size=args.batch,
             lr=1e-4,
-            precision="bf16",
+            precision=args.precision,
             channels_last={"auto": None, "channels_last": True, "default": False}[args.layout],
             num_workers=0,
             ckpt_every=0,
@@ -169,6 +171,12 @@ def main() -> None:
         default="auto",
         help="memory layout of the medssl side (auto: the engine's choice)",
     )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "bf16", "fp32"),
+        default="auto",
+        help="precision of the medssl side (auto: bf16 where the CPU has it)",
+    )
     parser.add_argument("--only", choices=("baseline", "medssl"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.warmup < 1 or args.steps < 1:
@@ -195,6 +203,8 @@ def main() -> None:
             args.net,
             "--layout",
             args.layout,
+            "--precision",
+            args.precision,
         ]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
@@ -206,7 +216,8 @@ def main() -> None:
         f"{torch.get_num_threads()} threads, CPU bf16: {cpu_bf16_support()}"
     )
     medians = {}
-    for side, label in (("baseline", "plain fp32 loop"), ("medssl", "medssl bf16")):
+    used = resolve_precision(torch.device("cpu"), args.precision)
+    for side, label in (("baseline", "plain fp32 loop"), ("medssl", f"medssl {used}")):
         wall = sorted(t[0] for t in results[side]["times"])
         cpu = sorted(t[1] for t in results[side]["times"])
         medians[side] = (wall[len(wall) // 2], cpu[len(cpu) // 2])

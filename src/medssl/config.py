@@ -23,7 +23,7 @@ C = TypeVar("C")
 
 OPTIMIZERS = ("adam", "adamw", "sgd", "lars")
 SCHEDULES = ("constant", "cosine", "plateau")
-PRECISIONS = ("bf16", "fp32")
+PRECISIONS = ("auto", "bf16", "fp32")
 DEVICES = ("auto", "cpu", "cuda")
 
 
@@ -51,7 +51,8 @@ class TrainConfig:
         plateau_patience: Evaluations without improvement before the LR drops.
         plateau_factor: Factor applied to the LR on a plateau.
         grad_clip: Clip the global gradient norm to this value (0 = off).
-        precision: ``bf16`` (autocast) or ``fp32``.
+        precision: ``auto`` (bf16 autocast where the device computes bf16 natively,
+            fp32 elsewhere), ``bf16`` or ``fp32``.
         channels_last: channels_last_3d memory layout on CPU: true, false, or null
             (default) to use it unless the network has instance-norm layers.
         device: ``auto`` (CUDA when present), ``cpu`` or ``cuda``.
@@ -97,7 +98,7 @@ class TrainConfig:
     plateau_patience: int = 10
     plateau_factor: float = 0.5
     grad_clip: float = 0.0
-    precision: str = "bf16"
+    precision: str = "auto"
     channels_last: bool | None = None
     device: str = "auto"
     num_workers: int = 2

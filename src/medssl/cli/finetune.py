@@ -95,7 +95,9 @@ def finetune(
     batch_size: int | None = typer.Option(None, "--batch-size"),
     lr: float | None = typer.Option(None, "--lr"),
     seed: int | None = typer.Option(None, "--seed"),
-    precision: str | None = typer.Option(None, "--precision", help="bf16 or fp32."),
+    precision: str | None = typer.Option(
+        None, "--precision", help="auto (bf16 where the hardware has it), bf16 or fp32."
+    ),
     num_workers: int | None = typer.Option(None, "--num-workers"),
     model: str | None = typer.Option(None, "--model", help="Registered network name."),
     resume: bool = typer.Option(False, "--resume", help="Continue OUT/checkpoints/last.pt."),

@@ -13,7 +13,9 @@ def predict(
     out: Path = typer.Option(..., "--out", help="Output folder."),
     overlap: float = typer.Option(0.5, "--overlap", help="Sliding-window overlap in [0, 1)."),
     mirror: bool = typer.Option(False, "--mirror", help="Test-time mirroring on all axes."),
-    precision: str = typer.Option("bf16", "--precision", help="bf16 or fp32."),
+    precision: str = typer.Option(
+        "auto", "--precision", help="auto (bf16 where the hardware has it), bf16 or fp32."
+    ),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads."),
     device: str = typer.Option("auto", "--device", help="auto (CUDA when present), cpu or cuda."),
     channel: int | None = typer.Option(

@@ -48,7 +48,10 @@ def pretrain(
         int | None, typer.Option("--batch-size", help="Samples per step and process.")
     ] = None,
     lr: Annotated[float | None, typer.Option("--lr", help="Base learning rate.")] = None,
-    precision: Annotated[str | None, typer.Option("--precision", help="bf16 or fp32.")] = None,
+    precision: Annotated[
+        str | None,
+        typer.Option("--precision", help="auto (bf16 where the hardware has it), bf16 or fp32."),
+    ] = None,
     num_workers: Annotated[
         int | None, typer.Option("--num-workers", help="DataLoader worker processes.")
     ] = None,

@@ -9,6 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import torch
+
+from medssl.engine.precision import resolve_precision
 from medssl.errors import MedsslError
 from medssl.io.atomic import atomic_write_text
 
@@ -88,7 +91,7 @@ def write_model_card(
                 f"- Optimizer: {cfg.optimizer}, lr {cfg.lr}, schedule {cfg.schedule} "
                 f"(warm-up {cfg.warmup_steps})"
             ),
-            f"- Precision: {cfg.precision}, device {device}",
+            f"- Precision: {_precision(cfg.precision, device)}, device {device}",
             f"- Final loss: {loss}",
             f"- Wall time: {wall_time_s:.1f} s (this invocation)",
             f"- Finished: {_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}",
@@ -108,3 +111,10 @@ def write_model_card(
     )
     atomic_write_text(path, text)
     return Path(path)
+
+
+def _precision(asked: str, device: str) -> str:
+    """``auto (fp32 here)``, or the precision asked for."""
+    if asked != "auto":
+        return asked
+    return f"auto ({resolve_precision(torch.device(device), asked)} here)"

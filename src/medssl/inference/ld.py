@@ -131,7 +131,7 @@ class LDPredictor(Predictor):
         threshold: Mask probability threshold, in (0, 1).
         overlap: Sliding-window overlap.
         mirror: Average over the 8 axis flips (slower, smoother).
-        precision: ``"bf16"`` or ``"fp32"``.
+        precision: ``"auto"``, ``"bf16"`` or ``"fp32"``.
         layers: Also map the normal and tumour layers back (``maps``), for writing.
         channel: Channel of 4D inputs.
         min_volume_mm3: Components smaller than this are dropped.
@@ -150,7 +150,7 @@ class LDPredictor(Predictor):
         threshold: float = 0.5,
         overlap: float = 0.5,
         mirror: bool = False,
-        precision: str = "bf16",
+        precision: str = "auto",
         layers: bool = False,
         channel: int | None = None,
         min_volume_mm3: float = MIN_VOLUME_MM3,

@@ -8,15 +8,22 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from medssl.config import PRECISIONS
+from medssl.engine.precision import resolve_precision
 from medssl.errors import MedsslError
 
 
+def _check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise MedsslError(f"precision must be one of {', '.join(PRECISIONS)}; got '{precision}'")
+
+
 def autocast_context(device: torch.device, precision: str):
-    """bf16 autocast on CPU/CUDA, or a no-op for fp32."""
-    if precision == "fp32":
+    """bf16 autocast on CPU/CUDA, or a no-op for fp32; ``auto`` takes bf16 only where
+    the device computes it natively (:func:`medssl.engine.precision.resolve_precision`)."""
+    _check_precision(precision)
+    if resolve_precision(device, precision) == "fp32":
         return contextlib.nullcontext()
-    if precision != "bf16":
-        raise MedsslError(f"precision must be 'bf16' or 'fp32'; got '{precision}'")
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
@@ -28,8 +35,7 @@ def check_options(*, overlap: float, precision: str, mirror_axes: Sequence[int] 
     """
     if not 0.0 <= float(overlap) < 1.0:
         raise MedsslError(f"overlap must be in [0, 1); got {overlap}")
-    if precision not in ("bf16", "fp32"):
-        raise MedsslError(f"precision must be 'bf16' or 'fp32'; got '{precision}'")
+    _check_precision(precision)
     if any(a not in (0, 1, 2) for a in mirror_axes):
         raise MedsslError(f"mirror axes must be 0, 1 or 2; got {tuple(mirror_axes)}")
 
@@ -49,7 +55,7 @@ def sliding_window_predict(
     overlap: float = 0.5,
     sw_batch_size: int = 2,
     mirror_axes: Sequence[int] = (),
-    precision: str = "bf16",
+    precision: str = "auto",
     mode: str = "gaussian",
     progress: bool = False,
 ) -> torch.Tensor:
@@ -63,7 +69,7 @@ def sliding_window_predict(
         sw_batch_size: Windows per forward pass.
         mirror_axes: Spatial axes (0, 1, 2) for test-time mirroring; outputs of every
             flip combination are averaged.
-        precision: ``"bf16"`` (autocast) or ``"fp32"``.
+        precision: ``"auto"`` (bf16 where native), ``"bf16"`` (autocast) or ``"fp32"``.
         mode: Blending of windows, ``"gaussian"`` or ``"constant"``.
         progress: Show MONAI's window progress bar.
 

@@ -55,7 +55,7 @@ class SegmentationPredictor(Predictor):
         path: The weights file.
         overlap: Sliding-window overlap.
         mirror_axes: Spatial axes of test-time mirroring.
-        precision: ``"bf16"`` or ``"fp32"``.
+        precision: ``"auto"``, ``"bf16"`` or ``"fp32"``.
         channel: Channel of 4D inputs; default: the one the model was trained on.
 
     Raises:
@@ -70,7 +70,7 @@ class SegmentationPredictor(Predictor):
         *,
         overlap: float = 0.5,
         mirror_axes: Sequence[int] = (),
-        precision: str = "bf16",
+        precision: str = "auto",
         channel: int | None = None,
     ) -> None:
         from medssl.inference.sliding import check_options
@@ -113,7 +113,7 @@ def predict(
     *,
     overlap: float = 0.5,
     mirror_axes: Sequence[int] = (),
-    precision: str = "bf16",
+    precision: str = "auto",
     threads: int | None = None,
     device: str | None = "auto",
     channel: int | None = None,
