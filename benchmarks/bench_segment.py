@@ -7,14 +7,14 @@ Run from the repository root::
 The volume is a BraTS FLAIR from ``../shared/data/brats_dev`` (or
 ``$MEDSSL_SHARED_DATA``); without it, a synthetic brain-like volume of the same size.
 The network is the full-size 3D UNet (32-64-128-256 channels, 3 outputs) with random
-weights, written in medssl's weights format with the brain FLAIR preset — the speed
-does not depend on the weights — or, with ``--model ld_brain_flair``, the shipped model. Each timing is the whole
-:func:`medssl.zeroshot.segment.segment_files` call: read, preprocess, sliding-window
-network pass (precision auto: bf16 on a CPU with
-AVX512-BF16 or AMX, fp32 elsewhere), inverse mapping to the input grid, mask written. The first
-(cold) call includes oneDNN's one-off kernel set-up and is reported apart; the target
-(≤ 10 s on 2 threads) is for the warm calls. The threshold baseline
-(``--baseline zscore``) goes through the same reading and writing.
+weights, written in medssl's weights format with the brain FLAIR preset — the speed does
+not depend on the weights — or, with ``--model ld_brain_flair``, the shipped model. Each
+timing is the whole :func:`medssl.zeroshot.segment.segment_files` call: read,
+preprocess, sliding-window network pass (precision auto: bf16 on a CPU with AVX512-BF16
+or AMX, fp32 elsewhere), inverse mapping to the input grid, mask written. The first
+(cold) call includes oneDNN's one-off kernel set-up and is reported apart; the target (≤
+10 s on 2 threads) is for the warm calls. The threshold baseline (``--baseline zscore``)
+goes through the same reading and writing.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ import time
 import torch
 from torch import nn
 
+from medssl.config import PRECISIONS
 from medssl.engine.precision import resolve_precision
 from medssl.methods import Method
 
@@ -173,7 +174,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--precision",
-        choices=("auto", "bf16", "fp32"),
+        choices=PRECISIONS,
         default="auto",
         help="precision of the medssl side (auto: bf16 where the CPU has it)",
     )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 from collections.abc import Callable, Sequence
 
 import torch
 
 from medssl.config import PRECISIONS
-from medssl.engine.precision import resolve_precision
+from medssl.engine.precision import autocast_factory
 from medssl.errors import MedsslError
 
 
@@ -20,11 +19,9 @@ def _check_precision(precision: str) -> None:
 
 def autocast_context(device: torch.device, precision: str):
     """bf16 autocast on CPU/CUDA, or a no-op for fp32; ``auto`` takes bf16 only where
-    the device computes it natively (:func:`medssl.engine.precision.resolve_precision`)."""
+    the device computes it natively (:func:`medssl.engine.precision.autocast_factory`)."""
     _check_precision(precision)
-    if resolve_precision(device, precision) == "fp32":
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
+    return autocast_factory(device, precision)()
 
 
 def check_options(*, overlap: float, precision: str, mirror_axes: Sequence[int] = ()) -> None:
