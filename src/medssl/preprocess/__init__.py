@@ -11,6 +11,7 @@ Typical use::
     write_image(mask, sample.source_geometry, "mask.nii.gz")
 """
 
+from medssl.preprocess.bias import BiasCorrect
 from medssl.preprocess.budget import check_grid_size
 from medssl.preprocess.cache import PreprocessCache, default_cache_root
 from medssl.preprocess.crop import Crop
@@ -30,6 +31,7 @@ __all__ = [
     "PREPROCESS_VERSION",
     "PRESETS",
     "STEPS",
+    "BiasCorrect",
     "CTWindow",
     "Crop",
     "FitGrid",
