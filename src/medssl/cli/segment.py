@@ -98,6 +98,14 @@ def segment(
         Path | None, typer.Option("--label", help="Ground truth shown in the panel (one image).")
     ] = None,
     tta: Annotated[bool, typer.Option("--tta", help="Average over the 8 axis flips.")] = False,
+    bias_correction: Annotated[
+        str | None,
+        typer.Option(
+            "--bias-correction",
+            help="MRI models: n4 (N4 bias-field correction before normalising) or none; "
+            "default: the model's own setting.",
+        ),
+    ] = None,
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads for torch.")] = None,
     device: Annotated[
         str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")
@@ -167,5 +175,6 @@ def segment(
         roi_from_transfer=roi_from_transfer,
         transfer_model=transfer_model,
         modality=modality,
+        bias_correction=bias_correction,
     )
     typer.echo(f"wrote {len(written)} mask(s) to {out}")

@@ -113,6 +113,46 @@ def check_input(image: Image, *, modality: str = "FLAIR") -> list[str]:
     return notes
 
 
+#: Intensity normalisations of the MRI presets: N4 goes just before the first of them.
+_NORMALISERS = ("zscore", "robust_scale", "percentile_scale", "histogram_standardise")
+BIAS_CORRECTIONS = ("n4", "none")
+
+
+def with_bias_correction(preset: Any, choice: str | dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The preset's inference steps with N4 bias-field correction added or removed.
+
+    ``None`` keeps the steps as stored; ``"none"`` drops any ``bias_correct`` step;
+    ``"n4"`` (default settings) or a ``bias_correct`` step config puts one just before
+    the intensity normalisation, in place of a stored one.
+
+    Raises:
+        MedsslError: An unknown choice, or N4 asked of a CT preset (HU are absolute).
+    """
+    steps = [dict(s) for s in preset.infer_steps]
+    if choice is None:
+        return steps
+    if isinstance(choice, str) and choice not in BIAS_CORRECTIONS:
+        raise MedsslError(
+            f"bias correction must be one of {', '.join(BIAS_CORRECTIONS)}; got '{choice}'"
+        )
+    steps = [s for s in steps if s["name"] != "bias_correct"]
+    if choice == "none":
+        return steps
+    if preset.modality == "CT":
+        raise MedsslError("bias correction (N4) is for MRI models; CT intensities are in HU")
+    step = {"name": "bias_correct"} if choice == "n4" else dict(choice)
+    if step.get("name") != "bias_correct":
+        raise MedsslError(
+            f"a bias correction step config must be named 'bias_correct'; got {step!r}"
+        )
+    at = next((k for k, s in enumerate(steps) if s["name"] in _NORMALISERS), None)
+    if at is None:
+        raise MedsslError(
+            f"preset '{preset.name}' has no intensity normalisation to correct before"
+        )
+    return steps[:at] + [step] + steps[at:]
+
+
 def window_size(
     shape: Sequence[int], window: Sequence[int], divisor: int = 8
 ) -> tuple[int, int, int]:
@@ -136,9 +176,13 @@ class LDPredictor(Predictor):
         channel: Channel of 4D inputs.
         min_volume_mm3: Components smaller than this are dropped.
         force: Segment inputs that do not look like the model's modality (warning only).
+        bias_correction: ``None`` (as the weights' preset says), ``"n4"`` (N4
+            bias-field correction before the intensity normalisation; MRI models
+            only), ``"none"`` (without it), or a ``bias_correct`` step config.
 
     Raises:
-        MedsslError: A threshold outside (0, 1), a bad overlap or precision.
+        MedsslError: A threshold outside (0, 1), a bad overlap or precision, or a bad
+            ``bias_correction``.
     """
 
     name = "layer decomposition"
@@ -155,6 +199,7 @@ class LDPredictor(Predictor):
         channel: int | None = None,
         min_volume_mm3: float = MIN_VOLUME_MM3,
         force: bool = False,
+        bias_correction: str | dict[str, Any] | None = None,
     ) -> None:
         from medssl.inference.sliding import check_options
         from medssl.methods.ld.presets import pipeline_of
@@ -168,7 +213,7 @@ class LDPredictor(Predictor):
         if float(min_volume_mm3) < 0:
             raise MedsslError(f"min_volume_mm3 must be >= 0; got {min_volume_mm3}")
         self.min_volume_mm3, self.force = float(min_volume_mm3), bool(force)
-        self.pipeline = pipeline_of(ld.preset.infer_steps)
+        self.pipeline = pipeline_of(with_bias_correction(ld.preset, bias_correction))
 
     def to(self, device: str) -> LDPredictor:
         self.ld.model = self.ld.model.to(device)

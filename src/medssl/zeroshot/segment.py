@@ -28,6 +28,7 @@ def _check_options(
     save_layers: bool,
     panel: bool,
     label: str | Path | None,
+    bias_correction: str | dict | None = None,
 ) -> None:
     if threshold is not None and not 0.0 < float(threshold) < 1.0:
         raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
@@ -37,6 +38,11 @@ def _check_options(
         raise MedsslError(
             f"layers and panels come from the network; --baseline {baseline} gives a mask only "
             "(drop --save-layers/--panel)"
+        )
+    if baseline is not None and bias_correction is not None:
+        raise MedsslError(
+            f"--bias-correction prepares the network's input; --baseline {baseline} does not "
+            "use it (drop one)"
         )
     if not paths:
         raise MedsslError("no input images given")
@@ -154,6 +160,7 @@ def segment_files(
     roi_from_transfer: tuple[str | Path, str | Path] | None = None,
     transfer_model: str | Path | None = None,
     modality: str | None = None,
+    bias_correction: str | dict | None = None,
 ) -> list[Path]:
     """Segment scans and write one mask per input in its exact grid.
 
@@ -195,6 +202,8 @@ def segment_files(
         transfer_model: The transfer describer (default ``context2d_heatmap``).
         modality: ``"FLAIR"`` or ``"CT"`` for the baseline; default the model's (with
             ``model``), else per scan (a Hounsfield range is CT).
+        bias_correction: N4 bias-field correction of an MRI model's input: ``"n4"``,
+            ``"none"``, or ``None`` for the weights' own setting (network only).
 
     Returns:
         The mask files written, in input order.
@@ -213,7 +222,7 @@ def segment_files(
     warn = warn or (lambda text: warnings.warn(text, stacklevel=3))
     _check_options(
         paths, threshold=threshold, baseline=baseline, save_layers=save_layers, panel=panel,
-        label=label,
+        label=label, bias_correction=bias_correction,
     )  # fmt: skip
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing and not continue_on_error:
@@ -243,7 +252,7 @@ def segment_files(
         threshold = ld.threshold if threshold is None else threshold
         predictor = LDPredictor(
             ld, threshold=threshold, mirror=mirror, layers=save_layers,
-            channel=channel, force=force,
+            channel=channel, force=force, bias_correction=bias_correction,
             min_volume_mm3=MIN_VOLUME_MM3 if min_volume_mm3 is None else min_volume_mm3,
         ).to(dev)  # fmt: skip
         if roi_of is not None:
