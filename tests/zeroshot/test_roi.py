@@ -117,3 +117,21 @@ def test_roi_option_rules(tmp_path, liver_model):
             [ct], tmp_path / "x", model=liver_model, roi=roi, roi_from_transfer=(ct, roi),
             progress=False,
         )  # fmt: skip
+
+
+def test_transferred_organ_is_made_solid():
+    from medssl.zeroshot.roi import solid_organ
+
+    idx = np.indices((40, 40, 30))
+    organ = ((idx[0] - 20) ** 2 + (idx[1] - 20) ** 2 + (idx[2] - 15) ** 2) < 12**2
+    lesion = ((idx[0] - 18) ** 2 + (idx[1] - 20) ** 2 + (idx[2] - 15) ** 2) < 4**2
+    notch = ((idx[0] - 31) ** 2 + (idx[1] - 20) ** 2 + (idx[2] - 15) ** 2) < 3**2
+    stray = np.zeros_like(organ)
+    stray[1:3, 1:3, 1:3] = True
+    transferred = organ & ~lesion & ~notch | stray
+    solid = solid_organ(transferred, (1.5, 1.5, 2.0), closing_mm=6.0)
+    assert solid[lesion].all()  # the enclosed lesion is inside again
+    assert solid[notch & organ].mean() > 0.9  # the notch at the edge is closed
+    assert not solid[stray].any()  # only the largest piece is kept
+    assert solid.sum() < 1.1 * organ.sum()  # and it does not grow beyond the organ
+    np.testing.assert_array_equal(solid_organ(np.zeros_like(organ), (1, 1, 1)), False)
