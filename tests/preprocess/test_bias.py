@@ -59,6 +59,7 @@ def test_n4_leaves_an_unbiased_image_nearly_unchanged():
         ({"iterations": []}, "iterations must be positive"),
         ({"iterations": [50, 0]}, "iterations must be positive"),
         ({"control_points": 3}, "control_points must be >= 4"),
+        ({"outlier_fence": -1}, "outlier_fence must be >= 0"),
     ],
 )
 def test_bad_options_are_refused(options, text):
@@ -93,3 +94,19 @@ def test_bias_correction_refuses_ct_and_unknown_choices():
         with_bias_correction(ld_preset("brain_flair"), "N4-ish")
     with pytest.raises(MedsslError, match="must be named 'bias_correct'"):
         with_bias_correction(ld_preset("brain_flair"), {"name": "zscore"})
+
+
+def test_outlier_fence_keeps_a_large_bright_lesion_out_of_the_field():
+    image, roi = _brain(seed=2)
+    idx = np.indices(image.shape)
+    lesion = (((idx[0] - 10) ** 2 + (idx[1] - 18) ** 2 + (idx[2] - 15) ** 2) < 36) & (roi > 0)
+    image = np.where(lesion, 600.0, image).astype(np.float32)
+    state = State(image=image, affine=np.diag([2.0, 2.0, 2.0, 1.0]), roi=roi)
+    contrast = {}
+    for fence in (0.0, 1.5):
+        step = BiasCorrect(shrink_mm=2.0, iterations=(50, 50, 50), outlier_fence=fence)
+        out, record = step.apply(state)
+        contrast[fence] = out.image[lesion].mean() / out.image[(roi > 0) & ~lesion].mean()
+    assert record["excluded"] > 0.5 * lesion.sum() / roi.sum()
+    original = image[lesion].mean() / image[(roi > 0) & ~lesion].mean()
+    assert abs(contrast[1.5] - original) < abs(contrast[0.0] - original)

@@ -181,6 +181,28 @@ def test_unknown_baseline(tmp_path):
         _segment([tmp_path / "a.nii.gz"], tmp_path / "out", None, baseline="otsu")
 
 
+def test_baseline_refuses_bias_correction(tmp_path):
+    with pytest.raises(MedsslError, match="--baseline zscore does not use it"):
+        _segment(
+            [tmp_path / "a.nii.gz"], tmp_path / "out", None, baseline="zscore",
+            bias_correction="n4",
+        )  # fmt: skip
+
+
+def test_bias_correction_runs_in_the_pipeline_and_keeps_the_grid(tmp_path, tiny_model):
+    from medssl.inference.ld import LDPredictor
+    from medssl.inference.ld_model import load_ld_model
+
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "case.nii.gz", image, oblique_affine())
+    (written,) = _segment([path], tmp_path / "out", tiny_model, bias_correction="n4")
+    _same_grid(written, path)
+    steps = LDPredictor(load_ld_model(tiny_model), bias_correction="n4").pipeline.steps
+    assert "bias_correct" in [s.name for s in steps]
+    with pytest.raises(MedsslError, match="bias correction must be one of n4, none"):
+        _segment([path], tmp_path / "bad", tiny_model, bias_correction="yes")
+
+
 @pytest.mark.parametrize("threshold", [0.0, 1.0, -0.2])
 def test_bad_threshold(tmp_path, tiny_model, threshold):
     with pytest.raises(MedsslError, match="threshold must be in"):
