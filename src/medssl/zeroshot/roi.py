@@ -54,21 +54,23 @@ def solid_organ(mask: np.ndarray, spacing: Sequence[float], closing_mm: float = 
         return mask
     sizes = np.bincount(labels.ravel())[1:]
     organ = labels == 1 + int(np.argmax(sizes))
-    radius = [max(0, round(closing_mm / float(s))) for s in spacing]
-    if any(radius):
-        grid = np.ogrid[tuple(slice(-r, r + 1) for r in radius)]
-        ball = sum((g / max(r, 1e-6)) ** 2 for g, r in zip(grid, radius) if r) <= 1.0
-        ball = np.broadcast_to(ball, tuple(2 * r + 1 for r in radius))
-        pad = [(r, r) for r in radius]
-        organ = ndimage.binary_closing(np.pad(organ, pad), structure=ball)
-        organ = organ[tuple(slice(r, r + n) for r, n in zip(radius, mask.shape))]
-    organ = ndimage.binary_fill_holes(organ)
+    # work in the organ's box, with room for the closing: distance transforms in mm
+    spacing = [float(s) for s in spacing]
+    margin = [int(np.ceil(closing_mm / s)) + 1 for s in spacing]
+    box = ndimage.find_objects(organ.astype(np.uint8))[0]
+    box = tuple(slice(max(b.start - m, 0), min(b.stop + m, n))
+                for b, m, n in zip(box, margin, mask.shape))  # fmt: skip
+    part = np.pad(organ[box], [(m, m) for m in margin])
+    if closing_mm > 0:  # dilate, then erode, by a ball of radius closing_mm
+        grown = ndimage.distance_transform_edt(~part, sampling=spacing) <= closing_mm
+        part = ndimage.distance_transform_edt(grown, sampling=spacing) > closing_mm
+    part = ndimage.binary_fill_holes(part)
     for axis in range(3):
-        organ = np.stack(
-            [ndimage.binary_fill_holes(s) for s in np.moveaxis(organ, axis, 0)], axis=0
-        )
-        organ = np.moveaxis(organ, 0, axis)
-    return organ
+        slices = [ndimage.binary_fill_holes(s) for s in np.moveaxis(part, axis, 0)]
+        part = np.moveaxis(np.stack(slices, axis=0), 0, axis)
+    out = np.zeros_like(organ)
+    out[box] = part[tuple(slice(m, m + b.stop - b.start) for m, b in zip(margin, box))]
+    return out
 
 
 def _describe(labels: Sequence[int] | None) -> str:
