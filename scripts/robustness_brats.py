@@ -10,7 +10,7 @@ read only to score; nothing here is tuned on them.
 Usage::
 
     python scripts/robustness_brats.py --model src/medssl/weights/ld_brain_flair.pt \\
-        [--model "name=runs/x/model.pt" ...] [--corruption bias ...] \\
+        [--model "name=runs/x/model.pt" ...] [--corruption bias ...] [--bias-correction n4] \\
         [--data ../shared/data/brats_dev] [--out runs/robustness_brats] [--markdown FILE]
 
 Prints a table: one row per method and corruption, the per-case Dice, the mean Dice
@@ -67,6 +67,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=repo.parent / "shared/data/brats_dev")
     parser.add_argument("--out", type=Path, default=repo / "runs/robustness_brats")
     parser.add_argument("--tta", action="store_true", help="test-time flips for the models")
+    parser.add_argument(
+        "--bias-correction", choices=["n4", "none"], help="the models' --bias-correction"
+    )
     parser.add_argument("--markdown", type=Path)
     args = parser.parse_args()
     cases = sorted(p for p in args.data.iterdir() if (p / "flair.nii.gz").is_file())
@@ -77,6 +80,8 @@ def main() -> None:
         if not sep:
             name, path = ("layer decomposition" if k == 0 else Path(spec).parent.name), spec
         methods[name] = {"model": path, "mirror": args.tta}
+        if args.bias_correction:
+            methods[name]["bias_correction"] = args.bias_correction
     methods["z-score z > 1.5"] = {"baseline": "zscore", "z": 1.5}
     rows: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for corruption in corruptions:
