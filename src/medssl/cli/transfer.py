@@ -89,6 +89,14 @@ def transfer(
             "or count them plainly. --position none --plain-vote is the paper's vote.",
         ),
     ] = True,
+    largest_piece: Annotated[
+        bool,
+        typer.Option(
+            "--largest-piece/--all-pieces",
+            help="Keep only each label's largest connected piece (an organ is one piece), "
+            "or every piece the vote gives.",
+        ),
+    ] = False,
     threads: Annotated[int | None, typer.Option("--threads", help="CPU threads.")] = None,
     device: Annotated[
         str, typer.Option("--device", help="auto (CUDA when present), cpu or cuda.")
@@ -111,7 +119,12 @@ def transfer(
         import torch
 
         torch.set_num_threads(threads)
-    vote = Vote(position=position, position_weight=position_weight, balanced=balanced)
+    vote = Vote(
+        position=position,
+        position_weight=position_weight,
+        balanced=balanced,
+        largest_piece=largest_piece,
+    )
     queries, supports, labels = parse_extra(list(ctx.args))
     written = transfer_files(
         queries,

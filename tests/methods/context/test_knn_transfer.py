@@ -12,6 +12,7 @@ from medssl.methods.context.transfer import (
     Vote,
     block_fractions,
     body_box_position,
+    largest_pieces,
     transfer_labels,
     upsample_votes,
 )
@@ -149,3 +150,24 @@ def test_bad_votes_are_refused():
     for weight in (0.0, -1.0, float("nan")):
         with pytest.raises(MedsslError, match="position weight must be a positive number"):
             Vote(position_weight=weight)
+
+
+def test_largest_piece_keeps_one_component_per_label():
+    classes = np.zeros((12, 12, 12), np.int64)
+    classes[1:6, 1:6, 1:6] = 1  # the organ
+    classes[9:11, 9:11, 9:11] = 1  # a stray piece of it
+    classes[1:4, 8:11, 1:3] = 2  # another organ, one piece
+    out = largest_pieces(classes)
+    assert (out[1:6, 1:6, 1:6] == 1).all() and not out[9:11, 9:11, 9:11].any()
+    np.testing.assert_array_equal(out == 2, classes == 2)
+
+
+def test_largest_piece_vote_runs_through_the_transfer():
+    image, label = ct_phantom()
+    plain = transfer_labels(image, [(image, label)], Blind(), k=1, vote=Vote())
+    solid = transfer_labels(image, [(image, label)], Blind(), k=1, vote=Vote(largest_piece=True))
+    for organ in np.unique(solid[solid > 0]):
+        from scipy import ndimage
+
+        assert ndimage.label(solid == organ, structure=np.ones((3, 3, 3)))[1] == 1
+    assert (solid > 0).sum() <= (plain > 0).sum()

@@ -60,6 +60,9 @@ class Vote:
         position_weight: Their weight against the 192 standardised dimensions (16: about
             the same share of the squared distance).
         balanced: Divide each class's votes by its share of the database.
+        largest_piece: After the vote, keep only each label's largest connected
+            component (an organ such as the liver, the spleen or one kidney is one
+            piece); the other pieces become background.
 
     Raises:
         MedsslError: An unknown ``position`` or a weight that is not a positive number.
@@ -68,6 +71,7 @@ class Vote:
     position: str = "xyz"
     position_weight: float = 16.0
     balanced: bool = True
+    largest_piece: bool = False
 
     def __post_init__(self) -> None:
         if self.position not in POSITIONS:
@@ -135,6 +139,25 @@ def upsample_votes(fractions: np.ndarray, shape: tuple[int, int, int], *, mode: 
     # align_corners=False maps voxel i to block coordinate (i - 1.5) / 4: the block centres.
     up = F.interpolate(t, size=full, mode="trilinear", align_corners=False)[0]
     return up[:, : shape[0], : shape[1], : shape[2]].argmax(0).numpy()
+
+
+def largest_pieces(classes: np.ndarray) -> np.ndarray:
+    """Each nonzero class reduced to its largest 26-connected component (the rest → 0).
+
+    Shape:
+        (X, Y, Z) → the same.
+    """
+    from scipy import ndimage
+
+    out = np.zeros_like(classes)
+    for c in np.unique(classes):
+        if c == 0:
+            continue
+        pieces, count = ndimage.label(classes == c, structure=np.ones((3, 3, 3), bool))
+        if count:
+            sizes = np.bincount(pieces.ravel())[1:]
+            out[pieces == 1 + int(np.argmax(sizes))] = c
+    return out
 
 
 def body_box_position(shape: tuple[int, ...], *, axes: str) -> np.ndarray:
@@ -390,6 +413,8 @@ class LabelTransfer:
             (B0, B1, B2, C) → ``shape`` (X, Y, Z), uint8 (int32 above 255).
         """
         classes = upsample_votes(fractions, tuple(shape), mode=upsample)  # type: ignore[arg-type]
+        if self.vote.largest_piece:
+            classes = largest_pieces(classes)
         dtype = np.uint8 if self.values.max() < 256 else np.int32
         return self.values[classes].astype(dtype)
 
