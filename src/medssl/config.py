@@ -65,6 +65,10 @@ class TrainConfig:
             terminal, a progress line).
         val_every: Run the method's ``validate`` every N steps (0 = never).
         resume: Continue from ``OUT/checkpoints/last.pt``.
+        init: A medssl weights file of the same network (e.g. a shipped model or
+            another run's ``model.pt``) whose parameters start this run instead of a
+            random initialisation; the optimiser and schedule start afresh. Ignored
+            when resuming (the checkpoint holds the state). Empty: random start.
         force: With ``resume``: continue even though run-defining settings (seed, lr,
             data, ...) differ from the checkpoint's; the new settings are recorded in
             ``config.resumed-<n>.yaml`` beside the untouched ``config.yaml``.
@@ -109,6 +113,7 @@ class TrainConfig:
     log_every: int = 10
     val_every: int = 0
     resume: bool = False
+    init: str = ""
     force: bool = False
     progress: bool = True
     ddp_find_unused: bool = True
@@ -139,6 +144,8 @@ class TrainConfig:
             _at_least(key, getattr(self, key), 0)
         for key in ("weight_decay", "grad_clip", "min_lr_ratio"):
             _at_least(key, getattr(self, key), 0.0)
+        if self.init and not Path(self.init).is_file():
+            raise MedsslError(f"init must be a weights file; {self.init} is not one")
         if not self.lr > 0 or self.lr != self.lr or self.lr == float("inf"):
             raise MedsslError(f"lr must be a positive finite number; got {self.lr}")
         if not 0.0 <= self.momentum < 1.0:

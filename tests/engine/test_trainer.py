@@ -129,3 +129,23 @@ def test_model_and_encoder_files_come_from_the_same_chosen_checkpoint(tiny_cfg, 
     assert not all(torch.equal(v, last[k]) for k, v in model.state_dict.items())
     for key, value in encoder.state_dict.items():
         assert torch.equal(value, model.state_dict[f"encoder.{key}"])
+
+
+def test_init_starts_from_another_runs_weights(tiny_cfg, tiny_method, tmp_path):
+    first = Trainer(tiny_method(), tiny_cfg(steps=3, lr=0.1)).fit()
+    trained = load_weights(first.run_dir / "model.pt").state_dict
+    cfg = tiny_cfg(steps=1, out=str(tmp_path / "second"), init=str(first.run_dir / "model.pt"))
+    second = Trainer(tiny_method(), cfg)
+    second._setup()
+    for name, value in second.model.state_dict().items():
+        torch.testing.assert_close(value, trained[name].to(value.dtype), msg=name)
+    fresh = Trainer(tiny_method(), tiny_cfg(steps=1, out=str(tmp_path / "third")))
+    fresh._setup()
+    assert any(
+        not torch.equal(value, trained[name]) for name, value in fresh.model.state_dict().items()
+    )
+
+
+def test_init_must_be_a_weights_file(tiny_cfg, tmp_path):
+    with pytest.raises(MedsslError, match="init must be a weights file"):
+        tiny_cfg(init=str(tmp_path / "nothing.pt")).check()

@@ -140,6 +140,10 @@ class Trainer:
         model = D.convert_batchnorm(
             self.method.build_model(cfg).to(dev), self.dist, enabled=cfg.sync_bn
         )
+        if cfg.init and not cfg.resume:
+            from medssl.models import load_model_weights
+
+            load_model_weights(model, cfg.init, expected_arch=cfg.model)
         self.channels_last = use_channels_last(dev, cfg.channels_last, model)
         self.model = to_channels_last(model) if self.channels_last else model
         self.optimizers = build_optimizers(self.model, self.method, cfg)
