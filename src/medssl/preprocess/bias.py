@@ -27,9 +27,8 @@ from typing import Any
 import numpy as np
 
 from medssl.errors import MedsslError
+from medssl.preprocess.robust_norm import _MASKS, _masked
 from medssl.preprocess.step import State, Step, register_step
-
-_MASKS = ("nonzero", "roi")
 
 
 @register_step
@@ -78,17 +77,7 @@ class BiasCorrect(Step):
         object.__setattr__(self, "iterations", levels)
 
     def apply(self, state: State) -> tuple[State, dict[str, Any]]:
-        image = state.image.astype(np.float32, copy=False)
-        if self.mask == "roi":
-            if state.roi is None:
-                raise MedsslError(f"bias_correct with mask='roi' needs an ROI for {state.source}")
-            region = state.roi > 0
-        else:
-            region = image != 0
-        if not region.any():
-            raise MedsslError(
-                f"bias_correct mask '{self.mask}' selects no voxels in {state.source}"
-            )
+        image, region = _masked(state, self.mask, self.name)
         low = float(image[region].min())
         if low <= 0:  # N4 works on the log of the image: shift the brain above zero
             offset = 1.0 - low

@@ -36,23 +36,25 @@ PERCENTILES: tuple[float, ...] = (1.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0,
 _MASKS = ("nonzero", "roi")
 
 
-def _masked(state: State, mask: str) -> tuple[np.ndarray, np.ndarray]:
+def _masked(state: State, mask: str, what: str = "normalisation") -> tuple[np.ndarray, np.ndarray]:
     """The float image and the boolean mask the statistics come from.
+
+    ``what`` names the step in the messages.
 
     Raises:
         MedsslError: Unknown mask, ``roi`` without an ROI, or an empty mask.
     """
     if mask not in _MASKS:
-        raise MedsslError(f"normalisation mask must be one of {', '.join(_MASKS)}; got '{mask}'")
+        raise MedsslError(f"{what} mask must be one of {', '.join(_MASKS)}; got '{mask}'")
     image = state.image.astype(np.float32, copy=False)
     if mask == "roi":
         if state.roi is None:
-            raise MedsslError(f"normalisation with mask='roi' needs an ROI for {state.source}")
+            raise MedsslError(f"{what} with mask='roi' needs an ROI for {state.source}")
         region = state.roi > 0
     else:
         region = image != 0
     if not region.any():
-        raise MedsslError(f"normalisation mask '{mask}' selects no voxels in {state.source}")
+        raise MedsslError(f"{what} mask '{mask}' selects no voxels in {state.source}")
     return image, region
 
 
