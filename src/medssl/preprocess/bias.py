@@ -96,9 +96,8 @@ class BiasCorrect(Step):
             normal = region.copy()
             normal[region] = corrected <= fence
             record["excluded"] = float(1.0 - normal.sum() / region.sum())
-            field = self._field(shifted, normal, state.spacing, factors) if normal.any() else None
-            if field is None:
-                field = self._field(shifted, region, state.spacing, factors)
+            refit = self._field(shifted, normal, state.spacing, factors) if normal.any() else None
+            field = field if refit is None else refit  # too few normal voxels: keep the first
         out = image.copy()
         out[region] = shifted[region] / field[region] - offset
         p1, p99 = (float(v) for v in np.percentile(field[region], [1.0, 99.0]))
