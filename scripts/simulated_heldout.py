@@ -14,12 +14,12 @@ corruption, and the mean per-sample Dice). No manual label is read anywhere.
 Usage::
 
     python scripts/simulated_heldout.py --config configs/ld_brain.yaml \\
-        --model ld_brain_flair --variant plain= --variant n4=bias_correction:n4 \\
+        --model ld_brain_flair --variant plain= --variant "n4={bias_correction: n4}" \\
         [--samples 6] [--corruption none --corruption bias] [--out runs/simulated_heldout]
 
-OPTIONS is a comma-separated list of ``key:value`` keyword arguments of
-:func:`medssl.zeroshot.segment.segment_files` (values parsed as YAML; a
-``bias_correct`` step may be given as ``bias_correction:{...}``) or empty.
+OPTIONS is a YAML mapping of keyword arguments of
+:func:`medssl.zeroshot.segment.segment_files` (a ``bias_correct`` step config may be
+given as ``{bias_correction: {name: bias_correct, iterations: [50]}}``), or empty.
 """
 
 from __future__ import annotations
@@ -82,31 +82,14 @@ def make_samples(config: Path, out: Path, samples: int, corruptions: list[str]) 
 
 
 def parse_variant(spec: str) -> tuple[str, dict]:
+    """``NAME=OPTIONS``: OPTIONS a YAML mapping of ``segment_files`` keywords, or empty."""
     import yaml
 
     name, sep, text = spec.partition("=")
-    if not sep or not name:
-        raise SystemExit(f"--variant must be NAME=OPTIONS; got {spec!r}")
-    options = {}
-    for part in filter(None, _split(text)):
-        key, sep, value = part.partition(":")
-        if not sep:
-            raise SystemExit(f"variant option must be key:value; got {part!r}")
-        options[key.strip()] = yaml.safe_load(value)
+    options = yaml.safe_load(text) if text.strip() else {}
+    if not sep or not name or not isinstance(options, dict):
+        raise SystemExit(f"--variant must be NAME=OPTIONS (a YAML mapping); got {spec!r}")
     return name, options
-
-
-def _split(text: str) -> list[str]:
-    """Split at commas outside braces and brackets."""
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        depth += ch in "{[" and 1 or (ch in "}]" and -1 or 0)
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    return parts + [current]
 
 
 def main() -> None:
