@@ -2,7 +2,7 @@
 
     python benchmarks/bench_transfer.py QUERY SUPPORT_IMAGE SUPPORT_LABEL \
         [--model context2d_heatmap] [--labels 1 2 3 5] [--threads 2] [--supports N] \
-        [--no-register]
+        [--no-register] [--position xyz aligned]
 
 Prints, for the k-NN transfer (after the model is loaded) and for the registration
 baseline in the same run: wall seconds, CPU seconds, and the peak resident memory of
@@ -15,6 +15,9 @@ reads it, maps the labels back to its grid and writes the full-resolution map).
 (flipped along the first axis every other copy, Gaussian noise of 10 HU from a seeded
 generator), made in memory one at a time as ``medssl transfer`` reads its supports, so
 that the database is N times as large without identical scans being described once.
+
+``--position`` times the k-NN path once per vote position given (the default vote's
+other settings), one after the other in the same run.
 """
 
 from __future__ import annotations
@@ -47,28 +50,14 @@ def augmented(image, label, index: int):
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("query")
-    parser.add_argument("support_image")
-    parser.add_argument("support_label")
-    parser.add_argument("--model", default="context2d_heatmap")
-    parser.add_argument("--labels", type=int, nargs="*", default=None)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--supports", type=int, default=1, help="Number of supports.")
-    parser.add_argument("--no-register", action="store_true")
-    args = parser.parse_args()
-
-    import torch
-
-    torch.set_num_threads(args.threads)
+def time_knn(args, knn, vote) -> None:
+    """Time one k-NN transfer: supports and index, then the query through the loop."""
     from medssl.inference.loop import run_inference
     from medssl.inference.outputs import plan_outputs
-    from medssl.inference.transfer import TransferPredictor, build_transfer
+    from medssl.inference.transfer import TransferPredictor
     from medssl.io import read_image, read_label
 
     jobs = plan_outputs([args.query], tempfile.mkdtemp())
-    knn = build_transfer(args.model, labels=args.labels)  # loads the model
     base = peak_mb()
     wall, cpu = time.perf_counter(), time.process_time()
     for i in range(args.supports):
@@ -81,10 +70,37 @@ def main() -> None:
     run_inference(jobs, predictor, progress=False, description="transfer")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     stages = " ".join(f"{k}={v:.2f}s" for k, v in predictor.seconds.items())
-    print(f"knn ({args.model}, {args.supports} support(s), database {knn._index.ntotal} "
-          f"blocks, {type(knn._index).__name__}): wall {wall:.2f} s, CPU {cpu:.2f} s, "
-          f"peak memory +{peak_mb() - base:.0f} MB (process peak {peak_mb():.0f} MB); "
-          f"supports {support_s:.2f}s, query stages: {stages}")  # fmt: skip
+    print(f"knn ({args.model}, position {vote.position}, {args.supports} support(s), database "
+          f"{knn._index.ntotal} blocks, {type(knn._index).__name__}): wall {wall:.2f} s, "
+          f"CPU {cpu:.2f} s, peak memory +{peak_mb() - base:.0f} MB (process peak "
+          f"{peak_mb():.0f} MB); supports {support_s:.2f}s, query stages: {stages}")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("query")
+    parser.add_argument("support_image")
+    parser.add_argument("support_label")
+    parser.add_argument("--model", default="context2d_heatmap")
+    parser.add_argument("--labels", type=int, nargs="*", default=None)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--supports", type=int, default=1, help="Number of supports.")
+    parser.add_argument("--no-register", action="store_true")
+    parser.add_argument("--position", nargs="*", default=[None], help="Vote positions to time.")
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from medssl.inference.loop import run_inference
+    from medssl.inference.outputs import plan_outputs
+    from medssl.inference.transfer import TransferPredictor, build_transfer
+    from medssl.io import read_image, read_label
+    from medssl.methods.context.transfer import Vote
+
+    for position in args.position:
+        vote = Vote() if position is None else Vote(position=position)
+        time_knn(args, build_transfer(args.model, labels=args.labels, vote=vote), vote)
     if args.no_register:
         return
     reg = build_transfer("register", labels=args.labels)

@@ -21,3 +21,15 @@ def ct_phantom(shape=(30, 28, 26), spacing=2.0, shift=0, seed=0):
     geom = Geometry(shape=shape, affine=affine, source=f"phantom{seed}.nii.gz")
     lab_geom = Geometry(shape=shape, affine=affine, source=f"phantom{seed}_label.nii.gz")
     return Image(hu.astype(np.float32), geom), Image(label, lab_geom)
+
+
+def textured_body(shape=(40, 36, 96), seed=0):
+    """A windowed-CT-like volume: a body cylinder along z with smooth random texture."""
+    from scipy import ndimage
+
+    r = np.random.default_rng(seed)
+    texture = ndimage.gaussian_filter(r.normal(size=shape), 3.0)
+    texture = (texture - texture.min()) / np.ptp(texture)
+    x, y = np.meshgrid(*[np.linspace(-1, 1, n) for n in shape[:2]], indexing="ij")
+    body = (x**2 + y**2 < 0.9)[..., None]
+    return np.where(body, 0.2 + 0.8 * texture, 0.0).astype(np.float32)

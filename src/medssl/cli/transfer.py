@@ -75,7 +75,7 @@ def transfer(
         str,
         typer.Option(
             "--position",
-            help="Body-box position appended to the descriptors: xyz, xy or none.",
+            help="Body-box position appended to the descriptors: xyz, xy, none, or aligned (xyz in the first support's box after an affine registration).",
         ),
     ] = "xyz",
     position_weight: Annotated[

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from context_phantom import ct_phantom
+from context_phantom import ct_phantom, textured_body
 
 from medssl.errors import MedsslError
 from medssl.io import Geometry, Image
@@ -145,7 +145,7 @@ def test_balanced_vote_divides_each_class_by_its_share():
 
 
 def test_bad_votes_are_refused():
-    with pytest.raises(MedsslError, match="position must be one of none, xy, xyz"):
+    with pytest.raises(MedsslError, match="position must be one of none, xy, xyz, aligned"):
         Vote(position="z")
     for weight in (0.0, -1.0, float("nan")):
         with pytest.raises(MedsslError, match="position weight must be a positive number"):
@@ -171,3 +171,28 @@ def test_largest_piece_vote_runs_through_the_transfer():
 
         assert ndimage.label(solid == organ, structure=np.ones((3, 3, 3)))[1] == 1
     assert (solid > 0).sum() <= (plain > 0).sum()
+
+
+def stacked_organs():
+    """A long textured body with two look-alike organs, low (1) and high (2) along z."""
+    shape = (40, 36, 96)
+    volume = textured_body(shape)
+    hu = np.where(volume > 0, -50.0 + 150.0 * volume, -1000.0).astype(np.float32)
+    label = np.zeros(shape, np.uint8)
+    label[14:26, 12:24, 16:28], label[14:26, 12:24, 66:78] = 1, 2
+    hu[label > 0] = 200.0
+    geometry = Geometry(shape=shape, affine=np.diag([2.0, 2.0, 2.0, 1.0]), source="long.nii.gz")
+    return Image(hu, geometry), Image(label, geometry)
+
+
+def test_aligned_position_holds_when_the_query_is_a_slab_of_the_support():
+    image, label = stacked_organs()
+    cut = slice(52, 92)  # holds organ 2 only
+    geometry = Geometry(shape=(40, 36, 40), affine=image.geometry.affine, source="slab.nii.gz")
+    slab = Image(np.ascontiguousarray(image.array[:, :, cut]), geometry)
+    truth = label.array[:, :, cut]
+    for position, expect_organ_2 in (("xyz", False), ("aligned", True)):
+        vote = Vote(position=position, balanced=False)
+        out = transfer_labels(slab, [(image, label)], Blind(), k=1, vote=vote)
+        found = dice(out == 2, truth == 2) > 0.5 and not (out == 1).any()
+        assert found == expect_organ_2, position

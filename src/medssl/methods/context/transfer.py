@@ -20,7 +20,10 @@ context model card); ``Vote.paper()`` is the plain majority:
 - ``position``: the block centre's place in the body box (``xy``: left-right and
   anterior-posterior; ``xyz``: also cranio-caudal), scaled to [-1, 1] and weighted by
   ``position_weight``, is appended to the standardised descriptor, so that neighbours
-  come from the same part of the body (left and right kidney look alike).
+  come from the same part of the body (left and right kidney look alike). ``aligned``
+  takes every scan's block centres into the first support's body box through an affine
+  registration (:func:`~medssl.methods.context.align.align_affine`), so that the
+  position holds across fields of view.
 - ``balanced``: each class's votes are divided by its share of the database, so that
   small organs are not outvoted by the background that surrounds them.
 """
@@ -43,7 +46,7 @@ from medssl.methods.context.prep import SPACING_MM, context_pipeline
 from medssl.preprocess import Pipeline
 
 UPSAMPLING = ("interp", "nearest")
-POSITIONS = ("none", "xy", "xyz")
+POSITIONS = ("none", "xy", "xyz", "aligned")
 #: Largest support database searched exactly; above it an inverted file (IVF) is used.
 EXACT_LIMIT = 20_000
 #: Every side of a query's body box must be at least this long (mm): half a plane.
@@ -55,8 +58,9 @@ class Vote:
     """How a query block's neighbours vote.
 
     Attributes:
-        position: ``none``, ``xy`` or ``xyz``: body-box coordinates appended to the
-            standardised descriptor.
+        position: ``none``, ``xy``, ``xyz`` or ``aligned``: body-box coordinates
+            appended to the standardised descriptor (``aligned``: in the first support's
+            box, through an affine registration).
         position_weight: Their weight against the 192 standardised dimensions (16: about
             the same share of the squared distance).
         balanced: Divide each class's votes by its share of the database.
@@ -160,16 +164,27 @@ def largest_pieces(classes: np.ndarray) -> np.ndarray:
     return out
 
 
-def body_box_position(shape: tuple[int, ...], *, axes: str) -> np.ndarray:
+def body_box_position(
+    shape: tuple[int, ...], *, axes: str, to: np.ndarray | None = None, box=None
+) -> np.ndarray:
     """Every block centre's place in the (body-cropped) context grid, scaled to [-1, 1].
+
+    Args:
+        shape: The context grid's shape.
+        axes: ``xy`` or ``xyz`` (``aligned`` counts as ``xyz``).
+        to: A 4 x 4 voxel map into another scan's grid (:func:`.align.align_affine`).
+        box: That scan's shape, whose box then scales the coordinates.
 
     Shape:
         (X, Y, Z) → (B0 * B1 * B2, len(axes)), C order of the blocks.
     """
-    centres = block_centres(shape).numpy()
-    extent = np.maximum(np.asarray(shape, np.float32) - 1.0, 1.0)
+    centres = block_centres(shape).numpy().astype(np.float64)
+    if to is not None:
+        centres = centres @ to[:3, :3].T + to[:3, 3]
+        shape = box
+    extent = np.maximum(np.asarray(shape, np.float64) - 1.0, 1.0)
     scaled = 2.0 * centres / extent - 1.0
-    return np.ascontiguousarray(scaled[:, : len(axes)], np.float32)
+    return np.ascontiguousarray(scaled[:, : min(len(axes), 3)], np.float32)
 
 
 def _fingerprint(image: Image) -> str:
@@ -247,6 +262,7 @@ class LabelTransfer:
         self._keep: list[np.ndarray] = []
         self._where: list[np.ndarray] = []
         self._described: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._reference: np.ndarray | None = None
         self._index = None
 
     # ------------------------------------------------------------- supports
@@ -288,15 +304,26 @@ class LabelTransfer:
         self._feats.append(feats)
         self._labels.append(np.asarray(sample.label, _label_dtype(sample.label)))
         self._keep.append(keep)
-        self._where.append(self._positions(sample.image.shape, keep))
+        volume = np.asarray(sample.image, np.float32)
+        if self._reference is None:
+            self._reference = volume
+        self._where.append(self._positions(volume, keep))
         self._index = None
 
-    def _positions(self, shape: tuple[int, ...], keep: np.ndarray) -> np.ndarray:
-        """Weighted body-box coordinates of the kept blocks ((n, 0) without ``position``)."""
+    def _positions(self, volume: np.ndarray, keep: np.ndarray) -> np.ndarray:
+        """Weighted body-box coordinates of the kept blocks ((n, 0) without ``position``).
+
+        With ``aligned``, a scan other than the first support is registered onto it.
+        """
         if self.vote.position == "none":
             return np.zeros((int(keep.sum()), 0), np.float32)
-        where = body_box_position(shape, axes=self.vote.position)[keep]
-        return np.float32(self.vote.position_weight) * where
+        to = box = None
+        if self.vote.position == "aligned" and volume is not self._reference:
+            from medssl.methods.context.align import align_affine
+
+            to, box = align_affine(volume, self._reference), self._reference.shape
+        where = body_box_position(volume.shape, axes=self.vote.position, to=to, box=box)
+        return np.float32(self.vote.position_weight) * where[keep]
 
     def _with_position(self, standardised: np.ndarray, where: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.concatenate([standardised, where], axis=1), np.float32)
@@ -370,9 +397,10 @@ class LabelTransfer:
         feats = self.describer(sample.image)
         t2 = time.perf_counter()
         keep = tissue_blocks(sample.image).reshape(-1)
+        where = self._positions(np.asarray(sample.image, np.float32), keep)
+        t3 = time.perf_counter()
         q = self._with_position(
-            (feats.reshape(-1, feats.shape[-1])[keep] - self._mean) / self._std,
-            self._positions(sample.image.shape, keep),
+            (feats.reshape(-1, feats.shape[-1])[keep] - self._mean) / self._std, where
         )
         k = min(self.k, self._index.ntotal)
         fractions = np.zeros((keep.size, len(self.values)), np.float32)
@@ -387,7 +415,8 @@ class LabelTransfer:
                 counts /= np.maximum(counts.sum(1, keepdims=True), 1e-12)
             fractions[keep] = counts
         fractions = fractions.reshape(*feats.shape[:3], -1)
-        return fractions, {"describe": t2 - t1, "search": time.perf_counter() - t2}
+        seconds = {"describe": t2 - t1, "position": t3 - t2, "search": time.perf_counter() - t3}
+        return fractions, seconds
 
     def votes(self, query: Image) -> tuple[np.ndarray, object, dict[str, float]]:
         """Vote fractions of every query block, the preprocessed sample and timings.
