@@ -72,7 +72,7 @@ class Vote:
         MedsslError: An unknown ``position`` or a weight that is not a positive number.
     """
 
-    position: str = "xyz"
+    position: str = "aligned"
     position_weight: float = 16.0
     balanced: bool = True
     largest_piece: bool = False
@@ -318,10 +318,12 @@ class LabelTransfer:
         if self.vote.position == "none":
             return np.zeros((int(keep.sum()), 0), np.float32)
         to = box = None
-        if self.vote.position == "aligned" and volume is not self._reference:
+        ref = self._reference
+        same = volume.shape == ref.shape and np.array_equal(volume, ref)
+        if self.vote.position == "aligned" and not same:
             from medssl.methods.context.align import align_affine
 
-            to, box = align_affine(volume, self._reference), self._reference.shape
+            to, box = align_affine(volume, ref), ref.shape
         where = body_box_position(volume.shape, axes=self.vote.position, to=to, box=box)
         return np.float32(self.vote.position_weight) * where[keep]
 
