@@ -159,3 +159,26 @@ def test_training_refuses_a_pool_scan_whose_mask_is_on_another_grid(pool, tmp_pa
     cfg = TrainConfig(method="ld", model="unet3d_tiny")
     with pytest.raises(MedsslError, match="moved_mask.nii.gz does not fit its image .*s0_flair"):
         _method(tmp_path).make_dataset([bad, records[1]], cfg, seed=0)
+
+
+def test_after_synthesis_gives_the_tumour_the_scan_look_and_still_decomposes(pool, tmp_path):
+    from medssl.config import TrainConfig
+
+    _, records = pool
+    cfg = TrainConfig(method="ld", model="unet3d_tiny")
+    look = {"after_synthesis": True, "p_blur": 1.0, "p_bias_field": 1.0, "p_noise": 0.0}
+    ds = _method(tmp_path, randomise=look).make_dataset(records[:2], cfg, seed=1)
+    a, b = ds[3], ds[3]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert "scan" in ds.drawn(3) and "normal" not in ds.drawn(3)
+    blurred = 0
+    for item in (ds[i] for i in range(8)):
+        m = item["m"] > 0
+        x = compose(item["x_n"], item["s"], item["m"], item["alpha"])
+        assert torch.allclose(x[m], item["x"][m], atol=1e-4)  # the layers re-compose the scan
+        if m.any():  # the lesion's blur reaches outside its mask: x differs from x_n there
+            rim = torch.nn.functional.max_pool3d(m[None].float(), 3, 1, 1)[0].bool() & ~m
+            blurred += bool((item["x"][rim] - item["x_n"][rim]).abs().max() > 1e-3)
+    assert blurred > 0
+    with pytest.raises(MedsslError, match="after_synthesis must be true or false"):
+        _method(tmp_path, randomise={"after_synthesis": "yes"})

@@ -21,6 +21,7 @@ of it runs in the DataLoader workers.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -223,19 +224,33 @@ def border_value(image: np.ndarray) -> float:
     return float(np.median(np.concatenate([f.ravel() for f in faces])))
 
 
-def crop_around(
-    array: np.ndarray, centre: np.ndarray, size: Sequence[int], fill: float
-) -> np.ndarray:
-    """A ``size`` crop centred on ``centre`` (clamped inside; padded with ``fill``)."""
-    out = np.full(tuple(size), fill, dtype=array.dtype)
+def _crop_slices(centre, shape, size) -> tuple[tuple[slice, ...], tuple[slice, ...]]:
+    """Where a ``size`` crop centred on ``centre`` reads the volume, and where it writes."""
     src, dst = [], []
-    for c, n, s in zip(centre, array.shape, size):
+    for c, n, s in zip(centre, shape, size):
         start = int(np.clip(c - s // 2, 0, max(n - s, 0)))
         length = min(s, n)
         src.append(slice(start, start + length))
         off = (s - length) // 2
         dst.append(slice(off, off + length))
-    out[tuple(dst)] = array[tuple(src)]
+    return tuple(src), tuple(dst)
+
+
+def crop_around(
+    array: np.ndarray, centre: np.ndarray, size: Sequence[int], fill: float
+) -> np.ndarray:
+    """A ``size`` crop centred on ``centre`` (clamped inside; padded with ``fill``)."""
+    out = np.full(tuple(size), fill, dtype=array.dtype)
+    src, dst = _crop_slices(centre, array.shape, size)
+    out[dst] = array[src]
+    return out
+
+
+def paste_around(array: np.ndarray, crop: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    """A copy of ``array`` with ``crop`` (from :func:`crop_around`) written back in place."""
+    out = np.array(array, dtype=np.float32)
+    src, dst = _crop_slices(centre, array.shape, crop.shape)
+    out[src] = crop[dst]
     return out
 
 
@@ -332,20 +347,50 @@ class LDDataset(Dataset):
         *,
         raw: bool = False,
         image: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-        """A crop of the image, its organ mask and its periventricular region (or None)."""
-        centre = np.unravel_index(v.organ_voxels[rng.integers(v.organ_voxels.size)], v.roi.shape)
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray]:
+        """A crop of the image, its organ mask, its periventricular region (or None), centre."""
+        centre = np.asarray(
+            np.unravel_index(v.organ_voxels[rng.integers(v.organ_voxels.size)], v.roi.shape)
+        )
         size, fill = self.preset.patch_size, v.fill
         if image is None:
             image = v.raw if raw and v.raw is not None else v.image
         ventricles = None
         if v.ventricles is not None:
-            ventricles = crop_around(v.ventricles, np.asarray(centre), size, False)
+            ventricles = crop_around(v.ventricles, centre, size, False)
         return (
-            crop_around(image, np.asarray(centre), size, fill),
-            crop_around(v.roi, np.asarray(centre), size, False),
+            crop_around(image, centre, size, fill),
+            crop_around(v.roi, centre, size, False),
             ventricles,
+            centre,
         )
+
+    def _scan_look(
+        self, rng: np.random.Generator, v: Volume, centre: np.ndarray, crops: list, record: dict
+    ) -> list[np.ndarray]:
+        """Crops of one scan given a randomised look together, after synthesis.
+
+        Each crop (the scan with its tumour, its normal layer) is written back into
+        ``v``'s volume, which is randomised as a whole with the same draw for every crop
+        (one bias field, one blur, one noise image), and cropped again: the tumour takes
+        the scan's look, like a real one.
+        """
+        from medssl.methods.ld.randomise import randomise
+
+        out = []
+        for crop in crops:
+            replay = copy.deepcopy(rng)
+            full, record["scan"] = randomise(
+                paste_around(v.image, crop, centre),
+                v.roi,
+                v.spacing,
+                replay,
+                self.randomisation,
+                self._normalise,
+            )
+            out.append(crop_around(full, centre, self.preset.patch_size, v.fill))
+        rng.bit_generator.state = replay.bit_generator.state  # the draw is used once
+        return out
 
     def make(
         self, rng: np.random.Generator, *, allow_real: bool = True, record: dict | None = None
@@ -365,18 +410,21 @@ class LDDataset(Dataset):
         vi = self.volumes[i]
         record = {} if record is None else record
         on_normal, on_donor = self.randomisation.targets() if self.randomisation else (False, False)
+        after = on_normal and not real and getattr(self.randomisation, "after_synthesis", False)
         base = vi.raw if real and vi.raw is not None else vi.image
-        normal_image = self._look(rng, vi, base, on_normal, record, "normal")
+        normal_image = self._look(rng, vi, base, on_normal and not after, record, "normal")
         donor_image = self._look(rng, donor, donor.image, on_donor and not real, record, "donor")
-        x_n, roi, ventricles = self._crop(rng, vi, image=normal_image)
+        x_n, roi, ventricles, centre = self._crop(rng, vi, image=normal_image)
         zero = np.zeros_like(x_n)
         if real:  # the scan as it is (lesions and all), reconstruction loss only
             return self._item(x_n, x_n, zero, zero, 1.0, True)
         # drawn only when on, so that the streams of runs without it are unchanged
         if self.empty_fraction > 0 and rng.random() < self.empty_fraction:
+            if after:
+                (x_n,) = self._scan_look(rng, vi, centre, [x_n], record)
             return self._item(x_n, x_n, zero, zero, 0.0, False)
         for _ in range(3):
-            other, other_roi, _ = self._crop(rng, donor, image=donor_image)
+            other, other_roi, _, _ = self._crop(rng, donor, image=donor_image)
             periventricular = rng.random() < self.periventricular
             try:
                 t = synthesize(
@@ -391,11 +439,15 @@ class LDDataset(Dataset):
                     organ_mm3=float(vi.organ_voxels.size * np.prod(vi.spacing)),
                 )
             except MedsslError:  # no tumour fits this crop's organ: try another crop
-                x_n, roi, ventricles = self._crop(rng, vi, image=normal_image)
+                x_n, roi, ventricles, centre = self._crop(rng, vi, image=normal_image)
                 continue
-            return self._item(
-                t.image, t.normal, t.texture, t.mask.astype(np.float32), float(t.alpha), False
-            )
+            x, normal, texture, m = t.image, t.normal, t.texture, t.mask.astype(np.float32)
+            if after:  # the tumour layer that re-composes the new scan: x = (1 - αm) x_n + αm s
+                x, normal = self._scan_look(rng, vi, centre, [x, normal], record)
+                texture = np.where(m > 0, normal + (x - normal) / float(t.alpha), 0.0)
+            return self._item(x, normal, texture, m, float(t.alpha), False)
+        if after:
+            (x_n,) = self._scan_look(rng, vi, centre, [x_n], record)
         return self._item(x_n, x_n, zero, zero, 0.0, False)
 
     def _item(self, x, x_n, s, m, alpha: float, real: bool) -> dict[str, torch.Tensor]:

@@ -3,8 +3,12 @@
 A zero-shot model meets scans from scanners it never saw: uncorrected bias fields,
 other contrasts, noise, thick 2-D slices, raw scanner units. Each training item can
 get such a scan's look: the normal volume, the texture donor, or both
-(``apply_to``), before the tumour is synthesised. Every part is switched on and off
-by its own field (for ablation) and applied with its own probability ``p_*``.
+(``apply_to``), before the tumour is synthesised. With ``after_synthesis``, the normal
+volume's look is given after the tumour is pasted instead, to the whole scan with its
+tumour (one draw for the input, its normal layer and its tumour layer), so that the
+tumour is blurred, thick-sliced and bias-modulated with the brain around it, as in a
+real acquisition. Every part is switched on and off by its own field (for ablation)
+and applied with its own probability ``p_*``.
 
 The cached volume is normalised (0 outside the brain). It is first brought back to a
 positive signal (in-brain 0.5th..99.5th percentile → 0..1), then, in this order:
@@ -65,6 +69,10 @@ def check_common_fields(
         raise MedsslError(
             f"randomise.apply_to must be one of {', '.join(TARGETS)}; got '{config.apply_to}'"
         )
+    if not isinstance(getattr(config, "after_synthesis", False), bool):
+        raise MedsslError(
+            f"randomise.after_synthesis must be true or false; got {config.after_synthesis!r}"
+        )
     for f in fields(config):
         value = getattr(config, f.name)
         if f.name.startswith("p_") and not 0.0 <= float(value) <= 1.0:
@@ -104,6 +112,7 @@ class RandomisationConfig:
     """Switches, probabilities and ranges of the domain randomisation (see the module)."""
 
     apply_to: str = "both"
+    after_synthesis: bool = False
     bias_field: bool = True
     gamma: bool = True
     blur: bool = True
