@@ -18,7 +18,8 @@ Usage::
         [--samples 6] [--corruption none --corruption bias] [--out runs/simulated_heldout]
 
 OPTIONS is a YAML mapping of keyword arguments of
-:func:`medssl.zeroshot.segment.segment_files` (a ``bias_correct`` step config may be
+:func:`medssl.zeroshot.segment.segment_files` (``model`` overrides ``--model``, so that
+two models can be compared on the same samples) (a ``bias_correct`` step config may be
 given as ``{bias_correction: {name: bias_correct, iterations: [50]}}``), or empty.
 """
 
@@ -118,8 +119,8 @@ def main() -> None:
                 folder = args.out / "pred" / name / c / f"{row['scan']}_{row['index']}"
                 target = folder / "flair.nii.gz"
                 if not target.is_file():
-                    segment_files([row["image"]], folder, model=args.model, progress=False,
-                                  **options)  # fmt: skip
+                    kwargs = {"model": args.model, "progress": False, **options}
+                    segment_files([row["image"]], folder, **kwargs)
                 p = read_label(target)
                 t = read_label(row["mask"]).array > 0
                 q = p.array > 0
