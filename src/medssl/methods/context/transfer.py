@@ -165,7 +165,11 @@ def largest_pieces(classes: np.ndarray) -> np.ndarray:
 
 
 def body_box_position(
-    shape: tuple[int, ...], *, axes: str, to: np.ndarray | None = None, box=None
+    shape: tuple[int, ...],
+    *,
+    axes: str,
+    to: np.ndarray | None = None,
+    box: tuple[int, ...] | None = None,
 ) -> np.ndarray:
     """Every block centre's place in the (body-cropped) context grid, scaled to [-1, 1].
 
@@ -319,8 +323,9 @@ class LabelTransfer:
             return np.zeros((int(keep.sum()), 0), np.float32)
         to = box = None
         ref = self._reference
-        same = volume.shape == ref.shape and np.array_equal(volume, ref)
-        if self.vote.position == "aligned" and not same:
+        if self.vote.position == "aligned" and not (
+            volume.shape == ref.shape and np.array_equal(volume, ref)
+        ):
             from medssl.methods.context.align import align_affine
 
             to, box = align_affine(volume, ref), ref.shape
