@@ -188,3 +188,27 @@ def test_model_card_lists_the_ct_parts():
     synthesis = {"radius_fraction_range": [0.125, 0.5], "density_variants": True}
     text = "\n".join(LayerDecomposition.card_lines({"preset": "liver_ct", "synthesis": synthesis}))
     assert "radius 0.125-0.5 of the organ's" in text and "hypo/iso/hyper-dense" in text
+
+
+def test_ct_scan_look_after_synthesis_reaches_the_tumour(tmp_path, ct_records):
+    from medssl.config import TrainConfig
+
+    options = {
+        "preset": "liver_ct", "patch_size": 16, "cache_dir": str(tmp_path / "cache"),
+        "synthesis": {"volume_range_mm3": [100.0, 1500.0], "count_range": [1, 3]},
+        "randomise": {"after_synthesis": True, "p_noise": 1.0, "p_blur": 1.0},
+    }  # fmt: skip
+    cfg = TrainConfig(method="ld", model="unet3d_tiny")
+    ds = create_method("ld", **options).make_dataset(ct_records, cfg, seed=2)
+    assert "scan" in ds.drawn(3) and "normal" not in ds.drawn(3)
+    assert all(torch.equal(a, b) for a, b in zip(ds[3].values(), ds[3].values()))
+    blurred = 0
+    for item in (ds[i] for i in range(8)):
+        m = item["m"] > 0
+        x = compose(item["x_n"], item["s"], item["m"], item["alpha"])
+        inside = m & (item["x"] > 0) & (item["x"] < 1) & (item["s"] > 0) & (item["s"] < 1)
+        assert torch.allclose(x[inside], item["x"][inside], atol=1e-4)
+        if m.any():  # the blurred tumour reaches past its mask: x differs from x_n there
+            rim = torch.nn.functional.max_pool3d(m[None].float(), 3, 1, 1)[0].bool() & ~m
+            blurred += bool((item["x"][rim] - item["x_n"][rim]).abs().max() > 1e-3)
+    assert blurred > 0

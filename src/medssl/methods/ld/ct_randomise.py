@@ -2,7 +2,9 @@
 
 A zero-shot liver model meets CT scans of other contrast phases, dose levels and
 reconstructions. Each training item can get such a scan's look, the normal volume,
-the texture donor or both (``apply_to``), before the tumour is synthesised. As for
+the texture donor or both (``apply_to``), before the tumour is synthesised; with
+``after_synthesis`` the normal volume's look is given after the tumour is pasted, to
+the scan and its tumour together, as in a real acquisition. As for
 MRI (:mod:`medssl.methods.ld.randomise`) every part has its own switch and its own
 probability ``p_*``, the draws come from the one passed generator, and the drawn
 parameters are returned for the record.
@@ -66,6 +68,7 @@ class CTRandomisationConfig:
     """Switches, probabilities and ranges of the CT randomisation (see the module)."""
 
     apply_to: str = "both"
+    after_synthesis: bool = False
     phase: bool = True
     blur: bool = True
     thick_slices: bool = True

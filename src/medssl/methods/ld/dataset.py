@@ -328,17 +328,18 @@ class LDDataset(Dataset):
         """``image`` of ``v``, randomised when ``on`` (parameters into ``record[key]``)."""
         if not on or self.randomisation is None:
             return image
+        out, record[key] = self._randomised(rng, v, image)
+        return out
+
+    def _randomised(self, rng: np.random.Generator, v: Volume, image: np.ndarray):
+        """One randomised look of a whole volume of ``v`` and the parameters drawn."""
         if isinstance(self.randomisation, CTRandomisationConfig):
             from medssl.methods.ld.ct_randomise import randomise_ct
 
-            out, record[key] = randomise_ct(image, v.roi, v.spacing, rng, self.randomisation)
-            return out
+            return randomise_ct(image, v.roi, v.spacing, rng, self.randomisation)
         from medssl.methods.ld.randomise import randomise
 
-        out, record[key] = randomise(
-            image, v.roi, v.spacing, rng, self.randomisation, self._normalise
-        )
-        return out
+        return randomise(image, v.roi, v.spacing, rng, self.randomisation, self._normalise)
 
     def _crop(
         self,
@@ -375,19 +376,10 @@ class LDDataset(Dataset):
         (one bias field, one blur, one noise image), and cropped again: the tumour takes
         the scan's look, like a real one.
         """
-        from medssl.methods.ld.randomise import randomise
-
         out = []
         for crop in crops:
             replay = copy.deepcopy(rng)
-            full, record["scan"] = randomise(
-                paste_around(v.image, crop, centre),
-                v.roi,
-                v.spacing,
-                replay,
-                self.randomisation,
-                self._normalise,
-            )
+            full, record["scan"] = self._randomised(replay, v, paste_around(v.image, crop, centre))
             out.append(crop_around(full, centre, self.preset.patch_size, v.fill))
         rng.bit_generator.state = replay.bit_generator.state  # the draw is used once
         return out
