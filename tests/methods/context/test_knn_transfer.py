@@ -6,16 +6,14 @@ from context_phantom import ct_phantom, textured_body
 
 from medssl.errors import MedsslError
 from medssl.io import Geometry, Image
-from medssl.methods.context.describers import load_describer
-from medssl.methods.context.transfer import (
-    LabelTransfer,
-    Vote,
+from medssl.methods.context.blocks import (
     block_fractions,
     body_box_position,
     largest_pieces,
-    transfer_labels,
     upsample_votes,
 )
+from medssl.methods.context.describers import load_describer
+from medssl.methods.context.transfer import LabelTransfer, Vote, transfer_labels
 
 
 def dice(a, b):
