@@ -402,7 +402,7 @@ class LDDataset(Dataset):
         vi = self.volumes[i]
         record = {} if record is None else record
         on_normal, on_donor = self.randomisation.targets() if self.randomisation else (False, False)
-        after = on_normal and not real and getattr(self.randomisation, "after_synthesis", False)
+        after = on_normal and not real and self.randomisation.after_synthesis
         base = vi.raw if real and vi.raw is not None else vi.image
         normal_image = self._look(rng, vi, base, on_normal and not after, record, "normal")
         donor_image = self._look(rng, donor, donor.image, on_donor and not real, record, "donor")

@@ -69,7 +69,7 @@ def check_common_fields(
         raise MedsslError(
             f"randomise.apply_to must be one of {', '.join(TARGETS)}; got '{config.apply_to}'"
         )
-    if not isinstance(getattr(config, "after_synthesis", False), bool):
+    if not isinstance(config.after_synthesis, bool):
         raise MedsslError(
             f"randomise.after_synthesis must be true or false; got {config.after_synthesis!r}"
         )
