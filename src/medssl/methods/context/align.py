@@ -38,7 +38,7 @@ def _block_image(volume: np.ndarray):
     return image
 
 
-def _method(seed: int):
+def _method():
     import SimpleITK as sitk
 
     method = sitk.ImageRegistrationMethod()
@@ -52,7 +52,7 @@ def _z_offset(fixed, moving, start: np.ndarray, length_f: float, length_m: float
     import SimpleITK as sitk
 
     reach = max((length_f + length_m) / 2.0 - MIN_OVERLAP * min(length_f, length_m), 0.0)
-    method = _method(0)
+    method = _method()
     method.SetMetricAsCorrelation()
     method.SetOptimizerAsExhaustive([0, 0, int(reach // BLOCK_MM)])
     method.SetOptimizerScales([1.0, 1.0, BLOCK_MM])
@@ -95,7 +95,7 @@ def align_affine(fixed: np.ndarray, moving: np.ndarray, *, iterations: int = 50)
     transform = sitk.ScaleVersor3DTransform()
     transform.SetCenter((size_f / 2.0).tolist())
     transform.SetTranslation(shift.tolist())
-    method = _method(0)
+    method = _method()
     method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=32)
     method.SetOptimizerAsRegularStepGradientDescent(
         learningRate=1.0, minStep=1e-3, numberOfIterations=int(iterations)
