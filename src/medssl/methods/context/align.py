@@ -39,6 +39,7 @@ def _block_image(volume: np.ndarray):
 
 
 def _method():
+    """A SimpleITK registration method: linear interpolation, every voxel sampled."""
     import SimpleITK as sitk
 
     method = sitk.ImageRegistrationMethod()
