@@ -102,3 +102,24 @@ def test_packaged_threshold_is_stored_and_checked(tmp_path):
     assert load_ld_model(package_weights(path, tmp_path / "q.pt")).threshold == 0.5
     with pytest.raises(MedsslError, match="threshold must be in"):
         package_weights(path, tmp_path / "r.pt", threshold=1.5)
+
+
+def test_packaged_grow_threshold_is_stored_and_checked(tmp_path):
+    from zs_helpers import save_ld_model
+
+    from medssl.models import load_weights, save_weights
+    from medssl.zeroshot.package import package_weights
+
+    path = save_ld_model(tmp_path / "m.pt")
+    out = package_weights(path, tmp_path / "p.pt", threshold=0.3, grow_threshold=0.1)
+    assert load_ld_model(out).grow_threshold == 0.1
+    assert load_ld_model(path).grow_threshold is None
+    with pytest.raises(MedsslError, match="grow threshold must be in"):
+        package_weights(path, tmp_path / "r.pt", grow_threshold=0.0)
+    wf = load_weights(path)
+    save_weights(
+        tmp_path / "bad.pt", load_ld_model(path).model, arch=wf.arch, config=wf.config,
+        extra=dict(wf.extra) | {"grow_threshold": "high"},
+    )  # fmt: skip
+    with pytest.raises(MedsslError, match="bad.pt: stored grow threshold must be in"):
+        load_ld_model(tmp_path / "bad.pt")

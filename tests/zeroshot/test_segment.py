@@ -360,3 +360,29 @@ def test_panel_label_on_another_grid_fails_before_writing(tmp_path, tiny_model):
     with pytest.raises(MedsslError, match="--label does not match the image: affines differ"):
         _segment([path], tmp_path / "out", tiny_model, panel=True, label=label)
     assert not (tmp_path / "out").exists()
+
+
+def test_hysteresis_grows_only_from_confident_voxels():
+    from medssl.inference.ld import hysteresis
+
+    p = np.zeros((20, 20, 20), np.float32)
+    p[2:8, 2:8, 2:8] = 0.2  # a faint region holding one confident voxel: kept whole
+    p[4, 4, 4] = 0.9
+    p[12:16, 12:16, 12:16] = 0.2  # faint, no confident voxel: dropped
+    mask = hysteresis(p, 0.5, 0.1)
+    assert mask[2:8, 2:8, 2:8].all() and not mask[12:16, 12:16, 12:16].any()
+    np.testing.assert_array_equal(hysteresis(p, 0.5, 0.5), p >= 0.5)
+    assert not hysteresis(np.zeros_like(p), 0.5, 0.1).any()
+
+
+def test_grow_threshold_widens_the_mask_and_is_checked(tmp_path, tiny_model):
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    plain = read_image(_segment([path], tmp_path / "p", tiny_model, threshold=0.5)[0]).array
+    grown = _segment([path], tmp_path / "g", tiny_model, threshold=0.5, grow_threshold=0.01)
+    grown = read_image(grown[0]).array
+    assert (grown >= plain).all()
+    with pytest.raises(MedsslError, match="grow threshold must be in"):
+        _segment([path], tmp_path / "b", tiny_model, grow_threshold=1.0)
+    with pytest.raises(MedsslError, match="--grow-threshold.*--baseline zscore does not use"):
+        _segment([path], tmp_path / "z", tiny_model, baseline="zscore", grow_threshold=0.1)

@@ -33,6 +33,14 @@ def segment(
             "--threshold", help="Mask probability threshold (default: the model's, else 0.5)."
         ),
     ] = None,
+    grow_threshold: Annotated[
+        float | None,
+        typer.Option(
+            "--grow-threshold",
+            help="Hysteresis: grow the mask from voxels at --threshold into connected voxels "
+            "at this probability (default: the model's, else none).",
+        ),
+    ] = None,
     baseline: Annotated[
         str | None,
         typer.Option(
@@ -155,6 +163,7 @@ def segment(
         out,
         model=model,
         threshold=threshold,
+        grow_threshold=grow_threshold,
         save_layers=save_layers,
         baseline=baseline,
         z=z,

@@ -8,7 +8,9 @@ For each scan (any orientation, spacing, size; NIfTI, NRRD, MHA or a DICOM folde
    the mask probability ``sigmoid(logit)`` (kept inside the brain for a brain model);
 3. the loop maps them back through the recorded inverse (linear interpolation);
 4. :meth:`LDPredictor.finish` keeps the probability inside the scan's foreground (brain
-   model), thresholds it, drops connected components smaller than ``min_volume_mm3``
+   model), thresholds it (with a ``grow_threshold``, by hysteresis: the connected
+   regions of ``p >= grow_threshold`` that reach ``p >= threshold``), drops connected
+   components smaller than ``min_volume_mm3``
    (a constant fixed a priori: the smallest simulated lesion, 0.05 cm³) and
    summarises the mask (:func:`plausibility`); the layers are kept when asked for.
 
@@ -54,6 +56,26 @@ def plausibility(mask: np.ndarray, brain: np.ndarray, voxel_mm3: float) -> dict[
         "components": int(count),
         "brain_share": voxels / brain_voxels if brain_voxels else 0.0,
     }
+
+
+def hysteresis(probability: np.ndarray, high: float, low: float) -> np.ndarray:
+    """The connected components (26-connected) of ``probability >= low`` that hold a
+    voxel of ``probability >= high``; ``low >= high`` is the plain ``>= high`` mask.
+
+    Shape:
+        ``probability``: (X, Y, Z); returns a bool array of the same shape.
+    """
+    from scipy import ndimage
+
+    if low >= high:
+        return probability >= high
+    labels, count = ndimage.label(probability >= low, structure=np.ones((3, 3, 3), bool))
+    if count == 0:
+        return labels > 0
+    seeded = np.zeros(count + 1, bool)
+    seeded[np.unique(labels[probability >= high])] = True
+    seeded[0] = False
+    return seeded[labels]
 
 
 def drop_small(mask: np.ndarray, voxel_mm3: float, min_volume_mm3: float) -> np.ndarray:
@@ -175,14 +197,17 @@ class LDPredictor(Predictor):
         layers: Also map the normal and tumour layers back (``maps``), for writing.
         channel: Channel of 4D inputs.
         min_volume_mm3: Components smaller than this are dropped.
+        grow_threshold: With a value below ``threshold``, the mask is grown by
+            hysteresis from the voxels at ``threshold`` into connected voxels at
+            ``grow_threshold`` (:func:`hysteresis`); ``None``: the plain threshold.
         force: Segment inputs that do not look like the model's modality (warning only).
         bias_correction: ``None`` (as the weights' preset says), ``"n4"`` (N4
             bias-field correction before the intensity normalisation; MRI models
             only), ``"none"`` (without it), or a ``bias_correct`` step config.
 
     Raises:
-        MedsslError: A threshold outside (0, 1), a bad overlap or precision, or a bad
-            ``bias_correction``.
+        MedsslError: A threshold outside (0, 1), a grow threshold outside (0, 1), a bad
+            overlap or precision, or a bad ``bias_correction``.
     """
 
     name = "layer decomposition"
@@ -200,14 +225,18 @@ class LDPredictor(Predictor):
         min_volume_mm3: float = MIN_VOLUME_MM3,
         force: bool = False,
         bias_correction: str | dict[str, Any] | None = None,
+        grow_threshold: float | None = None,
     ) -> None:
         from medssl.inference.sliding import check_options
         from medssl.methods.ld.presets import pipeline_of
 
         if not 0.0 < float(threshold) < 1.0:
             raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
+        if grow_threshold is not None and not 0.0 < float(grow_threshold) < 1.0:
+            raise MedsslError(f"grow threshold must be in (0, 1); got {grow_threshold}")
         check_options(overlap=overlap, precision=precision)
         self.ld, self.threshold = ld, float(threshold)
+        self.grow_threshold = None if grow_threshold is None else float(grow_threshold)
         self.overlap, self.mirror, self.precision = overlap, mirror, precision
         self.layers, self.channel = layers, channel
         if float(min_volume_mm3) < 0:
@@ -251,6 +280,11 @@ class LDPredictor(Predictor):
         net = {"image": sample.image, "normal": out[0], "tumour": out[1], "probability": prob}
         return NetOutput(maps=maps, net=net)
 
+    def binary(self, probability: np.ndarray) -> np.ndarray:
+        """The mask rule: ``probability >= threshold``, grown by hysteresis when set."""
+        grow = self.threshold if self.grow_threshold is None else self.grow_threshold
+        return hysteresis(probability, self.threshold, grow)
+
     def finish(self, image: Image, maps: dict[str, np.ndarray], out: NetOutput) -> Prediction:
         probability = maps["probability"]
         brain = foreground(image.array)
@@ -258,9 +292,7 @@ class LDPredictor(Predictor):
             probability = np.where(brain, probability, np.float32(0))
         layers = {k: maps[k] for k in ("normal", "tumour") if k in maps}
         voxel_mm3 = float(abs(np.linalg.det(np.asarray(image.geometry.affine)[:3, :3])))
-        mask = drop_small(
-            (probability >= self.threshold).astype(np.uint8), voxel_mm3, self.min_volume_mm3
-        )
+        mask = drop_small(self.binary(probability).astype(np.uint8), voxel_mm3, self.min_volume_mm3)
         summary = plausibility(mask, brain, voxel_mm3)
         summary["region"] = "brain" if self.ld.preset.mask_inside_foreground else "scan"
         return Prediction(mask=mask, maps=layers, net=out.net, summary=summary)

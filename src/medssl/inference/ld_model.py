@@ -9,7 +9,8 @@ Everything inference needs comes from the weights file alone, so a file copied o
 of its run folder works the same: the architecture (``arch``, ``config``), the preset
 (``extra["ld"]``, written by the ``ld`` method's ``export_metadata`` when a run ends,
 and by :func:`medssl.zeroshot.package.package_weights`) and the default mask
-threshold (``extra["threshold"]``, else 0.5). A run's ``config.yaml`` is never read.
+threshold (``extra["threshold"]``, else 0.5) with its hysteresis grow threshold
+(``extra["grow_threshold"]``, else none). A run's ``config.yaml`` is never read.
 """
 
 from __future__ import annotations
@@ -49,12 +50,15 @@ class LDModel:
         preset: Preprocessing and inference settings.
         path: The weights file.
         threshold: The mask probability threshold recorded with the weights.
+        grow_threshold: The hysteresis grow threshold recorded with the weights (``None``:
+            a plain threshold).
     """
 
     model: Any
     preset: LDPreset
     path: Path
     threshold: float = 0.5
+    grow_threshold: float | None = None
 
 
 def resolve_model_path(name_or_path: str | Path | None) -> Path:
@@ -99,6 +103,26 @@ def preset_of(extra: dict[str, Any], path: Path) -> LDPreset:
     )
 
 
+def _probability(value: Any, path: Path, what: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not 0.0 < number < 1.0:
+        raise MedsslError(f"{path}: stored {what} must be in (0, 1); got {value!r}")
+    return number
+
+
+def grow_threshold_of(extra: dict[str, Any], path: Path) -> float | None:
+    """The hysteresis grow threshold stored with the weights (``None`` when none is).
+
+    Raises:
+        MedsslError: A stored value outside (0, 1).
+    """
+    value = extra.get("grow_threshold")
+    return None if value is None else _probability(value, path, "grow threshold")
+
+
 def threshold_of(extra: dict[str, Any], path: Path) -> float:
     """The mask threshold stored with the weights (0.5 when none is).
 
@@ -106,13 +130,7 @@ def threshold_of(extra: dict[str, Any], path: Path) -> float:
         MedsslError: A stored threshold outside (0, 1).
     """
     value = extra.get("threshold", (extra.get("ld") or {}).get("threshold", 0.5))
-    try:
-        threshold = float(value)
-    except (TypeError, ValueError):
-        threshold = float("nan")
-    if not 0.0 < threshold < 1.0:
-        raise MedsslError(f"{path}: stored threshold must be in (0, 1); got {value!r}")
-    return threshold
+    return _probability(value, path, "threshold")
 
 
 def load_ld_model(
@@ -160,4 +178,5 @@ def load_ld_model(
         preset=preset or preset_of(wf.extra, path),
         path=path,
         threshold=threshold_of(wf.extra, path),
+        grow_threshold=grow_threshold_of(wf.extra, path),
     )

@@ -15,6 +15,7 @@ def package_weights(
     preset: LDPreset | None = None,
     checkpoint: str | Path | None = None,
     threshold: float | None = None,
+    grow_threshold: float | None = None,
 ) -> Path:
     """Copy an ``ld`` run's ``model.pt`` to ``dest`` with its preset stored inside.
 
@@ -29,16 +30,20 @@ def package_weights(
             on simulated validation samples) whose weights replace the final ones.
         threshold: The mask threshold to store as the model's default, chosen without
             labels (``scripts/select_threshold.py``); none keeps 0.5.
+        grow_threshold: The hysteresis grow threshold to store, chosen without labels
+            (``scripts/select_mask_rule.py``); none: a plain threshold.
 
     Raises:
         MedsslError: As :func:`load_ld_model`; a checkpoint of another run; a threshold
-            outside (0, 1).
+            or grow threshold outside (0, 1).
     """
     from medssl.errors import MedsslError
     from medssl.models import load_weights, save_weights
 
     if threshold is not None and not 0.0 < float(threshold) < 1.0:
         raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
+    if grow_threshold is not None and not 0.0 < float(grow_threshold) < 1.0:
+        raise MedsslError(f"grow threshold must be in (0, 1); got {grow_threshold}")
 
     loaded = load_ld_model(source, preset=preset)
     wf = load_weights(loaded.path)
@@ -58,4 +63,6 @@ def package_weights(
         }
     if threshold is not None:
         extra["threshold"] = float(threshold)
+    if grow_threshold is not None:
+        extra["grow_threshold"] = float(grow_threshold)
     return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=extra)

@@ -25,6 +25,7 @@ def _check_options(
     *,
     threshold: float | None,
     baseline: str | None,
+    grow_threshold: float | None = None,
     save_layers: bool,
     panel: bool,
     label: str | Path | None,
@@ -32,6 +33,12 @@ def _check_options(
 ) -> None:
     if threshold is not None and not 0.0 < float(threshold) < 1.0:
         raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
+    if grow_threshold is not None and not 0.0 < float(grow_threshold) < 1.0:
+        raise MedsslError(f"grow threshold must be in (0, 1); got {grow_threshold}")
+    if baseline is not None and grow_threshold is not None:
+        raise MedsslError(
+            f"--grow-threshold shapes the network's mask; --baseline {baseline} does not use it"
+        )
     if baseline is not None and baseline not in BASELINES:
         raise MedsslError(f"unknown baseline '{baseline}'; valid: {', '.join(BASELINES)}")
     if baseline is not None and (save_layers or panel):
@@ -62,6 +69,7 @@ def _panel_writer(
     from medssl.io import check_same_grid, read_image, read_label
     from medssl.zeroshot.panel import save_panel
 
+    network = getattr(predictor, "inner", predictor)  # inside an organ ROI or not
     truth = None
     if label is not None:
         truth = read_label(label, reference=image_path, reference_series=series)
@@ -79,7 +87,7 @@ def _panel_writer(
         to_input = np.linalg.inv(np.asarray(case.image.geometry.affine)) @ sample.affine
         save_panel(
             case.job.extras["panel.png"], image=net["image"], normal=net["normal"],
-            tumour=net["tumour"], mask=net["probability"] >= predictor.threshold, truth=shown,
+            tumour=net["tumour"], mask=network.binary(net["probability"]), truth=shown,
             spacing=case.prediction.spacing, title=case.job.stem, to_input=to_input,
         )  # fmt: skip
 
@@ -139,6 +147,7 @@ def segment_files(
     *,
     model: str | Path | None = None,
     threshold: float | None = None,
+    grow_threshold: float | None = None,
     save_layers: bool = False,
     baseline: str | None = None,
     z: float | None = None,
@@ -171,6 +180,9 @@ def segment_files(
             with ``baseline``.
         threshold: Mask probability threshold, in (0, 1); default: the one stored in
             the weights file (0.5 when it stores none).
+        grow_threshold: Hysteresis: the mask grows from the voxels at ``threshold``
+            into connected voxels at this probability; default: the one stored in the
+            weights file (none: a plain threshold). At or above ``threshold``, none.
         save_layers: Also write ``<stem>_normal.nii.gz`` and ``<stem>_tumour.nii.gz``.
         baseline: ``"zscore"``: the label-free threshold instead of the network (FLAIR:
             hyperintense in the brain; CT: hypo-dense in the organ ROI, which it needs).
@@ -221,8 +233,8 @@ def segment_files(
 
     warn = warn or (lambda text: warnings.warn(text, stacklevel=3))
     _check_options(
-        paths, threshold=threshold, baseline=baseline, save_layers=save_layers, panel=panel,
-        label=label, bias_correction=bias_correction,
+        paths, threshold=threshold, grow_threshold=grow_threshold, baseline=baseline,
+        save_layers=save_layers, panel=panel, label=label, bias_correction=bias_correction,
     )  # fmt: skip
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing and not continue_on_error:
@@ -250,9 +262,10 @@ def segment_files(
 
         ld = load_ld_model(model)
         threshold = ld.threshold if threshold is None else threshold
+        grow_threshold = ld.grow_threshold if grow_threshold is None else grow_threshold
         predictor = LDPredictor(
-            ld, threshold=threshold, mirror=mirror, layers=save_layers,
-            channel=channel, force=force, bias_correction=bias_correction,
+            ld, threshold=threshold, grow_threshold=grow_threshold, mirror=mirror,
+            layers=save_layers, channel=channel, force=force, bias_correction=bias_correction,
             min_volume_mm3=MIN_VOLUME_MM3 if min_volume_mm3 is None else min_volume_mm3,
         ).to(dev)  # fmt: skip
         if roi_of is not None:
