@@ -58,11 +58,14 @@ def mask_of(probability: np.ndarray, voxel_mm3: float, candidate: tuple) -> np.n
     from medssl.inference.ld import MIN_VOLUME_MM3, drop_small, hysteresis
 
     high, low = candidate
-    return drop_small(
-        hysteresis(probability, high, high if low is None else low).astype(np.uint8),
-        voxel_mm3,
-        MIN_VOLUME_MM3,
-    ) > 0
+    return (
+        drop_small(
+            hysteresis(probability, high, high if low is None else low).astype(np.uint8),
+            voxel_mm3,
+            MIN_VOLUME_MM3,
+        )
+        > 0
+    )
 
 
 def parse_candidate(text: str) -> tuple[float, float | None]:
