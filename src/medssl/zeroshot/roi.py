@@ -175,10 +175,11 @@ def transfer_roi(
             f"support label {support_label} has no voxel of the organ's value {organ} "
             f"(values present: {present or 'none'}); name it with --roi-labels"
         )
-    # One organ against the background: the plain majority, with which the liver
-    # figures of the ld_liver_ct card were measured.
+    # The library's default vote (position in the support's body box through an
+    # affine alignment, class-balanced); chosen over the paper's plain majority on the
+    # liver of a scan with no manual label (see the ld_liver_ct card).
     transferred = transfer_labels(
-        image, [(support, label)], load_describer(model), labels=[organ], vote=Vote.paper()
+        image, [(support, label)], load_describer(model), labels=[organ], vote=Vote()
     )
     mask = np.asarray(transferred) == int(organ)
     if not mask.any():
