@@ -11,10 +11,12 @@ Usage::
 
     python scripts/robustness_brats.py --model src/medssl/weights/ld_brain_flair.pt \\
         [--model "name=runs/x/model.pt" ...] [--corruption bias ...] [--bias-correction n4] \\
-        [--data ../shared/data/brats_dev] [--out runs/robustness_brats] [--markdown FILE]
+        [--data ../shared/data/brats_dev] [--out runs/robustness_brats] [--seed 0] \\
+        [--markdown FILE]
 
-Prints a table: one row per method and corruption, the per-case Dice, the mean Dice
-and HD95, and the mean Dice lost against ``none``.
+``--seed`` draws the random corruptions (the bias field); give each seed its own
+``--out``. Prints a table: one row per method and corruption, the per-case Dice, the
+mean Dice and HD95, and the mean Dice lost against ``none``.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from pathlib import Path
 import numpy as np
 
 
-def corrupted_cases(cases: list[Path], name: str, folder: Path) -> list[tuple[Path, Path]]:
+def corrupted_cases(
+    cases: list[Path], name: str, folder: Path, seed: int = 0
+) -> list[tuple[Path, Path]]:
     """Write each case's corrupted FLAIR and label under ``folder/case``; return the paths."""
     from medssl.io import Geometry, read_image, read_label, write_image
     from medssl.zeroshot.corrupt import corrupt
@@ -35,7 +39,7 @@ def corrupted_cases(cases: list[Path], name: str, folder: Path) -> list[tuple[Pa
         image = read_image(case / "flair.nii.gz")
         label = read_label(case / "label.nii.gz")
         array, lab, affine = corrupt(name, image.array, (label.array > 0).astype(np.uint8),
-                                     image.geometry.affine, seed=0)  # fmt: skip
+                                     image.geometry.affine, seed=seed)  # fmt: skip
         geometry = Geometry(array.shape, affine, None)
         target = folder / case.name
         target.mkdir(parents=True, exist_ok=True)
@@ -70,6 +74,7 @@ def main() -> None:
     parser.add_argument(
         "--bias-correction", choices=["n4", "none"], help="the models' --bias-correction"
     )
+    parser.add_argument("--seed", type=int, default=0, help="of the random corruptions")
     parser.add_argument("--markdown", type=Path)
     args = parser.parse_args()
     cases = sorted(p for p in args.data.iterdir() if (p / "flair.nii.gz").is_file())
@@ -85,7 +90,7 @@ def main() -> None:
     methods["z-score z > 1.5"] = {"baseline": "zscore", "z": 1.5}
     rows: dict[tuple[str, str], list[tuple[float, float]]] = {}
     for corruption in corruptions:
-        pairs = corrupted_cases(cases, corruption, args.out / "inputs" / corruption)
+        pairs = corrupted_cases(cases, corruption, args.out / "inputs" / corruption, args.seed)
         for name, options in methods.items():
             tag = "".join(c if c.isalnum() or c in "._-" else "_" for c in name)
             scores = []
@@ -96,7 +101,8 @@ def main() -> None:
                 scores.append(score(mask, label, case.name))
             rows[(name, corruption)] = scores
             print(
-                f"{name:24s} {corruption:12s} " + " ".join(f"{d:.3f}" for d, _ in scores),
+                f"{name:24s} {corruption:12s} "
+                + " ".join(f"{d:.3f} ({h:.1f} mm)" for d, h in scores),
                 flush=True,
             )
     lines = [
