@@ -14,10 +14,16 @@ hysteresis when GROW is given, components under 50 mm³ dropped). Scans:
 The best score whose held-out volumes all stay under ``--max-fp-ml`` is printed last.
 No manual label is read.
 
+Component filters can be scored too: every candidate is tried with each smallest
+component kept (``--min-volume``, mm³; default the shipped 50) and each share of the
+largest component under which a component is dropped (``--min-share``; default 0).
+``--empty-hd95 MM`` counts an empty mask as that HD95 instead of leaving it out.
+
 Usage::
 
     python scripts/select_mask_rule.py --samples runs/simulated_heldout/samples \\
-        --candidate 0.3 --candidate 0.5:0.1 [--model ld_brain_flair] [--markdown FILE]
+        --candidate 0.3 --candidate 0.5:0.1 [--model ld_brain_flair] [--markdown FILE] \\
+        [--min-volume 50 --min-volume 250] [--min-share 0 --min-share 0.1] [--empty-hd95 100]
 """
 
 from __future__ import annotations
@@ -55,17 +61,20 @@ def probabilities(model: str, paths: list[Path]) -> list[tuple[np.ndarray, float
 
 
 def mask_of(probability: np.ndarray, voxel_mm3: float, candidate: tuple) -> np.ndarray:
-    from medssl.inference.ld import MIN_VOLUME_MM3, drop_small, hysteresis
+    """The mask of ``candidate`` = (threshold, grow or None, smallest mm³, least share)."""
+    from scipy import ndimage
 
-    high, low = candidate
-    return (
-        drop_small(
-            hysteresis(probability, high, high if low is None else low).astype(np.uint8),
-            voxel_mm3,
-            MIN_VOLUME_MM3,
-        )
-        > 0
-    )
+    from medssl.inference.ld import drop_small, hysteresis
+
+    high, low, min_mm3, share = candidate
+    hard = hysteresis(probability, high, high if low is None else low).astype(np.uint8)
+    mask = drop_small(hard, voxel_mm3, min_mm3) > 0
+    if share > 0 and mask.any():
+        labels, _ = ndimage.label(mask)
+        sizes = np.bincount(labels.ravel())
+        sizes[0] = 0
+        mask = (sizes >= share * sizes.max())[labels] & mask
+    return mask
 
 
 def parse_candidate(text: str) -> tuple[float, float | None]:
@@ -85,10 +94,20 @@ def main() -> None:
     parser.add_argument("--config", type=Path, default=Path("configs/ld_brain.yaml"))
     parser.add_argument("--model", default="ld_brain_flair")
     parser.add_argument("--candidate", action="append", required=True, help="T or T:GROW")
+    parser.add_argument("--min-volume", type=float, action="append", help="mm³ (default 50)")
+    parser.add_argument("--min-share", type=float, action="append", help="of the largest")
+    parser.add_argument("--empty-hd95", type=float, help="HD95 of an empty mask (mm)")
     parser.add_argument("--max-fp-ml", type=float, default=10.0)
     parser.add_argument("--markdown", type=Path)
     args = parser.parse_args()
-    candidates = [parse_candidate(c) for c in args.candidate]
+    from medssl.inference.ld import MIN_VOLUME_MM3
+
+    candidates = [
+        (*parse_candidate(c), a, r)
+        for c in args.candidate
+        for a in args.min_volume or [MIN_VOLUME_MM3]
+        for r in args.min_share or [0.0]
+    ]
     images = sorted(args.samples.glob("*/*/flair.nii.gz"))
     if not images:
         raise SystemExit(f"no simulated samples (*/*/flair.nii.gz) under {args.samples}")
@@ -100,8 +119,8 @@ def main() -> None:
     truths = [read_label(p.parent / "mask.nii.gz").array > 0 for p in images]
     real = probabilities(args.model, held)
     head = " | ".join(f"{c} Dice / HD95" for c in corruptions)
-    lines = [f"| threshold | grow | {head} | score | held-out (cm³) |",
-             "|---:|---:|" + "---:|" * len(corruptions) + "---:|---|"]  # fmt: skip
+    lines = [f"| threshold | grow | min mm³ | min share | {head} | score | held-out (cm³) |",
+             "|---:|---:|---:|---:|" + "---:|" * len(corruptions) + "---:|---|"]  # fmt: skip
     best = None
     for cand in candidates:
         cells, pooled = [], []
@@ -115,12 +134,14 @@ def main() -> None:
                 inter, total = inter + np.count_nonzero(q & t), total + q.sum() + t.sum()
                 if q.any() and t.any():
                     dists.append(hd95(q, t, spacing=spacing))
+                elif t.any() and args.empty_hd95 is not None:
+                    dists.append(args.empty_hd95)
             pooled.append(2 * inter / max(total, 1.0))
             cells.append(f"{pooled[-1]:.3f} / {np.mean(dists):.1f}")
         ml = [mask_of(p, vox, cand).sum() * vox / 1000 for p, vox, _ in real]
         score = float(np.mean(pooled))
         grow = "-" if cand[1] is None else f"{cand[1]:.2f}"
-        lines.append(f"| {cand[0]:.2f} | {grow} | " + " | ".join(cells)
+        lines.append(f"| {cand[0]:.2f} | {grow} | {cand[2]:g} | {cand[3]:g} | " + " | ".join(cells)
                      + f" | {score:.3f} | " + ", ".join(f"{v:.1f}" for v in ml) + " |")  # fmt: skip
         print(lines[-1], flush=True)
         if max(ml) < args.max_fp_ml and (best is None or score > best[1]):
@@ -128,7 +149,9 @@ def main() -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     if best:
-        print(f"chosen: threshold {best[0][0]:.2f}, grow {best[0][1]} (score {best[1]:.3f})")
+        (high, low, min_mm3, share), score = best
+        print(f"chosen: threshold {high:.2f}, grow {low}, min {min_mm3:g} mm³, min share {share:g}"
+              f" (score {score:.3f})")  # fmt: skip
     else:
         print("no candidate meets --max-fp-ml")
     if args.markdown:
