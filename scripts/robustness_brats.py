@@ -14,8 +14,8 @@ Usage::
         [--data ../shared/data/brats_dev] [--out runs/robustness_brats] [--seed 0] \\
         [--markdown FILE]
 
-``--seed`` draws the random corruptions (the bias field); give each seed its own
-``--out``. Prints a table: one row per method and corruption, the per-case Dice, the
+``--seed`` draws the random corruptions (the bias field); a run rewrites what
+``--out`` holds. Prints a table: one row per method and corruption, the per-case Dice, the
 mean Dice and HD95, and the mean Dice lost against ``none``.
 """
 
