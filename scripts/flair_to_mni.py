@@ -54,6 +54,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--template", type=Path, default=TEMPLATE)
     args = parser.parse_args()
+    missing = [
+        str(path)
+        for path in [args.template]
+        + [scan / name for scan in args.scans for name in ("flair.nii.gz", "brainmask.nii.gz")]
+        if not path.is_file()
+    ]
+    if missing:
+        raise SystemExit(f"flair_to_mni: missing input file(s): {', '.join(missing)}")
     template = sitk.ReadImage(str(args.template), sitk.sitkFloat32)
     fixed = smooth_mask(template)
     for scan in args.scans:
