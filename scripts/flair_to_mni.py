@@ -49,6 +49,8 @@ def fit(fixed, moving):
 def main() -> None:
     import SimpleITK as sitk
 
+    from medssl.io import atomic_path
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scans", type=Path, nargs="+")
     parser.add_argument("--out", type=Path, required=True)
@@ -71,11 +73,9 @@ def main() -> None:
         brain = sitk.Resample(mask, template, transform, sitk.sitkNearestNeighbor, 0)
         moved = sitk.Mask(sitk.Resample(flair, template, transform, sitk.sitkLinear, 0.0), brain)
         out = args.out / scan.name
-        out.mkdir(parents=True, exist_ok=True)
         for image, name in ((moved, "flair.nii.gz"), (brain, "brainmask.nii.gz")):
-            part = out / f".{name}.part.nii.gz"
-            sitk.WriteImage(image, str(part))
-            part.replace(out / name)
+            with atomic_path(out / name) as part:
+                sitk.WriteImage(image, str(part))
         ml = sitk.GetArrayViewFromImage(brain).sum() / 1000.0
         print(f"{scan} -> {out}: brain {ml:.0f} cm³ on the template grid", flush=True)
 
