@@ -135,3 +135,27 @@ def test_transferred_organ_is_made_solid():
     assert not solid[stray].any()  # only the largest piece is kept
     assert solid.sum() < 1.1 * organ.sum()  # and it does not grow beyond the organ
     np.testing.assert_array_equal(solid_organ(np.zeros_like(organ), (1, 1, 1)), False)
+
+
+def test_organ_relative_model_reads_any_phase_alike_and_needs_the_organ(tmp_path):
+    organ_model = save_ld_model(tmp_path / "organ.pt", preset="liver_ct", normalisation="organ")
+    window_model = save_ld_model(tmp_path / "window.pt", preset="liver_ct")
+    ct, roi, _, _ = _case(tmp_path)
+    image = read_image(ct)
+    brighter = write_nifti(tmp_path / "brighter.nii.gz", image.array * 1.3 + 40.0,
+                           image.geometry.affine)  # fmt: skip
+    layers = {}
+    for name, model in (("organ", organ_model), ("window", window_model)):
+        for scan in (ct, brighter):
+            out = tmp_path / f"{name}_{scan.name[:-7]}"
+            (mask,) = segment_files(
+                [scan], out, model=model, roi=roi, roi_labels=[5], save_layers=True,
+                progress=False,
+            )  # fmt: skip
+            assert _mask(mask, ct).shape == image.geometry.shape
+            layers[name, scan.name] = read_image(next(out.glob("*_normal.nii.gz"))).array
+    gap = {k: np.abs(layers[k, "ct.nii.gz"] - layers[k, "brighter.nii.gz"]).max()
+           for k in ("organ", "window")}  # fmt: skip
+    assert gap["organ"] < 0.02 < gap["window"]  # bf16 rounding only, against a new input
+    with pytest.raises(MedsslError, match="relative to the organ.*--roi or --roi-from-transfer"):
+        segment_files([ct], tmp_path / "none", model=organ_model, progress=False)

@@ -63,7 +63,12 @@ def write_dicom_series(folder: Path, array: np.ndarray, spacing=(1.5, 1.5, 2.0))
 
 
 def save_ld_model(
-    path: Path, *, method: str = "ld", preset: str = "brain_flair", window: int = 16
+    path: Path,
+    *,
+    method: str = "ld",
+    preset: str = "brain_flair",
+    window: int = 16,
+    normalisation: str | None = None,
 ) -> Path:
     """A randomly initialised tiny ld network in medssl's weights format."""
     import torch
@@ -74,7 +79,8 @@ def save_ld_model(
     torch.manual_seed(0)
     config = {"in_channels": 1, "out_channels": 3, "base_width": 2, "num_levels": 2}
     model = create_model("unet3d_tiny", **config)
-    extra = {"method": method, "ld": ld_preset(preset, patch_size=16, window=window).to_dict()}
+    ld = ld_preset(preset, patch_size=16, window=window, normalisation=normalisation)
+    extra = {"method": method, "ld": ld.to_dict()}
     return save_weights(path, model, arch="unet3d_tiny", config=config, extra=extra)
 
 

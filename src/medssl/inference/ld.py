@@ -243,6 +243,8 @@ class LDPredictor(Predictor):
             raise MedsslError(f"min_volume_mm3 must be >= 0; got {min_volume_mm3}")
         self.min_volume_mm3, self.force = float(min_volume_mm3), bool(force)
         self.pipeline = pipeline_of(with_bias_correction(ld.preset, bias_correction))
+        #: The preprocessing measures the organ (``organ_window``): an ROI must be given.
+        self.reads_organ = any(s["name"] == "organ_window" for s in ld.preset.infer_steps)
 
     def to(self, device: str) -> LDPredictor:
         self.ld.model = self.ld.model.to(device)

@@ -87,6 +87,10 @@ class Predictor(ABC):
         self.device = str(device)
         return self
 
+    def organ(self, image: Image) -> Image | None:
+        """The organ mask the preprocessing measures in (on ``image``'s grid), or None."""
+        return None
+
     def check(self, image: Image) -> list[str]:
         """Reject a scan the predictor cannot use; return warnings about doubtful ones.
 
@@ -129,7 +133,7 @@ def predict_image(predictor: Predictor, image: Image) -> Prediction:
     """
     from medssl.preprocess import Pipeline
 
-    sample = pipeline_of(predictor).apply(image)
+    sample = pipeline_of(predictor).apply(image, roi=predictor.organ(image))
     check_same_grid(image.geometry, sample.source_geometry, what="inverted grid")
     out = predictor.predict(sample)
     back: dict[str, np.ndarray] = {}

@@ -65,6 +65,13 @@ class InsideRoi(Predictor):
         self.rois.build(image)
         return notes
 
+    def organ(self, image: Image) -> Image | None:
+        """The ROI, for a preprocessing that measures inside the organ (``organ_window``)."""
+        if not getattr(self.inner, "reads_organ", False):
+            return None
+        roi = self.rois.get(image.geometry.source, image.geometry.shape)
+        return Image(roi.astype(np.uint8), image.geometry)
+
     def predict(self, sample: Any) -> NetOutput:
         return self.inner.predict(sample)
 

@@ -15,7 +15,7 @@ from medssl.preprocess.bias import BiasCorrect
 from medssl.preprocess.budget import check_grid_size
 from medssl.preprocess.cache import PreprocessCache, default_cache_root
 from medssl.preprocess.crop import Crop
-from medssl.preprocess.ct_window import CTWindow
+from medssl.preprocess.ct_window import CTWindow, OrganWindow
 from medssl.preprocess.fit_grid import FitGrid
 from medssl.preprocess.foreground import ForegroundROI
 from medssl.preprocess.pipeline import PREPROCESS_VERSION, Pipeline
@@ -37,6 +37,7 @@ __all__ = [
     "FitGrid",
     "ForegroundROI",
     "HistogramStandardise",
+    "OrganWindow",
     "PercentileScale",
     "Pipeline",
     "PreprocessCache",

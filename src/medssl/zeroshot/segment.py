@@ -272,6 +272,11 @@ def segment_files(
             from medssl.inference.roi import InsideRoi
 
             predictor = InsideRoi(predictor, roi_of)
+        elif predictor.reads_organ:
+            raise MedsslError(
+                f"{model} reads the CT relative to the organ (normalisation 'organ'): give the "
+                "organ with --roi or --roi-from-transfer"
+            )
     steps = [_plausibility_reporter(report, warn)]
     if panel:
         steps.append(_panel_writer(predictor, label, paths[0], series))

@@ -12,7 +12,7 @@ from medssl.data import load_records
 from medssl.methods import create_method
 
 REPO = Path(__file__).resolve().parents[3]
-CONFIGS = ("ld_liver_ct", "ld_liver_ct_noircadb", "ld_liver_ct_2livers")
+CONFIGS = ("ld_liver_ct", "ld_liver_ct_noircadb", "ld_liver_ct_2livers", "ld_liver_ct_organ")
 
 
 def _config(name: str) -> dict:

@@ -111,7 +111,7 @@ def test_normalisation_option_replaces_the_zscore_for_training_and_inference():
         ld_preset("brain_flair", normalisation="histogram")
     with pytest.raises(MedsslError, match="unknown normalisation"):
         ld_preset("brain_flair", normalisation="minmax")
-    with pytest.raises(MedsslError, match="MRI presets"):
+    with pytest.raises(MedsslError, match="is CT: normalisation must be one of window, organ"):
         ld_preset("liver_ct", normalisation="robust")
 
 

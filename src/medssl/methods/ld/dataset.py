@@ -297,6 +297,9 @@ class LDDataset(Dataset):
         self.real_fraction = float(real_fraction)
         self.empty_fraction = float(empty_fraction)
         self.post = [pipeline_of([s]).steps[0] for s in preset.post_steps]
+        self.relative = any(step.name == "organ_window" for step in self.post)
+        if self.relative and getattr(randomisation, "after_synthesis", False):
+            raise MedsslError("organ_window with randomise.after_synthesis is not supported")
 
     def rng(self, index: int, tag: int = _TAG_ITEM) -> np.random.Generator:
         return np.random.default_rng(np.random.SeedSequence([self.seed, tag, int(index)]))
@@ -408,13 +411,14 @@ class LDDataset(Dataset):
         donor_image = self._look(rng, donor, donor.image, on_donor and not real, record, "donor")
         x_n, roi, ventricles, centre = self._crop(rng, vi, image=normal_image)
         zero = np.zeros_like(x_n)
+        organ = lambda crop: self._organ(vi, normal_image, crop, centre)
         if real:  # the scan as it is (lesions and all), reconstruction loss only
-            return self._item(x_n, x_n, zero, zero, 1.0, True)
+            return self._item(x_n, x_n, zero, zero, 1.0, True, organ(x_n))
         # drawn only when on, so that the streams of runs without it are unchanged
         if self.empty_fraction > 0 and rng.random() < self.empty_fraction:
             if after:
                 (x_n,) = self._scan_look(rng, vi, centre, [x_n], record)
-            return self._item(x_n, x_n, zero, zero, 0.0, False)
+            return self._item(x_n, x_n, zero, zero, 0.0, False, organ(x_n))
         for _ in range(3):
             other, other_roi, _, _ = self._crop(rng, donor, image=donor_image)
             periventricular = rng.random() < self.periventricular
@@ -437,13 +441,27 @@ class LDDataset(Dataset):
             if after:  # the tumour layer that re-composes the new scan: x = (1 - αm) x_n + αm s
                 x, normal = self._scan_look(rng, vi, centre, [x, normal], record)
                 texture = np.where(m > 0, normal + (x - normal) / float(t.alpha), 0.0)
-            return self._item(x, normal, texture, m, float(t.alpha), False)
+            return self._item(x, normal, texture, m, float(t.alpha), False, organ(x))
         if after:
             (x_n,) = self._scan_look(rng, vi, centre, [x_n], record)
-        return self._item(x_n, x_n, zero, zero, 0.0, False)
+        return self._item(x_n, x_n, zero, zero, 0.0, False, organ(x_n))
 
-    def _item(self, x, x_n, s, m, alpha: float, real: bool) -> dict[str, torch.Tensor]:
-        x, x_n, s = self._post(x), self._post(x_n), np.where(m > 0, self._post(s), 0)
+    def _organ(
+        self, v: Volume, image: np.ndarray, crop: np.ndarray, centre: np.ndarray
+    ) -> tuple[float, float] | None:
+        """Median and IQR of the whole organ of ``image`` with ``crop`` (the scan seen) pasted
+        back: what inference measures inside a given organ mask, lesions included."""
+        if not self.relative:
+            return None
+        from medssl.preprocess.ct_window import organ_stats
+
+        return organ_stats(paste_around(image, crop, centre), v.roi, source=v.id)
+
+    def _item(
+        self, x, x_n, s, m, alpha: float, real: bool, organ: tuple[float, float] | None = None
+    ) -> dict[str, torch.Tensor]:
+        post = lambda a: self._post(a, organ)
+        x, x_n, s = post(x), post(x_n), np.where(m > 0, post(s), 0)
         tensor = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))[None]
         return {
             "x": tensor(x),
@@ -454,10 +472,16 @@ class LDDataset(Dataset):
             "real": torch.tensor(float(real), dtype=torch.float32),
         }
 
-    def _post(self, array: np.ndarray) -> np.ndarray:
-        """The preset's intensity steps (e.g. the CT window), applied after synthesis."""
+    def _post(self, array: np.ndarray, organ: tuple[float, float] | None = None) -> np.ndarray:
+        """The preset's intensity steps (e.g. the CT window), applied after synthesis.
+
+        ``organ``: the median and IQR an ``organ_window`` step takes (:meth:`_organ`).
+        """
         from medssl.preprocess import State
 
         for step in self.post:
+            if step.name == "organ_window":
+                array = step.relative(array, *organ)
+                continue
             array = step.apply(State(image=array.astype(np.float32), affine=np.eye(4)))[0].image
         return array

@@ -54,6 +54,7 @@ from medssl.methods.base import METHODS, Method
 from medssl.methods.ld.dataset import _TAG_VAL, LDDataset, Volume, load_volumes
 from medssl.methods.ld.presets import LDPreset, ld_preset
 from medssl.methods.options import check_fields
+from medssl.preprocess.ct_window import OrganWindow
 
 #: Probability above which a voxel is tumour (a mask logit above 0, as in ``validate``).
 MASK_THRESHOLD = 0.5
@@ -130,7 +131,9 @@ class LayerDecomposition(Method):
             (default: all), e.g. only the scans known to hold lesions, so that a
             lesion-free scan keeps its normal hypo-dense structures.
         normalisation: In-brain intensity normalisation of an MRI preset, one of
-            :data:`medssl.methods.ld.presets.NORMALISATIONS` (default: z-score).
+            :data:`medssl.methods.ld.presets.NORMALISATIONS` (default: z-score); of a CT
+            preset, ``window`` (the fixed HU window, default) or ``organ`` (the window
+            after the organ's median and IQR are brought to a reference).
         landmarks: Standard landmarks of the ``histogram`` normalisation.
         randomise: Domain randomisation (``true`` for the defaults, or a mapping of
             :class:`medssl.methods.ld.randomise.RandomisationConfig` fields for MRI
@@ -300,6 +303,9 @@ class LayerDecomposition(Method):
             (
                 f"- Normalisation: {options.get('normalisation') or 'zscore'} inside the brain"
                 if preset.modality != "CT"
+                else "- Normalisation: the organ's median and IQR brought to 100 and "
+                f"{OrganWindow.spread:g} HU, then -175..250 HU to 0..1"
+                if options.get("normalisation") == "organ"
                 else "- Normalisation: fixed HU window (-175..250 HU to 0..1)"
             ),
             f"- Held-out validation scans: {options.get('val_data') or 'none (training volumes)'}",

@@ -21,7 +21,9 @@ Presets (both at 2 mm):
   Masks are kept inside the brain.
 - ``liver_ct``: CT; training crops to the liver (label 5 of a TotalSegmentator map,
   as ``roi``) with a 20 mm margin; inference crops to the body (HU > −500); window
-  −175..250 HU scaled to [0, 1].
+  −175..250 HU scaled to [0, 1]. With ``normalisation="organ"`` the window follows
+  :class:`~medssl.preprocess.ct_window.OrganWindow` (the liver's median and IQR
+  brought to a reference first), and inference needs the organ (``--roi``).
 - ``spleen_ct``: the same for the spleen (label 1 of the MSD spleen label or of a
   TotalSegmentator map), with the liver preset's hypo-dense lesions.
 """
@@ -128,22 +130,34 @@ def ld_preset(
         spacing: Network voxel size in mm.
         patch_size: Training crop.
         window: Inference window.
-        normalisation: MRI presets only: one of :data:`NORMALISATIONS` in place of the
-            preset's z-score (training and inference alike).
+        normalisation: MRI presets: one of :data:`NORMALISATIONS` in place of the
+            preset's z-score; CT presets: one of :data:`CT_NORMALISATIONS` (training and
+            inference alike).
         landmarks: Standard landmarks of ``"histogram"``
             (:func:`medssl.preprocess.robust_norm.train_landmarks`).
 
     Raises:
         MedsslError: Unknown name (valid names listed), a bad size, an unknown
-            normalisation, ``"histogram"`` without landmarks, or a normalisation
-            asked of a CT preset.
+            normalisation, or ``"histogram"`` without landmarks.
     """
     preset = LD_PRESETS.get(name)(spacing=spacing or 2.0)
     changes: dict[str, Any] = {}
-    if normalisation is not None and normalisation != "zscore":
+    if preset.modality == "CT" and normalisation is not None:
+        if normalisation not in CT_NORMALISATIONS:
+            raise MedsslError(
+                f"'{name}' is CT: normalisation must be one of {', '.join(CT_NORMALISATIONS)}; "
+                f"got '{normalisation}'"
+            )
+        if normalisation == "organ":
+            swap = lambda steps: [
+                s | {"name": "organ_window"} if s["name"] == "ct_window" else s for s in steps
+            ]
+            changes |= {
+                "post_steps": swap(preset.post_steps),
+                "infer_steps": swap(preset.infer_steps),
+            }
+    elif normalisation is not None and normalisation != "zscore":
         step = normalisation_step(normalisation, landmarks)
-        if preset.modality == "CT":
-            raise MedsslError(f"normalisation is for MRI presets; '{name}' is CT (HU window)")
         swap = lambda steps: [step if s["name"] == "zscore" else s for s in steps]
         changes |= {
             "train_steps": swap(preset.train_steps),
@@ -160,6 +174,9 @@ def ld_preset(
 
 
 NORMALISATIONS = ("zscore", "robust", "robust_interior", "percentile", "histogram")
+#: CT presets: the absolute HU window, or the window after the organ's median and IQR
+#: are brought to a reference (:class:`medssl.preprocess.ct_window.OrganWindow`).
+CT_NORMALISATIONS = ("window", "organ")
 
 
 def normalisation_step(name: str, landmarks: list[float] | None = None) -> dict[str, Any]:
