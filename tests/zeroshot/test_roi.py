@@ -157,5 +157,8 @@ def test_organ_relative_model_reads_any_phase_alike_and_needs_the_organ(tmp_path
     gap = {k: np.abs(layers[k, "ct.nii.gz"] - layers[k, "brighter.nii.gz"]).max()
            for k in ("organ", "window")}  # fmt: skip
     assert gap["organ"] < 0.02 < gap["window"]  # bf16 rounding only, against a new input
+    segment_files([ct], tmp_path / "panel", model=organ_model, roi=roi, roi_labels=[5],
+                  panel=True, progress=False)  # fmt: skip
+    assert (tmp_path / "panel" / "ct_panel.png").stat().st_size > 0
     with pytest.raises(MedsslError, match="relative to the organ.*--roi or --roi-from-transfer"):
         segment_files([ct], tmp_path / "none", model=organ_model, progress=False)

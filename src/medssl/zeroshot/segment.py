@@ -81,7 +81,7 @@ def _panel_writer(
 
         net = case.prediction.net
         shown = None
-        sample = predictor.pipeline.apply(case.image, label=truth)
+        sample = predictor.pipeline.apply(case.image, label=truth, roi=predictor.organ(case.image))
         if truth is not None:  # the label on the network grid, through the same pipeline
             shown = sample.label > 0
         to_input = np.linalg.inv(np.asarray(case.image.geometry.affine)) @ sample.affine
