@@ -20,7 +20,8 @@ Descriptors of a case are computed once per method and reused across folds.
 
 The k-NN vote is the config's ``vote`` (the fields of
 :class:`~medssl.methods.context.transfer.Vote`; default: the library's default). A
-method may be ``{model: NAME, vote: paper}`` to use the paper's plain majority instead.
+method may be ``{model: NAME, vote: paper}`` to use the paper's plain majority instead,
+or ``{model: NAME, vote: {FIELD: VALUE}}`` to change fields of the config's vote.
 
 A case may set ``mirror_lr: true`` when its file's header is mirrored left-right
 against its anatomy (the liver on the header's left): its image and label are then
@@ -100,7 +101,11 @@ def run(
             continue
         spec = spec if isinstance(spec, dict) else {"model": spec}
         model = spec["model"]
-        vote = Vote.paper() if spec.get("vote") == "paper" else default_vote
+        vote = spec.get("vote")
+        if isinstance(vote, dict):  # fields of Vote over the config's default vote
+            vote = Vote(**(config.get("vote", {}) | vote))
+        else:
+            vote = Vote.paper() if vote == "paper" else default_vote
         if model != "register" and model not in describers:
             describers[model] = MemoDescriber(load_describer(model))
         describer = describers.get(model)

@@ -89,6 +89,14 @@ def transfer(
             "or count them plainly. --position none --plain-vote is the paper's vote.",
         ),
     ] = True,
+    balance_power: Annotated[
+        float,
+        typer.Option(
+            "--balance-power",
+            help="Power p of the balanced vote, votes / share^p, in [0, 1] (1: every class "
+            "equally likely a priori).",
+        ),
+    ] = 0.5,
     largest_piece: Annotated[
         bool,
         typer.Option(
@@ -123,6 +131,7 @@ def transfer(
         position=position,
         position_weight=position_weight,
         balanced=balanced,
+        balance_power=balance_power,
         largest_piece=largest_piece,
     )
     queries, supports, labels = parse_extra(list(ctx.args))

@@ -175,11 +175,12 @@ def transfer_roi(
             f"support label {support_label} has no voxel of the organ's value {organ} "
             f"(values present: {present or 'none'}); name it with --roi-labels"
         )
-    # The library's default vote (position in the support's body box through an
-    # affine alignment, class-balanced); chosen over the paper's plain majority on the
-    # liver of a scan with no manual label (see the ld_liver_ct card).
+    # Position in the support's body box through an affine alignment, fully
+    # class-balanced: chosen over the paper's plain majority on the liver of a scan with
+    # no manual label (see the ld_liver_ct card).
+    vote = Vote(balance_power=1.0)
     transferred = transfer_labels(
-        image, [(support, label)], load_describer(model), labels=[organ], vote=Vote()
+        image, [(support, label)], load_describer(model), labels=[organ], vote=vote
     )
     mask = np.asarray(transferred) == int(organ)
     if not mask.any():

@@ -132,14 +132,19 @@ def test_position_tells_twin_organs_apart_where_the_descriptor_cannot():
 
 def test_balanced_vote_divides_each_class_by_its_share():
     image, label = ct_phantom()
-    for vote, expect in ((Vote.paper(), "prior"), (Vote(position="none"), "uniform")):
+    votes = {"plain": Vote.paper(), "full": Vote(position="none", balance_power=1.0),
+             "root": Vote(position="none")}  # fmt: skip
+    for name, vote in votes.items():
         t = LabelTransfer(Blind(), k=10**6, vote=vote)  # every block votes
         t.add_support(image, label)
         fractions, _, _ = t.votes(image)
         voted = fractions.reshape(-1, 3)[fractions.reshape(-1, 3)[:, 0] < 1]
         assert len(voted)
-        target = t._prior / t._prior.sum() if expect == "prior" else np.full(3, 1 / 3)
+        share = t._prior / t._prior.sum()
+        target = {"plain": share, "full": np.full(3, 1 / 3), "root": share**0.5}[name]
+        target = target / target.sum()
         np.testing.assert_allclose(voted, np.broadcast_to(target, voted.shape), atol=1e-5)
+    assert share.min() < 0.2  # the phantom's classes are unequal: the three targets differ
 
 
 def test_bad_votes_are_refused():
@@ -148,6 +153,9 @@ def test_bad_votes_are_refused():
     for weight in (0.0, -1.0, float("nan")):
         with pytest.raises(MedsslError, match="position weight must be a positive number"):
             Vote(position_weight=weight)
+    for power in (-0.5, 1.5):
+        with pytest.raises(MedsslError, match="balance power must be in"):
+            Vote(balance_power=power)
 
 
 def test_largest_piece_keeps_one_component_per_label():
