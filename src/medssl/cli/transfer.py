@@ -15,7 +15,8 @@ from medssl.errors import MedsslError
 _HELP = (
     "Label QUERY scans from labelled support scans by k-NN on context descriptors. "
     "Usage: medssl transfer QUERY... --support IMAGE LABEL [--support IMAGE LABEL ...] "
-    "--model NAME_OR_PATH --out DIR [--labels 1 2 3] [--k 21] [--position aligned] [--plain-vote]. --model: context2d_heatmap "
+    "--model NAME_OR_PATH --out DIR [--labels 1 2 3] [--k 21] [--position aligned] [--balance-power 0.5] [--plain-vote]. --model: "
+    "context2d_heatmap "
     "(shipped), xavier, gvdiff, register (elastix atlas registration), or a RUN/model.pt "
     "of a context method. Outputs are named and checked as by medssl predict."
 )
