@@ -100,3 +100,14 @@ def test_the_organ_config_is_the_non_transductive_recipe_read_relative_to_the_li
     base = yaml.safe_load((REPO / "configs" / "ld_liver_ct_noircadb.yaml").read_text())
     assert organ["method_options"].pop("normalisation") == "organ"
     assert organ == base
+
+
+def test_model_card_names_the_organ_window():
+    from medssl.methods.ld.method import LayerDecomposition
+
+    text = "\n".join(
+        LayerDecomposition.card_lines({"preset": "liver_ct", "normalisation": "organ"})
+    )
+    assert "median and IQR brought to 100 and 17 HU" in text
+    plain = "\n".join(LayerDecomposition.card_lines({"preset": "liver_ct"}))
+    assert "fixed HU window" in plain and "IQR" not in plain
