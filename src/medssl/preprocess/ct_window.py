@@ -119,9 +119,8 @@ class OrganWindow(CTWindow):
         """``image`` (HU) with the organ's ``median`` and ``iqr`` brought to the reference, windowed."""
         scale = float(np.clip(self.spread / iqr, *SCALE_RANGE))
         moved = (np.asarray(image, dtype=np.float32) - np.float32(median)) * np.float32(scale)
-        window = CTWindow(low=self.low, high=self.high, out_range=self.out_range)
         state = State(image=moved + np.float32(self.centre), affine=np.eye(4))
-        return window.apply(state)[0].image
+        return CTWindow.apply(self, state)[0].image
 
     def apply(self, state: State) -> tuple[State, dict[str, Any]]:
         if state.roi is None:
