@@ -1,6 +1,7 @@
-"""Every ``medssl`` command of the README parses, and the runnable ones run.
+"""Every ``medssl`` command of the README and its method pages parses; the runnable ones run.
 
-The commands are read from the README's ``bash`` blocks (continued lines joined, ``$S``
+The commands are read from the ``bash`` blocks of the README and of ``docs/*.md``
+(continued lines joined, ``$S``
 replaced by the samples folder). Each must parse with the real command line: unknown
 options, missing arguments or a positional/option mix-up fail here. The sample examples
 run as written; the training chain (pretrain → finetune → predict) runs in the slow set
@@ -22,14 +23,15 @@ from medssl.cli.main import app, main
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
+DOCS = sorted((REPO / "docs").glob("*.md"))
 SAMPLES = REPO / "src" / "medssl" / "samples"
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 def readme_commands() -> list[list[str]]:
-    """The ``medssl`` argument lists of every command in the README's bash blocks."""
-    text = README.read_text()
+    """The ``medssl`` argument lists of every command in the README's and docs' bash blocks."""
+    text = "\n".join(path.read_text() for path in [README, *DOCS])
     commands = []
     for block in re.findall(r"```bash\n(.*?)```", text, flags=re.DOTALL):
         joined = re.sub(r"\\\n\s*", " ", block)
