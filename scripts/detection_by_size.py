@@ -48,16 +48,18 @@ def main() -> None:
     images = sorted(args.samples.glob(f"*/{args.corruption}/flair.nii.gz"))
     if not images:
         raise SystemExit(f"no samples {args.samples}/*/{args.corruption}/flair.nii.gz")
-    if args.candidate:
-        high, low = parse_candidate(args.candidate)
-    else:
-        model = load_ld_model(args.model)
-        high, low = model.threshold, model.grow_threshold
+    model = load_ld_model(args.model)
+    high, low = (
+        parse_candidate(args.candidate)
+        if args.candidate
+        else (model.threshold, model.grow_threshold)
+    )
+    smallest = MIN_VOLUME_MM3 if model.min_volume_mm3 is None else model.min_volume_mm3
     found = {"model": np.zeros(len(BINS_MM3) - 1), "zscore": np.zeros(len(BINS_MM3) - 1)}
     count = np.zeros(len(BINS_MM3) - 1)
     for path, (p, voxel_mm3, _) in zip(images, probabilities(args.model, images)):
         masks = {
-            "model": mask_of(p, voxel_mm3, (high, low, MIN_VOLUME_MM3, 0.0)),
+            "model": mask_of(p, voxel_mm3, (high, low, smallest, model.min_share)),
             "zscore": zscore_threshold(read_image(path).array, z=args.z, source=str(path)),
         }
         for lesion in lesions(read_label(path.parent / "mask.nii.gz").array > 0):
@@ -65,7 +67,9 @@ def main() -> None:
             count[b] += 1
             for name, mask in masks.items():
                 found[name][b] += np.count_nonzero(mask & lesion) > 0.1 * lesion.sum()
-    rule = f"{high}" if low is None else f"{high} / {low}"
+    rule = (f"{high}" if low is None else f"{high} / {low}") + (
+        f", components >= {smallest:g} mm³ and >= {model.min_share:g} of the largest"
+    )
     print(f"\n{len(images)} samples ({args.corruption}); model rule {rule}, z > {args.z}")
     print("| lesion size (mm³) | lesions | model detects | z-score detects |")
     print("|---|---:|---:|---:|")

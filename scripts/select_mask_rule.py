@@ -62,19 +62,11 @@ def probabilities(model: str, paths: list[Path]) -> list[tuple[np.ndarray, float
 
 def mask_of(probability: np.ndarray, voxel_mm3: float, candidate: tuple) -> np.ndarray:
     """The mask of ``candidate`` = (threshold, grow or None, smallest mm³, least share)."""
-    from scipy import ndimage
-
     from medssl.inference.ld import drop_small, hysteresis
 
     high, low, min_mm3, share = candidate
     hard = hysteresis(probability, high, high if low is None else low).astype(np.uint8)
-    mask = drop_small(hard, voxel_mm3, min_mm3) > 0
-    if share > 0 and mask.any():
-        labels, _ = ndimage.label(mask)
-        sizes = np.bincount(labels.ravel())
-        sizes[0] = 0
-        mask = (sizes >= share * sizes.max())[labels] & mask
-    return mask
+    return drop_small(hard, voxel_mm3, min_mm3, share) > 0
 
 
 def parse_candidate(text: str) -> tuple[float, float | None]:

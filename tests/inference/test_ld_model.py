@@ -123,3 +123,28 @@ def test_packaged_grow_threshold_is_stored_and_checked(tmp_path):
     )  # fmt: skip
     with pytest.raises(MedsslError, match="bad.pt: stored grow threshold must be in"):
         load_ld_model(tmp_path / "bad.pt")
+
+
+def test_packaged_component_filter_is_stored_and_checked(tmp_path):
+    from zs_helpers import save_ld_model
+
+    from medssl.models import load_weights, save_weights
+    from medssl.zeroshot.package import package_weights
+
+    path = save_ld_model(tmp_path / "m.pt")
+    plain = load_ld_model(path)
+    assert plain.min_volume_mm3 is None and plain.min_share == 0.0
+    out = package_weights(path, tmp_path / "p.pt", min_volume_mm3=250.0, min_share=0.1)
+    loaded = load_ld_model(out)
+    assert loaded.min_volume_mm3 == 250.0 and loaded.min_share == 0.1
+    with pytest.raises(MedsslError, match="min_share must be in"):
+        package_weights(path, tmp_path / "r.pt", min_share=1.0)
+    with pytest.raises(MedsslError, match="min_volume_mm3 must be >= 0"):
+        package_weights(path, tmp_path / "s.pt", min_volume_mm3=-1.0)
+    wf = load_weights(path)
+    save_weights(
+        tmp_path / "bad.pt", plain.model, arch=wf.arch, config=wf.config,
+        extra=dict(wf.extra) | {"min_share": "most"},
+    )  # fmt: skip
+    with pytest.raises(MedsslError, match="bad.pt: stored min_volume_mm3 .* min_share"):
+        load_ld_model(tmp_path / "bad.pt")

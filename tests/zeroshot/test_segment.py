@@ -375,6 +375,39 @@ def test_hysteresis_grows_only_from_confident_voxels():
     assert not hysteresis(np.zeros_like(p), 0.5, 0.1).any()
 
 
+def test_components_under_a_share_of_the_largest_are_dropped():
+    from medssl.inference.ld import drop_small
+
+    mask = np.zeros((30, 30, 30), np.uint8)
+    mask[1:11, 1:11, 1:11] = 1  # 1000 voxels: the largest
+    mask[20:25, 20:25, 20:25] = 1  # 125: 12.5 % of it
+    mask[20:24, 2:6, 2:6] = 1  # 64: 6.4 %
+    mask[2:4, 20:22, 20:22] = 1  # 8: under the smallest volume
+    kept = drop_small(mask, 1.0, 50.0, 0.1)
+    assert kept[5, 5, 5] and kept[22, 22, 22] and not kept[21, 3, 3] and not kept[2, 20, 20]
+    np.testing.assert_array_equal(drop_small(mask, 1.0, 0.0, 0.0), mask)
+    # the share is of the largest component left after the volume floor
+    assert drop_small(mask, 1.0, 2000.0, 0.1).sum() == 0
+
+
+def test_the_component_filter_comes_from_the_weights_and_is_checked(tmp_path, tiny_model):
+    from scipy import ndimage
+
+    from medssl.zeroshot.package import package_weights
+
+    image, _ = brain_like()
+    path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))
+    rule = {"threshold": 0.45, "min_volume_mm3": 0.0}  # the tiny net's map: many pieces
+    plain = read_image(_segment([path], tmp_path / "p", tiny_model, **rule)[0]).array
+    strict = package_weights(tiny_model, tmp_path / "strict.pt", min_share=0.99)
+    kept = read_image(_segment([path], tmp_path / "s", strict, **rule)[0]).array
+    again = _segment([path], tmp_path / "o", strict, min_share=0.0, **rule)
+    assert ndimage.label(plain)[1] > 1 and ndimage.label(kept)[1] == 1 and (kept <= plain).all()
+    np.testing.assert_array_equal(read_image(again[0]).array, plain)
+    with pytest.raises(MedsslError, match="min_share must be in"):
+        _segment([path], tmp_path / "b", tiny_model, min_share=1.0)
+
+
 def test_grow_threshold_widens_the_mask_and_is_checked(tmp_path, tiny_model):
     image, _ = brain_like()
     path = write_nifti(tmp_path / "a.nii.gz", image, np.eye(4))

@@ -143,7 +143,17 @@ def segment(
     ] = False,
     min_volume: Annotated[
         float | None,
-        typer.Option("--min-volume", help="Smallest component kept, mm³ (default 50)."),
+        typer.Option(
+            "--min-volume", help="Smallest component kept, mm³ (default: the model's, else 50)."
+        ),
+    ] = None,
+    min_share: Annotated[
+        float | None,
+        typer.Option(
+            "--min-share",
+            help="Drop components under this share of the largest, in [0, 1) "
+            "(default: the model's, else 0).",
+        ),
     ] = None,
 ) -> None:
     """Segment tumours without labels by layer decomposition (or the z-score baseline)."""
@@ -178,6 +188,7 @@ def segment(
         series=series,
         force=force,
         min_volume_mm3=min_volume,
+        min_share=min_share,
         report=typer.echo,
         roi=roi,
         roi_labels=roi_labels,

@@ -10,8 +10,9 @@ For each scan (any orientation, spacing, size; NIfTI, NRRD, MHA or a DICOM folde
 4. :meth:`LDPredictor.finish` keeps the probability inside the scan's foreground (brain
    model), thresholds it (with a ``grow_threshold``, by hysteresis: the connected
    regions of ``p >= grow_threshold`` that reach ``p >= threshold``), drops connected
-   components smaller than ``min_volume_mm3``
-   (a constant fixed a priori: the smallest simulated lesion, 0.05 cm³) and
+   components smaller than ``min_volume_mm3`` (default a constant fixed a priori: the
+   smallest simulated lesion, 0.05 cm³; a weights file may store its own, chosen
+   label-free) and, with ``min_share``, those under that share of the largest, and
    summarises the mask (:func:`plausibility`); the layers are kept when asked for.
 
 Inputs a model cannot read are refused before anything is written, unless ``force``:
@@ -78,16 +79,21 @@ def hysteresis(probability: np.ndarray, high: float, low: float) -> np.ndarray:
     return seeded[labels]
 
 
-def drop_small(mask: np.ndarray, voxel_mm3: float, min_volume_mm3: float) -> np.ndarray:
-    """``mask`` without its connected components smaller than ``min_volume_mm3``."""
+def drop_small(
+    mask: np.ndarray, voxel_mm3: float, min_volume_mm3: float, min_share: float = 0.0
+) -> np.ndarray:
+    """``mask`` without its connected components smaller than ``min_volume_mm3``, and,
+    with ``min_share`` > 0, without those under that share of the largest one left."""
     from scipy import ndimage
 
     labels, count = ndimage.label(mask > 0)
-    if count == 0 or min_volume_mm3 <= 0:
+    if count == 0 or (min_volume_mm3 <= 0 and min_share <= 0):
         return mask
     sizes = np.bincount(labels.ravel())[1:] * voxel_mm3
-    keep = np.concatenate([[False], sizes >= min_volume_mm3])
-    return keep[labels].astype(mask.dtype)
+    keep = sizes >= min_volume_mm3
+    if min_share > 0 and keep.any():
+        keep &= sizes >= min_share * sizes[keep].max()
+    return np.concatenate([[False], keep])[labels].astype(mask.dtype)
 
 
 def refuse_input(image: Image, *, modality: str = "FLAIR", force: bool = False) -> list[str]:
@@ -197,6 +203,7 @@ class LDPredictor(Predictor):
         layers: Also map the normal and tumour layers back (``maps``), for writing.
         channel: Channel of 4D inputs.
         min_volume_mm3: Components smaller than this are dropped.
+        min_share: Then components under this share of the largest one, in [0, 1).
         grow_threshold: With a value below ``threshold``, the mask is grown by
             hysteresis from the voxels at ``threshold`` into connected voxels at
             ``grow_threshold`` (:func:`hysteresis`); ``None``: the plain threshold.
@@ -226,6 +233,7 @@ class LDPredictor(Predictor):
         force: bool = False,
         bias_correction: str | dict[str, Any] | None = None,
         grow_threshold: float | None = None,
+        min_share: float = 0.0,
     ) -> None:
         from medssl.inference.sliding import check_options
         from medssl.methods.ld.presets import pipeline_of
@@ -241,7 +249,10 @@ class LDPredictor(Predictor):
         self.layers, self.channel = layers, channel
         if float(min_volume_mm3) < 0:
             raise MedsslError(f"min_volume_mm3 must be >= 0; got {min_volume_mm3}")
+        if not 0.0 <= float(min_share) < 1.0:
+            raise MedsslError(f"min_share must be in [0, 1); got {min_share}")
         self.min_volume_mm3, self.force = float(min_volume_mm3), bool(force)
+        self.min_share = float(min_share)
         self.pipeline = pipeline_of(with_bias_correction(ld.preset, bias_correction))
         #: The preprocessing measures the organ (``organ_window``): an ROI must be given.
         self.reads_organ = any(s["name"] == "organ_window" for s in ld.preset.infer_steps)
@@ -294,7 +305,12 @@ class LDPredictor(Predictor):
             probability = np.where(brain, probability, np.float32(0))
         layers = {k: maps[k] for k in ("normal", "tumour") if k in maps}
         voxel_mm3 = float(abs(np.linalg.det(np.asarray(image.geometry.affine)[:3, :3])))
-        mask = drop_small(self.binary(probability).astype(np.uint8), voxel_mm3, self.min_volume_mm3)
+        mask = drop_small(
+            self.binary(probability).astype(np.uint8),
+            voxel_mm3,
+            self.min_volume_mm3,
+            self.min_share,
+        )
         summary = plausibility(mask, brain, voxel_mm3)
         summary["region"] = "brain" if self.ld.preset.mask_inside_foreground else "scan"
         return Prediction(mask=mask, maps=layers, net=out.net, summary=summary)

@@ -10,7 +10,8 @@ of its run folder works the same: the architecture (``arch``, ``config``), the p
 (``extra["ld"]``, written by the ``ld`` method's ``export_metadata`` when a run ends,
 and by :func:`medssl.zeroshot.package.package_weights`) and the default mask
 threshold (``extra["threshold"]``, else 0.5) with its hysteresis grow threshold
-(``extra["grow_threshold"]``, else none). A run's ``config.yaml`` is never read.
+(``extra["grow_threshold"]``, else none) and its component filter
+(``extra["min_volume_mm3"]``, ``extra["min_share"]``). A run's ``config.yaml`` is never read.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class LDModel:
         threshold: The mask probability threshold recorded with the weights.
         grow_threshold: The hysteresis grow threshold recorded with the weights (``None``:
             a plain threshold).
+        min_volume_mm3: The smallest component kept, recorded with the weights (``None``:
+            the library's default, :data:`medssl.inference.ld.MIN_VOLUME_MM3`).
+        min_share: Components under this share of the largest are dropped (0: none).
     """
 
     model: Any
@@ -59,6 +63,8 @@ class LDModel:
     path: Path
     threshold: float = 0.5
     grow_threshold: float | None = None
+    min_volume_mm3: float | None = None
+    min_share: float = 0.0
 
 
 def resolve_model_path(name_or_path: str | Path | None) -> Path:
@@ -133,6 +139,26 @@ def threshold_of(extra: dict[str, Any], path: Path) -> float:
     return _probability(value, path, "threshold")
 
 
+def component_rule_of(extra: dict[str, Any], path: Path) -> tuple[float | None, float]:
+    """The component filter stored with the weights: (smallest mm³ or ``None``, least share).
+
+    Raises:
+        MedsslError: A stored volume below 0 or a share outside [0, 1).
+    """
+    volume, share = extra.get("min_volume_mm3"), extra.get("min_share", 0.0)
+    try:
+        volume = None if volume is None else float(volume)
+        share = float(share)
+    except (TypeError, ValueError):
+        volume, share = float("nan"), float("nan")
+    if (volume is not None and not volume >= 0.0) or not 0.0 <= share < 1.0:
+        raise MedsslError(
+            f"{path}: stored min_volume_mm3 must be >= 0 and min_share in [0, 1); got "
+            f"{extra.get('min_volume_mm3')!r}, {extra.get('min_share')!r}"
+        )
+    return volume, share
+
+
 def load_ld_model(
     name_or_path: str | Path | None = None, *, preset: LDPreset | None = None
 ) -> LDModel:
@@ -173,10 +199,13 @@ def load_ld_model(
     import torch
 
     model = model.eval().to(memory_format=torch.channels_last_3d)  # bf16 CPU kernels want it
+    volume, share = component_rule_of(wf.extra, path)
     return LDModel(
         model=model,
         preset=preset or preset_of(wf.extra, path),
         path=path,
         threshold=threshold_of(wf.extra, path),
         grow_threshold=grow_threshold_of(wf.extra, path),
+        min_volume_mm3=volume,
+        min_share=share,
     )

@@ -16,6 +16,8 @@ def package_weights(
     checkpoint: str | Path | None = None,
     threshold: float | None = None,
     grow_threshold: float | None = None,
+    min_volume_mm3: float | None = None,
+    min_share: float | None = None,
 ) -> Path:
     """Copy an ``ld`` run's ``model.pt`` to ``dest`` with its preset stored inside.
 
@@ -32,6 +34,10 @@ def package_weights(
             labels (``scripts/select_threshold.py``); none keeps 0.5.
         grow_threshold: The hysteresis grow threshold to store, chosen without labels
             (``scripts/select_mask_rule.py``); none: a plain threshold.
+        min_volume_mm3: The smallest component kept, mm³, chosen without labels (same
+            script); none: the library's default.
+        min_share: Components under this share of the largest are dropped, in [0, 1),
+            chosen without labels (same script); none: no such filter.
 
     Raises:
         MedsslError: As :func:`load_ld_model`; a checkpoint of another run; a threshold
@@ -44,6 +50,10 @@ def package_weights(
         raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
     if grow_threshold is not None and not 0.0 < float(grow_threshold) < 1.0:
         raise MedsslError(f"grow threshold must be in (0, 1); got {grow_threshold}")
+    if min_volume_mm3 is not None and not float(min_volume_mm3) >= 0.0:
+        raise MedsslError(f"min_volume_mm3 must be >= 0; got {min_volume_mm3}")
+    if min_share is not None and not 0.0 <= float(min_share) < 1.0:
+        raise MedsslError(f"min_share must be in [0, 1); got {min_share}")
 
     loaded = load_ld_model(source, preset=preset)
     wf = load_weights(loaded.path)
@@ -65,4 +75,8 @@ def package_weights(
         extra["threshold"] = float(threshold)
     if grow_threshold is not None:
         extra["grow_threshold"] = float(grow_threshold)
+    if min_volume_mm3 is not None:
+        extra["min_volume_mm3"] = float(min_volume_mm3)
+    if min_share is not None:
+        extra["min_share"] = float(min_share)
     return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=extra)

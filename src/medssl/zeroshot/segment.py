@@ -141,6 +141,11 @@ def _roi_source(paths, roi, roi_labels, roi_from_transfer, transfer_model, serie
     )
 
 
+def first(*values):
+    """The first of ``values`` that is not ``None``."""
+    return next(v for v in values if v is not None)
+
+
 def segment_files(
     paths: Sequence[str | Path],
     out_dir: str | Path,
@@ -163,6 +168,7 @@ def segment_files(
     series: str | None = None,
     force: bool = False,
     min_volume_mm3: float | None = None,
+    min_share: float | None = None,
     report: Callable[[str], None] | None = None,
     roi: str | Path | None = None,
     roi_labels: Sequence[int] | None = None,
@@ -200,8 +206,10 @@ def segment_files(
         series: SeriesInstanceUID to read from DICOM folders holding several.
         force: Segment inputs the brain model would refuse (CT-like range, not
             skull-stripped); they are then only warned about.
-        min_volume_mm3: Smallest component kept by the network's mask (default:
-            :data:`medssl.inference.ld.MIN_VOLUME_MM3`).
+        min_volume_mm3: Smallest component kept by the network's mask (default: the
+            weights file's, else :data:`medssl.inference.ld.MIN_VOLUME_MM3`).
+        min_share: Components of the network's mask under this share of the largest
+            are dropped, in [0, 1) (default: the weights file's, else 0).
         report: Receives one plausibility line per case (volume, components, share
             of the brain); a mask over :data:`medssl.inference.ld.MAX_BRAIN_SHARE` of
             the brain also goes to ``warn``.
@@ -266,7 +274,8 @@ def segment_files(
         predictor = LDPredictor(
             ld, threshold=threshold, grow_threshold=grow_threshold, mirror=mirror,
             layers=save_layers, channel=channel, force=force, bias_correction=bias_correction,
-            min_volume_mm3=MIN_VOLUME_MM3 if min_volume_mm3 is None else min_volume_mm3,
+            min_volume_mm3=first(min_volume_mm3, ld.min_volume_mm3, MIN_VOLUME_MM3),
+            min_share=first(min_share, ld.min_share),
         ).to(dev)  # fmt: skip
         if roi_of is not None:
             from medssl.inference.roi import InsideRoi
