@@ -406,6 +406,8 @@ def test_the_component_filter_comes_from_the_weights_and_is_checked(tmp_path, ti
     np.testing.assert_array_equal(read_image(again[0]).array, plain)
     with pytest.raises(MedsslError, match="min_share must be in"):
         _segment([path], tmp_path / "b", tiny_model, min_share=1.0)
+    with pytest.raises(MedsslError, match="--min-share.*--baseline zscore does not use"):
+        _segment([path], tmp_path / "z", tiny_model, baseline="zscore", min_share=0.1)
 
 
 def test_grow_threshold_widens_the_mask_and_is_checked(tmp_path, tiny_model):

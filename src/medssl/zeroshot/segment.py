@@ -30,15 +30,19 @@ def _check_options(
     panel: bool,
     label: str | Path | None,
     bias_correction: str | dict | None = None,
+    min_share: float | None = None,
 ) -> None:
     if threshold is not None and not 0.0 < float(threshold) < 1.0:
         raise MedsslError(f"threshold must be in (0, 1); got {threshold}")
     if grow_threshold is not None and not 0.0 < float(grow_threshold) < 1.0:
         raise MedsslError(f"grow threshold must be in (0, 1); got {grow_threshold}")
-    if baseline is not None and grow_threshold is not None:
-        raise MedsslError(
-            f"--grow-threshold shapes the network's mask; --baseline {baseline} does not use it"
-        )
+    if min_share is not None and not 0.0 <= float(min_share) < 1.0:
+        raise MedsslError(f"min_share must be in [0, 1); got {min_share}")
+    for flag, value in (("--grow-threshold", grow_threshold), ("--min-share", min_share)):
+        if baseline is not None and value is not None:
+            raise MedsslError(
+                f"{flag} shapes the network's mask; --baseline {baseline} does not use it"
+            )
     if baseline is not None and baseline not in BASELINES:
         raise MedsslError(f"unknown baseline '{baseline}'; valid: {', '.join(BASELINES)}")
     if baseline is not None and (save_layers or panel):
@@ -141,7 +145,7 @@ def _roi_source(paths, roi, roi_labels, roi_from_transfer, transfer_model, serie
     )
 
 
-def first(*values):
+def _first(*values):
     """The first of ``values`` that is not ``None``."""
     return next(v for v in values if v is not None)
 
@@ -243,6 +247,7 @@ def segment_files(
     _check_options(
         paths, threshold=threshold, grow_threshold=grow_threshold, baseline=baseline,
         save_layers=save_layers, panel=panel, label=label, bias_correction=bias_correction,
+        min_share=min_share,
     )  # fmt: skip
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing and not continue_on_error:
@@ -274,8 +279,8 @@ def segment_files(
         predictor = LDPredictor(
             ld, threshold=threshold, grow_threshold=grow_threshold, mirror=mirror,
             layers=save_layers, channel=channel, force=force, bias_correction=bias_correction,
-            min_volume_mm3=first(min_volume_mm3, ld.min_volume_mm3, MIN_VOLUME_MM3),
-            min_share=first(min_share, ld.min_share),
+            min_volume_mm3=_first(min_volume_mm3, ld.min_volume_mm3, MIN_VOLUME_MM3),
+            min_share=_first(min_share, ld.min_share),
         ).to(dev)  # fmt: skip
         if roi_of is not None:
             from medssl.inference.roi import InsideRoi
