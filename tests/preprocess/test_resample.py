@@ -43,3 +43,21 @@ def test_invert_returns_input_shape(oriented):
 def test_bad_spacing(spacing):
     with pytest.raises(MedsslError, match="spacing must be one or three positive"):
         Resample(spacing=spacing)
+
+
+def test_antialias_low_passes_only_the_axes_made_coarser():
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0.0, 20.0, (120, 120, 12)).astype(np.float32)
+    mask = (rng.random(noise.shape) > 0.5).astype(np.uint8)
+    affine = np.diag([0.8, 0.8, 5.0, 1.0])
+    plain, _ = Resample(spacing=2.0).apply(State(image=noise, affine=affine, roi=mask))
+    smooth, record = Resample(spacing=2.0, antialias=True).apply(
+        State(image=noise, affine=affine, roi=mask)
+    )
+    assert record["antialias_sigma"] == pytest.approx([0.75, 0.75, 0.0])
+    assert smooth.image.shape == plain.image.shape and smooth.image.std() < 0.7 * plain.image.std()
+    np.testing.assert_array_equal(smooth.roi, plain.roi)  # masks are never filtered
+    finer, record = Resample(spacing=0.5, antialias=True).apply(State(image=noise, affine=affine))
+    unfiltered, _ = Resample(spacing=0.5).apply(State(image=noise, affine=affine))
+    assert "antialias_sigma" not in record
+    np.testing.assert_array_equal(finer.image, unfiltered.image)

@@ -49,3 +49,12 @@ def test_real_sample_flair_mask_stays_in_brain(tmp_path):
     assert mask.geometry.matches(image.geometry)
     background = image.array == image.array.min()
     assert not np.any(mask.array[background])
+
+
+def test_antialias_reaches_every_resample_step_and_round_trips():
+    preset = ld_preset("liver_ct", antialias=True)
+    for steps in (preset.train_steps, preset.infer_steps):
+        assert [s.get("antialias") for s in steps if s["name"] == "resample"] == [True]
+    assert LDPreset.from_dict(preset.to_dict()) == preset
+    assert not any(s.get("antialias") for s in ld_preset("liver_ct").infer_steps)
+    assert pipeline_of(preset.infer_steps).steps

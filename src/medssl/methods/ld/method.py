@@ -146,6 +146,9 @@ class LayerDecomposition(Method):
             randomisation; also scored for the false-positive volume ``val_fp_ml``
             (mean predicted mask volume per held-out scan, cm³). Default: the
             training volumes.
+        antialias: Low-pass an image before resampling makes an axis coarser
+            (:class:`medssl.preprocess.resample.Resample`), in training and in the
+            inference preset stored with the weights.
     """
 
     name = "ld"
@@ -182,6 +185,7 @@ class LayerDecomposition(Method):
         randomise: bool | dict[str, Any] | None = None,
         periventricular: float = 0.0,
         val_data: str | None = None,
+        antialias: bool = False,
     ) -> None:
         from medssl.methods.ld.ct_randomise import randomisation_config
         from medssl.methods.ld.lesion_fill import lesion_fill_options
@@ -191,8 +195,9 @@ class LayerDecomposition(Method):
         self.normalisation, self.landmarks = normalisation, landmarks
         self.preset = ld_preset(
             preset, spacing=spacing, patch_size=patch_size, window=window,
-            normalisation=normalisation, landmarks=landmarks,
+            normalisation=normalisation, landmarks=landmarks, antialias=bool(antialias),
         )  # fmt: skip
+        self.antialias = bool(antialias)
         self.randomisation = randomisation_config(
             randomise, modality=self.preset.modality, preset=self.preset.name
         )
@@ -357,7 +362,7 @@ class LayerDecomposition(Method):
             other = ld_preset(
                 spec["preset"], spacing=self.preset.spacing,
                 normalisation=self.normalisation if self.preset.modality == "FLAIR" else None,
-                landmarks=self.landmarks,
+                landmarks=self.landmarks, antialias=self.antialias,
             )  # fmt: skip
             textures = load_volumes(
                 load_records(spec["data"], rois=spec["roi_rule"]), other, cache_dir=self.cache_dir

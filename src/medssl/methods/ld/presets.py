@@ -122,6 +122,7 @@ def ld_preset(
     window: int | tuple[int, int, int] | None = None,
     normalisation: str | None = None,
     landmarks: list[float] | None = None,
+    antialias: bool = False,
 ) -> LDPreset:
     """Build a registered preset, optionally with another spacing, crop, window or normalisation.
 
@@ -135,6 +136,8 @@ def ld_preset(
             inference alike).
         landmarks: Standard landmarks of ``"histogram"``
             (:func:`medssl.preprocess.robust_norm.train_landmarks`).
+        antialias: Low-pass an image before the ``resample`` step makes an axis coarser
+            (:class:`medssl.preprocess.resample.Resample`), in training and inference.
 
     Raises:
         MedsslError: Unknown name (valid names listed), a bad size, an unknown
@@ -163,6 +166,12 @@ def ld_preset(
             "train_steps": swap(preset.train_steps),
             "infer_steps": swap(preset.infer_steps),
         }
+    if antialias:
+        on = lambda steps: [
+            s | {"antialias": True} if s["name"] == "resample" else s for s in steps
+        ]
+        for key in ("train_steps", "infer_steps"):
+            changes[key] = on(changes.get(key, getattr(preset, key)))
     if patch_size is not None:
         changes["patch_size"] = _triple(patch_size)
     if window is not None:
