@@ -58,3 +58,12 @@ def test_antialias_reaches_every_resample_step_and_round_trips():
     assert LDPreset.from_dict(preset.to_dict()) == preset
     assert not any(s.get("antialias") for s in ld_preset("liver_ct").infer_steps)
     assert pipeline_of(preset.infer_steps).steps
+
+
+def test_the_ld_method_takes_antialias_into_its_preset():
+    from medssl.methods import create_method
+
+    method = create_method("ld", preset="liver_ct", antialias=True)
+    assert [s.get("antialias") for s in method.preset.infer_steps if s["name"] == "resample"] == [
+        True
+    ]
