@@ -12,6 +12,14 @@ from medssl.preprocess._grid import affine_to_list, resample_array
 from medssl.preprocess.step import State, Step, per_channel, register_step
 
 
+def antialias_sigma(in_affine: np.ndarray, out_affine: np.ndarray) -> np.ndarray:
+    """Gaussian sigma per axis, in input voxels, before resampling: ``(factor - 1) / 2``
+    where an axis is made coarser by ``factor`` (new / old spacing), else 0."""
+    old = np.linalg.norm(np.asarray(in_affine, dtype=np.float64)[:3, :3], axis=0)
+    new = np.linalg.norm(np.asarray(out_affine, dtype=np.float64)[:3, :3], axis=0)
+    return np.maximum(0.0, (new / old - 1.0) / 2.0)
+
+
 @register_step
 @dataclass(frozen=True)
 class Resample(Step):
@@ -77,15 +85,7 @@ class Resample(Step):
         if out_shape == tuple(in_shape) and np.allclose(out_affine, in_affine, atol=1e-6):
             return state, record
 
-        sigma = np.maximum(
-            0.0,
-            (
-                np.linalg.norm(out_affine[:3, :3], axis=0)
-                / np.linalg.norm(np.asarray(in_affine)[:3, :3], axis=0)
-                - 1
-            )
-            / 2,
-        )
+        sigma = antialias_sigma(in_affine, out_affine)
         if self.antialias and sigma.any():
             record["antialias_sigma"] = [float(v) for v in sigma]
 
