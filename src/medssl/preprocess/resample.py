@@ -85,12 +85,12 @@ class Resample(Step):
         if out_shape == tuple(in_shape) and np.allclose(out_affine, in_affine, atol=1e-6):
             return state, record
 
-        sigma = antialias_sigma(in_affine, out_affine)
-        if self.antialias and sigma.any():
+        sigma = antialias_sigma(in_affine, out_affine) if self.antialias else np.zeros(3)
+        if sigma.any():
             record["antialias_sigma"] = [float(v) for v in sigma]
 
         def image_fn(array: np.ndarray) -> np.ndarray:
-            if self.antialias and sigma.any():
+            if sigma.any():
                 from scipy import ndimage
 
                 array = ndimage.gaussian_filter(array.astype(np.float32), sigma, mode="nearest")

@@ -114,6 +114,11 @@ def _triple(value: Any) -> tuple[int, int, int]:
     return tuple(values)  # type: ignore[return-value]
 
 
+def _edit(steps: list[dict[str, Any]], name: str, change) -> list[dict[str, Any]]:
+    """``steps`` with every step called ``name`` replaced by ``change(step)``."""
+    return [change(s) if s["name"] == name else s for s in steps]
+
+
 def ld_preset(
     name: str,
     *,
@@ -152,26 +157,17 @@ def ld_preset(
                 f"got '{normalisation}'"
             )
         if normalisation == "organ":
-            swap = lambda steps: [
-                s | {"name": "organ_window"} if s["name"] == "ct_window" else s for s in steps
-            ]
-            changes |= {
-                "post_steps": swap(preset.post_steps),
-                "infer_steps": swap(preset.infer_steps),
-            }
+            organ = lambda s: s | {"name": "organ_window"}
+            for key in ("post_steps", "infer_steps"):
+                changes[key] = _edit(getattr(preset, key), "ct_window", organ)
     elif normalisation is not None and normalisation != "zscore":
         step = normalisation_step(normalisation, landmarks)
-        swap = lambda steps: [step if s["name"] == "zscore" else s for s in steps]
-        changes |= {
-            "train_steps": swap(preset.train_steps),
-            "infer_steps": swap(preset.infer_steps),
-        }
-    if antialias:
-        on = lambda steps: [
-            s | {"antialias": True} if s["name"] == "resample" else s for s in steps
-        ]
         for key in ("train_steps", "infer_steps"):
-            changes[key] = on(changes.get(key, getattr(preset, key)))
+            changes[key] = _edit(getattr(preset, key), "zscore", lambda s: step)
+    if antialias:
+        for key in ("train_steps", "infer_steps"):
+            steps = changes.get(key, getattr(preset, key))
+            changes[key] = _edit(steps, "resample", lambda s: s | {"antialias": True})
     if patch_size is not None:
         changes["patch_size"] = _triple(patch_size)
     if window is not None:
