@@ -148,3 +148,24 @@ def test_packaged_component_filter_is_stored_and_checked(tmp_path):
     )  # fmt: skip
     with pytest.raises(MedsslError, match="bad.pt: stored min_volume_mm3 .* min_share"):
         load_ld_model(tmp_path / "bad.pt")
+
+
+def test_packaged_organ_range_is_stored_and_checked(tmp_path):
+    from zs_helpers import save_ld_model
+
+    from medssl.models import load_weights, save_weights
+    from medssl.zeroshot.package import package_weights
+
+    path = save_ld_model(tmp_path / "m.pt")
+    assert load_ld_model(path).organ_hu_range is None
+    out = package_weights(path, tmp_path / "p.pt", organ_hu_range=(40, 180))
+    assert load_ld_model(out).organ_hu_range == (40.0, 180.0)
+    with pytest.raises(MedsslError, match="organ_hu_range must be two increasing HU"):
+        package_weights(path, tmp_path / "r.pt", organ_hu_range=(180, 40))
+    wf = load_weights(path)
+    save_weights(
+        tmp_path / "bad.pt", load_ld_model(path).model, arch=wf.arch, config=wf.config,
+        extra=dict(wf.extra) | {"organ_hu_range": "wide"},
+    )  # fmt: skip
+    with pytest.raises(MedsslError, match="bad.pt: stored organ_hu_range"):
+        load_ld_model(tmp_path / "bad.pt")

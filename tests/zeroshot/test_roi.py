@@ -162,3 +162,23 @@ def test_organ_relative_model_reads_any_phase_alike_and_needs_the_organ(tmp_path
     assert (tmp_path / "panel" / "ct_panel.png").stat().st_size > 0
     with pytest.raises(MedsslError, match="relative to the organ.*--roi or --roi-from-transfer"):
         segment_files([ct], tmp_path / "none", model=organ_model, progress=False)
+
+
+def test_organ_outside_the_trained_range_is_noted(tmp_path, liver_model):
+    from medssl.zeroshot.package import package_weights
+
+    ct, roi, organs, _ = _case(tmp_path)
+    median = float(np.median(read_image(ct).array[organs == 5]))
+    for low, high, noted in ((median - 20, median + 20, False), (median + 10, median + 60, True)):
+        model = package_weights(
+            liver_model, tmp_path / f"m{low:.0f}.pt", organ_hu_range=(low, high)
+        )
+        warned = []
+        segment_files(
+            [ct], tmp_path / f"o{low:.0f}", model=model, progress=False, roi=roi,
+            roi_labels=[5], warn=warned.append,
+        )  # fmt: skip
+        hits = [w for w in warned if "outside the" in w and "HU of the organs" in w]
+        assert bool(hits) is noted, warned
+        if noted:
+            assert str(ct) in hits[0] and f"{median:.0f} HU" in hits[0]

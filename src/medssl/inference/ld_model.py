@@ -11,7 +11,9 @@ of its run folder works the same: the architecture (``arch``, ``config``), the p
 and by :func:`medssl.zeroshot.package.package_weights`) and the default mask
 threshold (``extra["threshold"]``, else 0.5) with its hysteresis grow threshold
 (``extra["grow_threshold"]``, else none) and its component filter
-(``extra["min_volume_mm3"]``, ``extra["min_share"]``). A run's ``config.yaml`` is never read.
+(``extra["min_volume_mm3"]``, ``extra["min_share"]``), and for a CT organ model the range of
+organ median HU it was trained on (``extra["organ_hu_range"]``). A run's ``config.yaml`` is
+never read.
 """
 
 from __future__ import annotations
@@ -56,6 +58,8 @@ class LDModel:
         min_volume_mm3: The smallest component kept, recorded with the weights (``None``:
             the library's default, :data:`medssl.inference.ld.MIN_VOLUME_MM3`).
         min_share: Components under this share of the largest are dropped (0: none).
+        organ_hu_range: The organ's median HU over the training scans (the CT
+            randomisation's range), or ``None`` when not recorded.
     """
 
     model: Any
@@ -65,6 +69,7 @@ class LDModel:
     grow_threshold: float | None = None
     min_volume_mm3: float | None = None
     min_share: float = 0.0
+    organ_hu_range: tuple[float, float] | None = None
 
 
 def resolve_model_path(name_or_path: str | Path | None) -> Path:
@@ -159,6 +164,24 @@ def component_rule_of(extra: dict[str, Any], path: Path) -> tuple[float | None, 
     return volume, share
 
 
+def organ_hu_range_of(extra: dict[str, Any], path: Path) -> tuple[float, float] | None:
+    """The organ median HU range stored with the weights (``None`` when none is).
+
+    Raises:
+        MedsslError: A stored value that is not two increasing numbers.
+    """
+    value = extra.get("organ_hu_range")
+    if value is None:
+        return None
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        low = high = float("nan")
+    if not low < high:
+        raise MedsslError(f"{path}: stored organ_hu_range must be two increasing HU; got {value!r}")
+    return low, high
+
+
 def load_ld_model(
     name_or_path: str | Path | None = None, *, preset: LDPreset | None = None
 ) -> LDModel:
@@ -208,4 +231,5 @@ def load_ld_model(
         grow_threshold=grow_threshold_of(wf.extra, path),
         min_volume_mm3=volume,
         min_share=share,
+        organ_hu_range=organ_hu_range_of(wf.extra, path),
     )

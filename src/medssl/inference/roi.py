@@ -39,6 +39,20 @@ class RoiCache:
         return roi
 
 
+def organ_range_note(image: Image, roi: np.ndarray, trained: tuple[float, float]) -> list[str]:
+    """One line when the organ's median HU lies outside the range the model trained on."""
+    median = float(np.median(np.asarray(image.array)[roi]))
+    low, high = trained
+    if low <= median <= high:
+        return []
+    line = (
+        f"{image.geometry.source}: the organ's median is {median:.0f} HU, outside the "
+        f"{low:.0f}-{high:.0f} HU of the organs the model was trained on; expect false "
+        "positives (a contrast phase the model has not seen)"
+    )
+    return [line]
+
+
 class InsideRoi(Predictor):
     """A predictor whose mask is kept inside each scan's organ ROI.
 
@@ -62,7 +76,10 @@ class InsideRoi(Predictor):
 
     def check(self, image: Image) -> list[str]:
         notes = self.inner.check(image)
-        self.rois.build(image)
+        roi = self.rois.build(image)
+        trained = getattr(getattr(self.inner, "ld", None), "organ_hu_range", None)
+        if trained is not None and roi.any():
+            notes += organ_range_note(image, roi, trained)
         return notes
 
     def organ(self, image: Image) -> Image | None:

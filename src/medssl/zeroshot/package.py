@@ -18,6 +18,7 @@ def package_weights(
     grow_threshold: float | None = None,
     min_volume_mm3: float | None = None,
     min_share: float | None = None,
+    organ_hu_range: tuple[float, float] | None = None,
 ) -> Path:
     """Copy an ``ld`` run's ``model.pt`` to ``dest`` with its preset stored inside.
 
@@ -38,6 +39,9 @@ def package_weights(
             script); none: the library's default.
         min_share: Components under this share of the largest are dropped, in [0, 1),
             chosen without labels (same script); none: no such filter.
+        organ_hu_range: For a CT organ model, the organ median HU its training covered
+            (``randomise.phase_organ_hu_range``); ``medssl segment --roi`` then notes a
+            scan whose organ lies outside it.
 
     Raises:
         MedsslError: As :func:`load_ld_model`; a checkpoint of another run; a threshold
@@ -55,6 +59,10 @@ def package_weights(
     if min_share is not None and not 0.0 <= float(min_share) < 1.0:
         raise MedsslError(f"min_share must be in [0, 1); got {min_share}")
 
+    if organ_hu_range is not None:
+        low, high = (float(v) for v in organ_hu_range)
+        if not low < high:
+            raise MedsslError(f"organ_hu_range must be two increasing HU; got {organ_hu_range}")
     loaded = load_ld_model(source, preset=preset)
     wf = load_weights(loaded.path)
     extra = dict(wf.extra) | {"ld": loaded.preset.to_dict()}
@@ -79,4 +87,6 @@ def package_weights(
         extra["min_volume_mm3"] = float(min_volume_mm3)
     if min_share is not None:
         extra["min_share"] = float(min_share)
+    if organ_hu_range is not None:
+        extra["organ_hu_range"] = [low, high]
     return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=extra)
