@@ -24,6 +24,10 @@ name. The CT parts, in this order:
    (log-uniform in ``phase_scale_range``) around ``m``. ``w`` is 1 over the soft-tissue band (``soft_tissue_hu``) and falls
    linearly to 0 over ``soft_tissue_ramp_hu`` on either side, so that air, fat and
    dense bone keep their HU.
+   ``vessels`` (off unless switched on) follows it: enhanced vessels painted into the
+   organ, brighter the more the organ is enhanced (:mod:`medssl.methods.ld.ct_vessels`).
+   It draws from the generator only when switched on, so a config without it gets
+   exactly the volumes it got before the part existed.
 2. ``blur``: Gaussian, sigma in mm from ``blur_sigma_mm_range`` (a smoother
    reconstruction kernel).
 3. ``thick_slices``: the slice axis (the last axis of the reoriented volume) is
@@ -85,6 +89,11 @@ class CTRandomisationConfig:
     thick_factor_range: tuple[float, float] = (1.25, 2.5)
     noise_std_hu_range: tuple[float, float] = (3.0, 20.0)
     noise_corr_voxels: float = 0.6
+    vessels: bool = False
+    p_vessels: float = 0.8
+    vessel_count_range: tuple[float, float] = (30, 120)
+    vessel_radius_mm_range: tuple[float, float] = (0.75, 4.0)
+    vessel_enhancement_range: tuple[float, float] = (0.2, 0.8)
 
     def __post_init__(self) -> None:
         check_common_fields(self, extra_ranges=("soft_tissue_hu",), nonnegative=False)
@@ -96,6 +105,11 @@ class CTRandomisationConfig:
             raise MedsslError(
                 "randomise: phase_scale_range must be positive and thick_factor_range >= 1; "
                 f"got {self.phase_scale_range}, {self.thick_factor_range}"
+            )
+        if self.vessel_count_range[0] < 1 or self.vessel_radius_mm_range[0] <= 0:
+            raise MedsslError(
+                "randomise: vessel_count_range must start at >= 1 and vessel_radius_mm_range "
+                f"above 0; got {self.vessel_count_range}, {self.vessel_radius_mm_range}"
             )
         if self.soft_tissue_ramp_hu < 0 or self.noise_corr_voxels < 0:
             raise MedsslError(
@@ -212,6 +226,15 @@ def randomise_ct(
         offset = target - (float(np.median(out[inside])) if inside.any() else 0.0)
         out = contrast_phase(out, roi, offset, scale, config)
         params["phase"] = {"organ_hu": target, "offset_hu": offset, "scale": scale}
+    if config.vessels and rng.random() < config.p_vessels:
+        from medssl.methods.ld.ct_vessels import paint_vessels
+
+        low, high = config.vessel_count_range
+        out, params["vessels"] = paint_vessels(
+            out, roi, spacing, rng, count_range=(int(low), int(high)),
+            radius_mm_range=config.vessel_radius_mm_range,
+            enhancement_range=config.vessel_enhancement_range,
+        )  # fmt: skip
     if on["blur"]:
         sigma_mm = float(rng.uniform(*config.blur_sigma_mm_range))
         out = ndimage.gaussian_filter(out, [sigma_mm / s for s in spacing])
