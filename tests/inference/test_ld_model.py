@@ -78,17 +78,19 @@ def test_config_yaml_beside_a_file_without_preset_is_not_read(tmp_path):
 def test_stored_threshold_is_the_default(tmp_path):
     from zs_helpers import save_ld_model
 
-    from medssl.models import load_weights, save_weights
-
     path = save_ld_model(tmp_path / "m.pt")
-    wf = load_weights(path)
-    model = load_ld_model(path).model
-    save_weights(
-        tmp_path / "t.pt", model, arch=wf.arch, config=wf.config,
-        extra=dict(wf.extra) | {"threshold": 0.8},
-    )  # fmt: skip
+    _with_extra(path, tmp_path / "t.pt", threshold=0.8)
     assert load_ld_model(tmp_path / "t.pt").threshold == 0.8
     assert load_ld_model(path).threshold == 0.5
+
+
+def _with_extra(path, dest, **extra):
+    """A copy of the weights file ``path`` whose ``extra`` also holds ``extra``."""
+    from medssl.models import load_weights, save_weights
+
+    wf = load_weights(path)
+    model = load_ld_model(path).model
+    return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=dict(wf.extra) | extra)
 
 
 def test_packaged_threshold_is_stored_and_checked(tmp_path):
@@ -107,7 +109,6 @@ def test_packaged_threshold_is_stored_and_checked(tmp_path):
 def test_packaged_grow_threshold_is_stored_and_checked(tmp_path):
     from zs_helpers import save_ld_model
 
-    from medssl.models import load_weights, save_weights
     from medssl.zeroshot.package import package_weights
 
     path = save_ld_model(tmp_path / "m.pt")
@@ -116,11 +117,7 @@ def test_packaged_grow_threshold_is_stored_and_checked(tmp_path):
     assert load_ld_model(path).grow_threshold is None
     with pytest.raises(MedsslError, match="grow threshold must be in"):
         package_weights(path, tmp_path / "r.pt", grow_threshold=0.0)
-    wf = load_weights(path)
-    save_weights(
-        tmp_path / "bad.pt", load_ld_model(path).model, arch=wf.arch, config=wf.config,
-        extra=dict(wf.extra) | {"grow_threshold": "high"},
-    )  # fmt: skip
+    _with_extra(path, tmp_path / "bad.pt", grow_threshold="high")
     with pytest.raises(MedsslError, match="bad.pt: stored grow threshold must be in"):
         load_ld_model(tmp_path / "bad.pt")
 
@@ -128,7 +125,6 @@ def test_packaged_grow_threshold_is_stored_and_checked(tmp_path):
 def test_packaged_component_filter_is_stored_and_checked(tmp_path):
     from zs_helpers import save_ld_model
 
-    from medssl.models import load_weights, save_weights
     from medssl.zeroshot.package import package_weights
 
     path = save_ld_model(tmp_path / "m.pt")
@@ -141,11 +137,7 @@ def test_packaged_component_filter_is_stored_and_checked(tmp_path):
         package_weights(path, tmp_path / "r.pt", min_share=1.0)
     with pytest.raises(MedsslError, match="min_volume_mm3 must be >= 0"):
         package_weights(path, tmp_path / "s.pt", min_volume_mm3=-1.0)
-    wf = load_weights(path)
-    save_weights(
-        tmp_path / "bad.pt", plain.model, arch=wf.arch, config=wf.config,
-        extra=dict(wf.extra) | {"min_share": "most"},
-    )  # fmt: skip
+    _with_extra(path, tmp_path / "bad.pt", min_share="most")
     with pytest.raises(MedsslError, match="bad.pt: stored min_volume_mm3 .* min_share"):
         load_ld_model(tmp_path / "bad.pt")
 
@@ -153,7 +145,6 @@ def test_packaged_component_filter_is_stored_and_checked(tmp_path):
 def test_packaged_organ_range_is_stored_and_checked(tmp_path):
     from zs_helpers import save_ld_model
 
-    from medssl.models import load_weights, save_weights
     from medssl.zeroshot.package import package_weights
 
     path = save_ld_model(tmp_path / "m.pt")
@@ -162,10 +153,6 @@ def test_packaged_organ_range_is_stored_and_checked(tmp_path):
     assert load_ld_model(out).organ_hu_range == (40.0, 180.0)
     with pytest.raises(MedsslError, match="organ_hu_range must be two increasing HU"):
         package_weights(path, tmp_path / "r.pt", organ_hu_range=(180, 40))
-    wf = load_weights(path)
-    save_weights(
-        tmp_path / "bad.pt", load_ld_model(path).model, arch=wf.arch, config=wf.config,
-        extra=dict(wf.extra) | {"organ_hu_range": "wide"},
-    )  # fmt: skip
+    _with_extra(path, tmp_path / "bad.pt", organ_hu_range="wide")
     with pytest.raises(MedsslError, match="bad.pt: stored organ_hu_range"):
         load_ld_model(tmp_path / "bad.pt")
