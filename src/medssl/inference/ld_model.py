@@ -164,13 +164,12 @@ def component_rule_of(extra: dict[str, Any], path: Path) -> tuple[float | None, 
     return volume, share
 
 
-def organ_hu_range_of(extra: dict[str, Any], path: Path) -> tuple[float, float] | None:
-    """The organ median HU range stored with the weights (``None`` when none is).
+def hu_range(value: Any, where: str = "") -> tuple[float, float] | None:
+    """``value`` as two increasing HU (``None`` stays ``None``).
 
     Raises:
-        MedsslError: A stored value that is not two increasing numbers.
+        MedsslError: Anything else; the message starts with ``where``.
     """
-    value = extra.get("organ_hu_range")
     if value is None:
         return None
     try:
@@ -178,8 +177,17 @@ def organ_hu_range_of(extra: dict[str, Any], path: Path) -> tuple[float, float] 
     except (TypeError, ValueError):
         low = high = float("nan")
     if not low < high:
-        raise MedsslError(f"{path}: stored organ_hu_range must be two increasing HU; got {value!r}")
+        raise MedsslError(f"{where}organ_hu_range must be two increasing HU; got {value!r}")
     return low, high
+
+
+def organ_hu_range_of(extra: dict[str, Any], path: Path) -> tuple[float, float] | None:
+    """The organ median HU range stored with the weights (``None`` when none is).
+
+    Raises:
+        MedsslError: A stored value that is not two increasing numbers.
+    """
+    return hu_range(extra.get("organ_hu_range"), f"{path}: stored ")
 
 
 def load_ld_model(

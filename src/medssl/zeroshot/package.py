@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from medssl.inference.ld_model import load_ld_model
+from medssl.inference.ld_model import hu_range, load_ld_model
 from medssl.methods.ld.presets import LDPreset
 
 
@@ -58,11 +58,8 @@ def package_weights(
         raise MedsslError(f"min_volume_mm3 must be >= 0; got {min_volume_mm3}")
     if min_share is not None and not 0.0 <= float(min_share) < 1.0:
         raise MedsslError(f"min_share must be in [0, 1); got {min_share}")
+    organ_hu_range = hu_range(organ_hu_range)
 
-    if organ_hu_range is not None:
-        low, high = (float(v) for v in organ_hu_range)
-        if not low < high:
-            raise MedsslError(f"organ_hu_range must be two increasing HU; got {organ_hu_range}")
     loaded = load_ld_model(source, preset=preset)
     wf = load_weights(loaded.path)
     extra = dict(wf.extra) | {"ld": loaded.preset.to_dict()}
@@ -88,5 +85,5 @@ def package_weights(
     if min_share is not None:
         extra["min_share"] = float(min_share)
     if organ_hu_range is not None:
-        extra["organ_hu_range"] = [low, high]
+        extra["organ_hu_range"] = list(organ_hu_range)
     return save_weights(dest, model, arch=wf.arch, config=wf.config, extra=extra)
