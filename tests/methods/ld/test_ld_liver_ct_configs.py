@@ -12,7 +12,10 @@ from medssl.data import load_records
 from medssl.methods import create_method
 
 REPO = Path(__file__).resolve().parents[3]
-CONFIGS = ("ld_liver_ct", "ld_liver_ct_noircadb", "ld_liver_ct_2livers", "ld_liver_ct_organ")
+CONFIGS = (
+    "ld_liver_ct", "ld_liver_ct_noircadb", "ld_liver_ct_2livers", "ld_liver_ct_organ",
+    "ld_liver_ct_enhanced", "ld_liver_ct_relative",
+)  # fmt: skip
 
 
 def _config(name: str) -> dict:
@@ -83,3 +86,14 @@ def test_the_configs_read_the_shared_livers(shared_data, monkeypatch, tmp_path):
     item = ds[0]
     assert item["x"].shape == (1, 64, 64, 64)
     assert 0.0 <= float(item["x"].min()) and float(item["x"].max()) <= 1.0
+
+
+def test_the_shipped_recipe_is_the_enhanced_one_read_relative_to_the_liver():
+    relative, enhanced = _config("ld_liver_ct_relative"), _config("ld_liver_ct_enhanced")
+    options = dict(relative["method_options"])
+    assert options.pop("normalisation") == "organ"
+    assert options == enhanced["method_options"] and "normalisation" not in options
+    assert _rows("ld_liver_ct_relative") == _rows("ld_liver_ct_noircadb")  # never ircadb_p1
+    assert "init" not in relative  # the command names it: a fresh clone loads the config
+    method = create_method(relative["method"], **relative["method_options"])
+    assert any(s["name"] == "organ_window" for s in method.preset.infer_steps)
