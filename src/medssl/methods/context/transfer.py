@@ -42,6 +42,7 @@ from medssl._optional import optional_import
 from medssl.errors import MedsslError
 from medssl.io import Image, check_same_grid
 from medssl.methods.context.blocks import (
+    STRIDE,
     UPSAMPLING,
     block_fractions,
     body_box_position,
@@ -76,6 +77,10 @@ class Vote:
         largest_piece: After the vote, keep only each label's largest connected
             component (an organ such as the liver, the spleen or one kidney is one
             piece); the other pieces become background.
+        mirror_pairs: Also describe each support mirrored left-right and add the blocks
+            of its paired organs (found from its label: :mod:`.mirror`), values
+            swapped, at their mirrored places, so that a support whose pair is not
+            symmetric still votes both sides.
 
     Raises:
         MedsslError: An unknown ``position``, a weight that is not a positive number, or
@@ -87,6 +92,7 @@ class Vote:
     balanced: bool = True
     balance_power: float = 0.5
     largest_piece: bool = False
+    mirror_pairs: bool = False
 
     def __post_init__(self) -> None:
         if self.position not in POSITIONS:
@@ -187,6 +193,7 @@ class LabelTransfer:
         self._labels: list[np.ndarray] = []
         self._keep: list[np.ndarray] = []
         self._where: list[np.ndarray] = []
+        self._only: list[set[int] | None] = []
         self._described: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._reference: np.ndarray | None = None
         self._index = None
@@ -219,45 +226,73 @@ class LabelTransfer:
             )
         sample = self.pipeline.apply(image, label=label_image)
         key = _fingerprint(image)
-        if key not in self._described:  # a scan given with several labels is described once
-            feats = self.describer(sample.image)
-            keep = tissue_blocks(sample.image).reshape(-1)
+        volume = np.asarray(sample.image, np.float32)
+        if self._reference is None:
+            self._reference = volume
+        label = np.asarray(sample.label, _label_dtype(sample.label))
+        to, box = self._alignment(volume)
+        feats, keep = self._describe(key, volume)  # a scan given with several labels: once
+        self._add(feats, keep, label, self._positions(volume.shape, keep, to, box))
+        if self.vote.mirror_pairs:
+            self._add_mirrored(key, volume, label, to, box)
+        self._index = None
+
+    def _describe(self, key: str, volume: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Descriptors of a context-grid volume's tissue blocks, and which blocks those are."""
+        if key not in self._described:
+            feats = self.describer(volume)
+            keep = tissue_blocks(volume).reshape(-1)
             self._described[key] = (
                 feats.reshape(-1, feats.shape[-1])[keep].astype(np.float32, copy=False),
                 keep,
             )
-        feats, keep = self._described[key]
+        return self._described[key]
+
+    def _add(self, feats, keep, label, where, only: set[int] | None = None) -> None:
         self._feats.append(feats)
-        self._labels.append(np.asarray(sample.label, _label_dtype(sample.label)))
+        self._labels.append(label)
         self._keep.append(keep)
-        volume = np.asarray(sample.image, np.float32)
-        if self._reference is None:
-            self._reference = volume
-        self._where.append(self._positions(volume, keep))
-        self._index = None
+        self._where.append(where)
+        self._only.append(only)
 
-    def _positions(self, volume: np.ndarray, keep: np.ndarray) -> np.ndarray:
-        """Weighted body-box coordinates of the kept blocks ((n, 0) without ``position``).
+    def _add_mirrored(self, key, volume, label, to, box) -> None:
+        """The support's paired organs, mirrored left-right with their values swapped."""
+        from medssl.methods.context.mirror import label_pairs, mirrored_label, mirrored_map
 
-        With ``aligned``, a scan other than the first support is registered onto it.
-        """
-        if self.vote.position == "none":
-            return np.zeros((int(keep.sum()), 0), np.float32)
-        to = box = None
+        pairs = label_pairs(label, self.wanted)
+        if not pairs:
+            return
+        # padded to whole blocks first, so that the flipped blocks are the scan's, reversed
+        pad = ((0, -volume.shape[0] % STRIDE), (0, 0), (0, 0))
+        flipped = np.ascontiguousarray(np.flip(np.pad(volume, pad), 0))
+        feats, keep = self._describe(key + ":mirrored", flipped)
+        box = self._reference.shape if box is None else box
+        where = self._positions(flipped.shape, keep, mirrored_map(flipped.shape, to, box), box)
+        only = {v for pair in pairs for v in pair}
+        self._add(feats, keep, mirrored_label(np.pad(label, pad), pairs), where, only)
+
+    def _alignment(self, volume: np.ndarray) -> tuple[np.ndarray | None, tuple | None]:
+        """With ``aligned``, the voxel map of a scan other than the first support onto it."""
         ref = self._reference
-        if self.vote.position == "aligned" and not (
+        if self.vote.position != "aligned" or (
             volume.shape == ref.shape and np.array_equal(volume, ref)
         ):
-            from medssl.methods.context.align import align_affine
+            return None, None
+        from medssl.methods.context.align import align_affine
 
-            to, box = align_affine(volume, ref), ref.shape
-        where = body_box_position(volume.shape, axes=self.vote.position, to=to, box=box)
+        return align_affine(volume, ref), ref.shape
+
+    def _positions(self, shape, keep: np.ndarray, to=None, box=None) -> np.ndarray:
+        """Weighted body-box coordinates of the kept blocks ((n, 0) without ``position``)."""
+        if self.vote.position == "none":
+            return np.zeros((int(keep.sum()), 0), np.float32)
+        where = body_box_position(shape, axes=self.vote.position, to=to, box=box)
         return np.float32(self.vote.position_weight) * where[keep]
 
     def _with_position(self, standardised: np.ndarray, where: np.ndarray) -> np.ndarray:
         return np.ascontiguousarray(np.concatenate([standardised, where], axis=1), np.float32)
 
-    def _database(self) -> tuple[np.ndarray, np.ndarray]:
+    def _database(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self._feats:
             raise MedsslError("label transfer needs at least one support scan with a label")
         present = sorted(set(np.unique(np.concatenate([np.unique(v) for v in self._labels]))) - {0})
@@ -271,18 +306,23 @@ class LabelTransfer:
         self.values = np.array([0, *present], np.int64)
         lookup = np.zeros(int(max(int(v.max()) for v in self._labels)) + 1, np.int64)
         lookup[self.values[1:]] = np.arange(1, len(self.values))
-        classes = [
-            block_fractions(lookup[v], len(self.values)).argmax(-1).reshape(-1)[keep]
-            for v, keep in zip(self._labels, self._keep)
-        ]
-        return np.concatenate(self._feats), np.concatenate(classes)
+        feats, classes, where = [], [], []
+        for f, v, keep, w, only in zip(
+            self._feats, self._labels, self._keep, self._where, self._only
+        ):
+            c = block_fractions(lookup[v], len(self.values)).argmax(-1).reshape(-1)[keep]
+            pick = slice(None) if only is None else np.isin(c, lookup[sorted(only)])
+            feats.append(f[pick])
+            classes.append(c[pick])
+            where.append(w[pick])
+        return np.concatenate(feats), np.concatenate(classes), np.concatenate(where)
 
     def build(self) -> None:
         """Standardise the database and build its faiss index."""
-        feats, self._classes = self._database()
+        feats, self._classes, where = self._database()
         self._mean = feats.mean(0)
         self._std = np.maximum(feats.std(0), 1e-6)
-        db = self._with_position((feats - self._mean) / self._std, np.concatenate(self._where))
+        db = self._with_position((feats - self._mean) / self._std, where)
         counts = np.bincount(self._classes, minlength=len(self.values)).astype(np.float32)
         self._prior = np.maximum(counts / counts.sum(), 1e-6)
         self._index = _faiss_index(db, exact_limit=self.exact_limit)
@@ -326,7 +366,8 @@ class LabelTransfer:
         feats = self.describer(sample.image)
         t2 = time.perf_counter()
         keep = tissue_blocks(sample.image).reshape(-1)
-        where = self._positions(np.asarray(sample.image, np.float32), keep)
+        volume = np.asarray(sample.image, np.float32)
+        where = self._positions(volume.shape, keep, *self._alignment(volume))
         t3 = time.perf_counter()
         q = self._with_position(
             (feats.reshape(-1, feats.shape[-1])[keep] - self._mean) / self._std, where
