@@ -5,7 +5,9 @@ and ``runs/data/spleen8_liver.nii.gz`` from ``scripts/spleen8_liver_mask.py``), 
 scan's own native grid and Hounsfield units, the training synthesis of ``--config``
 (``method_options.synthesis`` over :func:`medssl.synthesis.config.liver`) pastes
 ``--samples`` sets of tumours, each drawn with seed ``k``; the texture comes from the
-scan's spleen (``--donor-roi``, as the training's texture donor). Each sample is written
+scan's spleen (``--donor-roi``, as the training's texture donor). ``--soft-tissue-shift
+-60`` first moves the scan's soft tissue (-50..400 HU) down 60 HU: the same scan at a
+lower contrast level. Each sample is written
 once as NIfTI with its simulated mask, then segmented by every ``--model NAME=WEIGHTS``
 with ``medssl segment``'s library call and ``--roi`` the liver. Prints the pooled Dice
 over the samples (and the mean per sample) and the volume marked outside the simulated
@@ -27,6 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
+#: Voxels moved by ``--soft-tissue-shift`` (HU): enhanced soft tissue, not fat, air or bone.
+SOFT_TISSUE_HU = (-50.0, 400.0)
+
 
 def make_samples(args: argparse.Namespace) -> list[tuple[Path, Path]]:
     """Write the simulated samples (once; reused when present); return (image, mask) paths."""
@@ -45,6 +50,9 @@ def make_samples(args: argparse.Namespace) -> list[tuple[Path, Path]]:
         if other.array.shape != image.array.shape:
             raise SystemExit(f"{args.image} and its masks must share one grid")
     hu = image.array.astype(np.float32)
+    if args.soft_tissue_shift:  # another contrast level: soft tissue moved, air/fat/bone kept
+        soft = (hu >= SOFT_TISSUE_HU[0]) & (hu <= SOFT_TISSUE_HU[1])
+        hu = np.where(soft, hu + np.float32(args.soft_tissue_shift), hu)
     spacing = tuple(float(v) for v in image.geometry.spacing)
     rows = []
     for k in range(args.samples):
@@ -79,6 +87,9 @@ def main() -> None:
     parser.add_argument("--liver", type=Path, default=repo / "runs/data/spleen8_liver.nii.gz")
     parser.add_argument("--donor-roi", type=Path, default=body / "spleen_8/label.nii.gz")
     parser.add_argument("--out", type=Path, default=repo / "runs/simulated_liver")
+    parser.add_argument("--soft-tissue-shift", type=float, default=0.0,
+                        help="add this many HU to the scan's -50..400 HU voxels first "
+                        "(another contrast level; the liver median moves with it)")  # fmt: skip
     args = parser.parse_args()
     rows = make_samples(args)
     print("| model | pooled Dice | mean Dice | marked outside the tumours (cm³ per sample) |")
