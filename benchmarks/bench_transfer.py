@@ -5,7 +5,7 @@
         [--no-register] [--position xyz aligned]
 
 Prints, for the k-NN transfer (after the model is loaded) and for the registration
-baseline in the same run: wall seconds, CPU seconds, and the peak resident memory of
+baseline in the same run, and the ratio of their wall times: wall seconds, CPU seconds, and the peak resident memory of
 the process (``ru_maxrss``, and its growth during each), plus the stage times of the
 k-NN path (support descriptors and index, then for the query: descriptors, search,
 upsampling; the query goes through the inference loop of ``medssl transfer``, which
@@ -50,8 +50,8 @@ def augmented(image, label, index: int):
     )
 
 
-def time_knn(args, knn, vote) -> None:
-    """Time one k-NN transfer: supports and index, then the query through the loop."""
+def time_knn(args, knn, vote) -> float:
+    """Time one k-NN transfer: supports and index, then the query through the loop; the wall seconds."""
     from medssl.inference.loop import run_inference
     from medssl.inference.outputs import plan_outputs
     from medssl.inference.transfer import TransferPredictor
@@ -74,6 +74,7 @@ def time_knn(args, knn, vote) -> None:
           f"{knn._index.ntotal} blocks, {type(knn._index).__name__}): wall {wall:.2f} s, "
           f"CPU {cpu:.2f} s, peak memory +{peak_mb() - base:.0f} MB (process peak "
           f"{peak_mb():.0f} MB); supports {support_s:.2f}s, query stages: {stages}")  # fmt: skip
+    return wall
 
 
 def main() -> None:
@@ -98,9 +99,12 @@ def main() -> None:
     from medssl.io import read_image, read_label
     from medssl.methods.context.transfer import Vote
 
+    knn_walls = []
     for position in args.position:
         vote = Vote() if position is None else Vote(position=position)
-        time_knn(args, build_transfer(args.model, labels=args.labels, vote=vote), vote)
+        knn_walls.append(
+            time_knn(args, build_transfer(args.model, labels=args.labels, vote=vote), vote)
+        )
     if args.no_register:
         return
     reg = build_transfer("register", labels=args.labels)
@@ -117,6 +121,8 @@ def main() -> None:
         f"register (elastix affine+bspline, {args.supports} support(s)): wall {wall:.2f} s, "
         f"CPU {cpu:.2f} s, peak memory +{peak_mb() - base:.0f} MB (process peak {peak_mb():.0f} MB)"
     )
+    ratios = ", ".join(f"{wall / k:.1f}x" for k in knn_walls)
+    print(f"registration wall / k-NN wall (each k-NN run above, same process): {ratios}")
 
 
 if __name__ == "__main__":
