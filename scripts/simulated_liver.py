@@ -33,6 +33,44 @@ import numpy as np
 SOFT_TISSUE_HU = (-50.0, 400.0)
 
 
+def held_out_lesions(
+    hu: np.ndarray, liver: np.ndarray, spacing: tuple[float, ...], rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Hypo-attenuating lesions from a generator no model trains on (``--generator held-out``).
+
+    1-5 ellipsoids, radius 5-30 mm log-uniform, semi-axes x U(0.7, 1), each with >= 90 %
+    inside the liver; the tissue itself is darkened (the scan's noise and texture stay):
+    U(15, 60) HU, plus smooth heterogeneity (sigma 2 mm, SD U(3, 12) HU) and, with p 0.3,
+    a core (the inner half) U(10, 30) HU darker; logistic edge of width U(0.05, 0.15)
+    radii. The mask is opacity > 0.5 inside the liver.
+    """
+    from scipy import ndimage
+
+    out, mask, step = hu.copy(), np.zeros(hu.shape, bool), np.asarray(spacing, float)
+    where = np.argwhere(liver)
+    soft = lambda x, w: 1.0 / (1.0 + np.exp(-x / w))
+    for _ in range(int(rng.integers(1, 6))):
+        for _ in range(30):
+            semi = float(np.exp(rng.uniform(np.log(5.0), np.log(30.0)))) * rng.uniform(0.7, 1, 3)
+            centre = where[rng.integers(len(where))]
+            half = np.ceil(1.3 * semi / step).astype(int) + 1
+            lo, hi = np.maximum(centre - half, 0), np.minimum(centre + half + 1, hu.shape)
+            box = tuple(slice(a, b) for a, b in zip(lo, hi))
+            axes = [(np.arange(a, b) - c) * s for a, b, c, s in zip(lo, hi, centre, step)]
+            d = np.sqrt(sum((g / h) ** 2 for g, h in zip(np.meshgrid(*axes, indexing="ij"), semi)))
+            if liver[box][d < 1].mean() < 0.9:
+                continue
+            width = rng.uniform(0.05, 0.15)
+            noise = ndimage.gaussian_filter(rng.normal(size=d.shape), 2.0 / step)
+            noise *= rng.uniform(3.0, 12.0) / max(float(noise.std()), 1e-6)
+            core = rng.uniform(10.0, 30.0) * soft(0.5 - d, width) if rng.random() < 0.3 else 0.0
+            dark = soft(1.0 - d, width) * (rng.uniform(15.0, 60.0) + core + noise)
+            out[box] = np.where(liver[box], out[box] - dark, out[box])
+            mask[box] |= (soft(1.0 - d, width) > 0.5) & liver[box]
+            break
+    return out.astype(np.float32), mask
+
+
 def make_samples(args: argparse.Namespace) -> list[tuple[Path, Path]]:
     """Write the simulated samples (once; reused when present); return (image, mask) paths."""
     import yaml
@@ -61,15 +99,20 @@ def make_samples(args: argparse.Namespace) -> list[tuple[Path, Path]]:
         rows.append(paths)
         if all(p.is_file() for p in paths):
             continue
-        t = synthesize(
-            hu, hu, liver.array > 0, params_or_rng=np.random.default_rng(k), spacing=spacing,
-            config=config, other_roi=donor.array > 0,
-        )  # fmt: skip
+        rng = np.random.default_rng(k)
+        if args.generator == "held-out":
+            lesioned, lesions = held_out_lesions(hu, liver.array > 0, spacing, rng)
+        else:
+            t = synthesize(
+                hu, hu, liver.array > 0, params_or_rng=rng, spacing=spacing, config=config,
+                other_roi=donor.array > 0,
+            )  # fmt: skip
+            lesioned, lesions = t.image, t.mask > 0.5
         folder.mkdir(parents=True, exist_ok=True)
         write_image(
-            np.where(liver.array > 0, t.image, hu).astype(np.float32), image.geometry, paths[0]
+            np.where(liver.array > 0, lesioned, hu).astype(np.float32), image.geometry, paths[0]
         )
-        write_image((t.mask > 0.5).astype(np.uint8), image.geometry, paths[1])
+        write_image(lesions.astype(np.uint8), image.geometry, paths[1])
     return rows
 
 
@@ -81,12 +124,16 @@ def main() -> None:
     body = repo.parent / "shared/data/body"
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=repo / "configs/ld_liver_ct_noircadb.yaml")
-    parser.add_argument("--model", action="append", required=True, help="NAME=WEIGHTS")
+    parser.add_argument("--model", action="append", required=True,
+                        help="NAME=WEIGHTS (WEIGHTS 'zscore': the z-score baseline)")  # fmt: skip
     parser.add_argument("--samples", type=int, default=12)
     parser.add_argument("--image", type=Path, default=body / "spleen_8/image.nii.gz")
     parser.add_argument("--liver", type=Path, default=repo / "runs/data/spleen8_liver.nii.gz")
     parser.add_argument("--donor-roi", type=Path, default=body / "spleen_8/label.nii.gz")
     parser.add_argument("--out", type=Path, default=repo / "runs/simulated_liver")
+    parser.add_argument("--generator", choices=("synthesis", "held-out"), default="synthesis",
+                        help="the lesions: the training synthesis of --config, or a generator "
+                        "no model trains on (held_out_lesions)")  # fmt: skip
     parser.add_argument("--soft-tissue-shift", type=float, default=0.0,
                         help="add this many HU to the scan's -50..400 HU voxels first "
                         "(another contrast level; the liver median moves with it)")  # fmt: skip
@@ -102,8 +149,10 @@ def main() -> None:
             folder = args.out / "pred" / name / image.parent.name
             target = folder / "ct.nii.gz"
             if not target.is_file():
-                segment_files([image], folder, model=weights, roi=args.liver, progress=False,
-                              warn=lambda text: None)  # fmt: skip
+                method = {"baseline": "zscore", "modality": "CT"} if weights == "zscore" else {
+                    "model": weights}  # fmt: skip
+                segment_files([image], folder, roi=args.liver, progress=False,
+                              warn=lambda text: None, **method)  # fmt: skip
             p = read_label(target)
             q, t = p.array > 0, read_label(mask).array > 0
             voxel_ml = float(abs(np.linalg.det(p.geometry.affine[:3, :3]))) / 1000.0
