@@ -73,6 +73,22 @@ def held_out_lesions(
     return out.astype(np.float32), mask
 
 
+def check_recipe(args: argparse.Namespace) -> None:
+    """Record how ``--out``'s samples are made; refuse to reuse them for another recipe."""
+    import json
+
+    recipe = {
+        "config": str(args.config.resolve()), "image": str(args.image.resolve()),
+        "liver": str(args.liver.resolve()),
+        "generator": args.generator, "soft_tissue_shift": float(args.soft_tissue_shift),
+    }  # fmt: skip
+    path = args.out / "samples" / "recipe.json"
+    if path.is_file() and json.loads(path.read_text()) != recipe:
+        raise SystemExit(f"{path}: its samples were made with another recipe; use another --out")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(recipe, indent=1))
+
+
 def make_samples(args: argparse.Namespace) -> list[tuple[Path, Path]]:
     """Write the simulated samples (once; reused when present); return (image, mask) paths."""
     import yaml
@@ -94,6 +110,7 @@ def make_samples(args: argparse.Namespace) -> list[tuple[Path, Path]]:
         soft = (hu >= SOFT_TISSUE_HU[0]) & (hu <= SOFT_TISSUE_HU[1])
         hu = np.where(soft, hu + np.float32(args.soft_tissue_shift), hu)
     spacing = tuple(float(v) for v in image.geometry.spacing)
+    check_recipe(args)
     rows = []
     for k in range(args.samples):
         folder = args.out / "samples" / f"sample_{k:02d}"
